@@ -1,0 +1,156 @@
+"""The `autodocket` command line.
+
+Exit codes: 0 success; 1 the thing checked failed (nothing to do, unverified claims, ...);
+2 bad input or configuration, with a one-line reason on stderr. `--json` prints one JSON
+document on stdout and nothing else there.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+import docket as docket_mod
+from agents.config import ConfigError, Lab, find_lab
+from docket.audit import audit as audit_docket, evidence_path
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Run a lab's Markdown research docket: kernels proved, measured, reviewed.")
+console = Console(width=None if sys.stdout.isatty() else 160)
+
+DocketOpt = Annotated[Optional[Path], typer.Option("--docket", help="Markdown docket (default: "
+                      "[lab] docket in autodocket.toml, else ./DOCKET.md)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+USER_ERRORS = (docket_mod.DocketError, ConfigError)
+
+
+def _fail(message: str) -> None:
+    print(f"autodocket: {message}", file=sys.stderr)
+    raise typer.Exit(2)
+
+
+def user_errors(fn):
+    """Bad input becomes one line on stderr and exit 2, never a traceback."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except USER_ERRORS as err:
+            _fail(str(err))
+    return wrapper
+
+
+def _emit_json(doc) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+
+
+def _load(docket_path: Path | None) -> tuple[Lab, docket_mod.Docket]:
+    lab = find_lab(docket_path)
+    return lab, docket_mod.load(lab.docket_path)
+
+
+def _statuses(lab: Lab) -> dict:
+    """autodocket's own status per task id; empty for a lab it never wrote to."""
+    if not lab.has_database():
+        return {}
+    from memory.db import make_engine
+    from memory.state import StateStore
+    return StateStore(make_engine(lab.database_url), lab.docket_key).all()
+
+
+def _status_of(task, states: dict, lab: Lab) -> str:
+    if task.id in states:
+        return states[task.id].status
+    if evidence_path(lab.root, task.id).is_file():
+        return "done"
+    return "checked" if task.checked else "open"  # "checked": ticked, but nothing backs it
+
+
+@app.command()
+@user_errors
+def show(docket: DocketOpt = None, json_out: JsonOpt = False) -> None:
+    """List the docket's tasks: id, status, section, title."""
+    lab, d = _load(docket)
+    states = _statuses(lab)
+    rows = [dict(t.to_dict(), status=_status_of(t, states, lab)) for t in d.tasks]
+    if json_out:
+        _emit_json({"docket": str(lab.docket_path), "tasks": rows,
+                    "duplicates": d.duplicates, "warnings": d.warnings})
+        return
+    table = Table(title=f"{lab.docket_path.name}: {len(rows)} tasks", title_justify="left")
+    for col in ("id", "status", "section", "title"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        style = {"open": "bold", "done": "green", "checked": "dim"}.get(r["status"], "yellow")
+        title = r["title"] + (f"  (duplicate of {r['duplicate_of']})" if r["duplicate_of"] else "")
+        table.add_row(r["id"], r["status"], r["section"] or "", title, style=style)
+    console.print(table)
+    for group in d.duplicates:
+        console.print(f"[yellow]duplicate:[/] {' = '.join(group)}")
+    for warning in d.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
+
+
+@app.command("next")
+@user_errors
+def next_(docket: DocketOpt = None, json_out: JsonOpt = False) -> None:
+    """The task the loop would take next (exit 1 when none is left)."""
+    lab, d = _load(docket)
+    states = _statuses(lab)
+    done = {t.id for t in d.tasks if evidence_path(lab.root, t.id).is_file()}
+    task = d.next_task(skip=set(states), done=done)
+    if task is None:
+        if json_out:
+            _emit_json(None)
+        else:
+            print("nothing left: every task is done, claimed or parked", file=sys.stderr)
+        raise typer.Exit(1)
+    if json_out:
+        _emit_json(task.to_dict())
+    else:
+        console.print(f"[bold]{task.id}[/]  {task.title}  (line {task.line}"
+                      f"{', ' + task.section if task.section else ''})")
+
+
+@app.command()
+@user_errors
+def audit(docket: DocketOpt = None, json_out: JsonOpt = False) -> None:
+    """Checked tasks and plan rows with no evidence record, and numbers nothing backs."""
+    lab, d = _load(docket)
+    entries = audit_docket(d, lab.root)
+    claims = [c for e in entries for c in e.claims if not c.backed]
+    summary = {"tasks": len(d.tasks), "flagged": len(entries),
+               "without_evidence": sum(1 for e in entries if e.evidence is None),
+               "unverified_claims": len(claims)}
+    if json_out:
+        _emit_json({"docket": str(lab.docket_path), "summary": summary,
+                    "entries": [e.to_dict() for e in entries]})
+    else:
+        table = Table(title=f"audit of {lab.docket_path.name}", title_justify="left")
+        for col in ("line", "id", "unverified numbers", "findings"):
+            table.add_column(col, overflow="fold")
+        for e in entries:
+            table.add_row(str(e.line), e.task_id,
+                          ", ".join(c.text for c in e.claims if not c.backed),
+                          "; ".join(e.findings))
+        console.print(table)
+        console.print(f"{summary['flagged']} of {summary['tasks']} tasks flagged: "
+                      f"{summary['without_evidence']} without evidence, "
+                      f"{summary['unverified_claims']} unverified numbers")
+    if entries:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Problem catalog, Triton template library and approved kernels."""

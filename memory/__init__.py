@@ -1,0 +1,1 @@
+"""autodocket's database: task status now, the lab knowledge graph next (SQLAlchemy)."""

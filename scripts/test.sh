@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Install autodocket with its test tools and run the CPU test suite (GPU tests are skipped).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -c "import torch" 2>/dev/null || python3 -m pip install -q "torch==2.13.0"
+python3 -m pip install -q -e ".[dev]"
+python3 -m pytest -m "not gpu" -q -p no:cacheprovider "$@"

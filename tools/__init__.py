@@ -1,0 +1,1 @@
+"""Deterministic tools the loop calls: verify (Z3), bench (sandboxed measurement), git, profile."""

@@ -1,0 +1,113 @@
+"""The Z3 verifier proves correct kernels and catches planted bugs with the right counterexample.
+
+Runs on the CPU: kernels are compiled to TTIR for sm_90 without a GPU and never executed.
+"""
+from pathlib import Path
+
+import pytest
+
+from tools.verify import verify
+
+CASES = Path(__file__).parent / "cases"
+
+
+def run(problem: str, kernel: str):
+    return verify(CASES / f"{problem}_problem.py", CASES / f"{kernel}.py", use_cache=False)
+
+
+@pytest.mark.parametrize("problem", ["vector_add", "softmax", "layernorm", "matmul", "transpose",
+                                     "attention"])
+def test_correct_kernels_prove(problem):
+    report = run(problem, f"{problem}_ok")
+    assert report.status == "proved", report.feedback()
+    assert report.exit_code == 0
+    obligations = {f["obligation"] for f in report.findings}
+    assert obligations == {"in bounds", "race-free", "coverage"}
+    assert all(f["status"] == "proved" for f in report.findings)
+
+
+def violations(report, obligation):
+    return [f for f in report.findings if f["status"] == "violated" and f["obligation"] == obligation]
+
+
+def test_missing_mask_store_past_the_end():
+    report = run("vector_add", "bug_missing_mask")
+    assert report.status == "violated" and report.exit_code == 1
+    [v] = [f for f in violations(report, "in bounds") if "(default)" in f["kernel"]]
+    cx = v["counterexample"]
+    assert v["access"] == "store of out_ptr at line 11"
+    assert cx["program"] == [3, 0, 0] and cx["offset"] >= 1000 and cx["extent"] == 1000
+    assert cx["lane"][0] == cx["offset"] - 3 * 256
+
+
+def test_le_instead_of_lt_reads_one_past_the_row():
+    report = run("softmax", "bug_le_instead_of_lt")
+    v = violations(report, "in bounds")[0]
+    cx = v["counterexample"]
+    assert cx["lane"] == [1000] and cx["program"] == [63, 0, 0] and cx["offset"] == 64000
+    assert "cols <= n_cols" in cx["code"]
+
+
+def test_wrong_stride_store_out_of_bounds():
+    report = run("transpose", "bug_wrong_stride")
+    v = violations(report, "in bounds")[0]
+    assert v["access"].startswith("store of y_ptr")
+    assert v["counterexample"]["offset"] >= 45 * 70
+
+
+def test_grid_one_block_too_large():
+    report = run("softmax", "bug_grid_too_large")
+    v = violations(report, "in bounds")[0]
+    assert v["counterexample"]["program"] == [64, 0, 0]  # rows = 64: program 64 is extra
+
+
+def test_two_programs_writing_the_same_row():
+    report = run("softmax", "bug_same_row_twice")
+    race = violations(report, "race-free")[0]
+    cx = race["counterexample"]
+    assert {cx["program"][0], cx["other_program"][0]} in ({0, 1}, {2, 3}) or \
+        cx["program"][0] // 2 == cx["other_program"][0] // 2
+    assert cx["coordinate"][1] == cx["lane"][0]
+    assert violations(report, "coverage")  # and half the rows are never written
+
+
+def test_k_loop_overrun_names_the_iteration():
+    report = run("matmul", "bug_k_loop_overrun")
+    v = violations(report, "in bounds")[0]
+    assert v["access"].startswith("load of a_ptr")
+    assert v["counterexample"]["loop"] == {"k": 4}  # K=72, BK=16: the fifth step overruns
+    assert "k=4" in v["detail"]
+
+
+def test_partially_written_output_is_caught_by_coverage():
+    report = run("vector_add", "bug_partial_output")
+    [v] = [f for f in violations(report, "coverage") if "(default)" in f["kernel"]]
+    assert v["counterexample"]["coordinate"][0] >= 768  # 3 blocks of 256 cover 768 of 1000
+    assert all(f["status"] == "proved" for f in report.findings if f["obligation"] == "in bounds")
+
+
+def test_cache_makes_reverification_free(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = verify(CASES / "vector_add_problem.py", CASES / "vector_add_ok.py")
+    again = verify(CASES / "vector_add_problem.py", CASES / "vector_add_ok.py")
+    assert not first.cached and again.cached and again.status == "proved"
+    assert again.findings == first.findings
+
+
+def test_bad_input_is_an_error_not_a_crash(tmp_path):
+    missing = verify(tmp_path / "nope.py", CASES / "vector_add_ok.py")
+    assert missing.status == "error" and missing.exit_code == 2
+    broken = tmp_path / "broken.py"
+    broken.write_text("import torch\nclass ModelNew(torch.nn.Module):\n"
+                      "    def forward(self, x, y):\n        raise RuntimeError('boom')\n")
+    report = verify(CASES / "vector_add_problem.py", broken, use_cache=False)
+    assert report.status == "error" and "boom" in report.error
+
+
+def test_kernel_without_triton_launch_is_unsupported(tmp_path):
+    torch_only = tmp_path / "torch_only.py"
+    torch_only.write_text("import torch\nclass ModelNew(torch.nn.Module):\n"
+                          "    def forward(self, x, y):\n        return x + y\n")
+    report = verify(CASES / "vector_add_problem.py", torch_only, use_cache=False)
+    assert report.status == "unsupported" and report.exit_code == 2
+    assert "launched no Triton kernel" in report.feedback()

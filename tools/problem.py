@@ -1,0 +1,59 @@
+"""Problem and candidate files in KernelBench form, loaded by path.
+
+A problem file defines `Model`, `get_inputs()`, `get_init_inputs()` and optionally `ATOL`,
+`RTOL`, `DTYPE` and `SHAPES` (a list of alternative input sets: each an argument tuple for
+`get_inputs`, or a dict of keyword arguments). A candidate defines `ModelNew` with the same
+constructor and forward signature. Loading executes the file: call this only in a sandbox.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+import types
+from pathlib import Path
+
+
+class ProblemError(ValueError):
+    """The problem or candidate file is not usable (exit code 2)."""
+
+
+def load_module(path: str | Path, name: str) -> types.ModuleType:
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise ProblemError(f"{path}: no such file")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # triton.jit looks its function's module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_problem(path: str | Path) -> types.ModuleType:
+    module = load_module(path, "autodocket_problem")
+    missing = [n for n in ("Model", "get_inputs", "get_init_inputs") if not hasattr(module, n)]
+    if missing:
+        raise ProblemError(f"{path}: problem file lacks {', '.join(missing)}")
+    return module
+
+
+def load_candidate(path: str | Path) -> types.ModuleType:
+    module = load_module(path, "autodocket_candidate")
+    if not hasattr(module, "ModelNew"):
+        raise ProblemError(f"{path}: candidate file defines no ModelNew")
+    return module
+
+
+def input_sets(problem: types.ModuleType) -> list[tuple[str, object]]:
+    """(label, argument spec) for each input set: the default, then each of SHAPES."""
+    sets = [("default", None)]
+    for i, spec in enumerate(getattr(problem, "SHAPES", []) or []):
+        sets.append((f"set{i + 1}", spec))
+    return sets
+
+
+def make_inputs(problem: types.ModuleType, spec) -> list:
+    if spec is None:
+        return list(problem.get_inputs())
+    if isinstance(spec, dict):
+        return list(problem.get_inputs(**spec))
+    return list(problem.get_inputs(*spec))

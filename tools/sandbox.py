@@ -1,0 +1,152 @@
+"""Run untrusted code (agent-written kernels, planner problems) in a child process.
+
+The child gets its own scratch directory as working directory, an environment without
+credentials, a wall-clock limit (the whole process group is killed), a memory limit, captured
+and truncated output, and no network where the machine allows a new network namespace.
+"""
+from __future__ import annotations
+
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+OUTPUT_LIMIT = 20_000  # characters of stdout/stderr kept
+_SECRET = re.compile(r"(_API_KEY|_TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|_KEY_ID|ACCESS_KEY|"
+                     r"SESSION_KEY|PRIVATE_KEY|^AWS_|^AZURE_|^GOOGLE_APPLICATION|^GCP_|^HF_TOKEN|"
+                     r"^GH_|^GITHUB_|^OPENAI|^ANTHROPIC|^DEEPSEEK|^LITELLM|DATABASE_URL)",
+                     re.IGNORECASE)
+
+
+@dataclass
+class SandboxResult:
+    returncode: int | None
+    stdout: str
+    stderr: str
+    seconds: float
+    killed: str | None  # "timeout" | "memory" | None
+    network_isolated: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and self.killed is None
+
+    def reason(self) -> str:
+        if self.killed == "timeout":
+            return f"killed: ran past its {self.seconds:.0f} s limit"
+        if self.killed == "memory":
+            return "killed: went over its memory limit"
+        if self.returncode is not None and self.returncode < 0:
+            return f"crashed with signal {signal.Signals(-self.returncode).name}"
+        tail = (self.stderr or self.stdout).strip().splitlines()[-1:] or [""]
+        return f"exit code {self.returncode}: {tail[0][:300]}"
+
+
+def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not _SECRET.search(k)}
+    env.update(extra or {})
+    return env
+
+
+_netns_ok: bool | None = None
+
+
+def _can_unshare_net() -> bool:
+    global _netns_ok
+    if _netns_ok is None:
+        tool = shutil.which("unshare")
+        _netns_ok = bool(tool) and subprocess.run(
+            [tool, "--net", "true"], capture_output=True).returncode == 0
+    return _netns_ok
+
+
+def _limits(memory_bytes: int | None):
+    def apply():
+        os.setsid()
+        if memory_bytes:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    return apply
+
+
+def _rss_bytes(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def run_python(args: list[str], *, timeout: float, memory_gb: float = 8, gpu: bool = False,
+               env: dict[str, str] | None = None, network: bool = False,
+               scratch: Path | None = None) -> SandboxResult:
+    """Run `python ARGS...` sandboxed. On a GPU the address-space limit would break CUDA's
+    reservations, so memory is watched (resident size) and the process killed instead."""
+    own_scratch = scratch is None
+    scratch = Path(scratch or tempfile.mkdtemp(prefix="autodocket-sandbox-"))
+    project_root = Path(__file__).resolve().parent.parent
+    child_env = clean_env({"PYTHONPATH": str(project_root), "HOME": str(scratch),
+                           "TMPDIR": str(scratch), "PYTHONDONTWRITEBYTECODE": "1",
+                           "TRITON_CACHE_DIR": str(scratch / ".triton"),
+                           "LITELLM_LOCAL_MODEL_COST_MAP": "True", **(env or {})})
+    cmd = [sys.executable, *args]
+    isolated = False
+    if not network and _can_unshare_net():
+        cmd = [shutil.which("unshare"), "--net", *cmd]
+        isolated = True
+    limit = int(memory_gb * 2**30)
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=scratch, env=child_env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, errors="replace",
+                            preexec_fn=_limits(None if gpu else limit))
+    killed: list[str] = []
+
+    def watch_memory():
+        while proc.poll() is None:
+            if _rss_bytes(proc.pid) > limit:
+                killed.append("memory")
+                _kill_group(proc)
+                return
+            time.sleep(0.2)
+
+    if gpu:
+        threading.Thread(target=watch_memory, daemon=True).start()
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        killed.append("timeout")
+        _kill_group(proc)
+        out, err = proc.communicate()
+    seconds = time.monotonic() - start
+    if own_scratch:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if not killed and proc.returncode != 0 and "MemoryError" in (err or "")[-2000:]:
+        killed.append("memory")
+    return SandboxResult(proc.returncode, _truncate(out), _truncate(err),
+                         timeout if killed == ["timeout"] else seconds,
+                         killed[0] if killed else None, isolated)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _truncate(text: str | None) -> str:
+    text = text or ""
+    if len(text) <= OUTPUT_LIMIT:
+        return text
+    half = OUTPUT_LIMIT // 2
+    return text[:half] + f"\n... [{len(text) - OUTPUT_LIMIT} characters cut] ...\n" + text[-half:]

@@ -1,0 +1,119 @@
+"""Prove a candidate's Triton kernels in bounds, race-free and covering their output, with Z3.
+
+    report = verify("problem.py", "kernel.py")
+    report.status        # proved | violated | unknown | unsupported | error
+    report.findings      # one per obligation, with a counterexample when violated
+
+The candidate's `forward` runs in the sandbox with its launches recorded (no kernel executes,
+no GPU is needed); each launch is compiled to TTIR and executed symbolically (see `symbolic`).
+Results are cached by the content of both files, so re-verifying an unchanged kernel is free.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tools.sandbox import run_python
+
+VERIFIER_VERSION = "1"
+STATUS_ORDER = ["error", "violated", "unsupported", "unknown", "proved"]
+
+
+@dataclass
+class VerifyReport:
+    status: str
+    findings: list[dict] = field(default_factory=list)
+    launches: list[dict] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+    cached: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        return {"proved": 0, "violated": 1, "unknown": 1}.get(self.status, 2)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for f in self.findings:
+            out[f["status"]] = out.get(f["status"], 0) + 1
+        return out
+
+    def feedback(self) -> str:
+        """What a coder needs to fix: every violation with its counterexample, every gap."""
+        lines = [f"{f['kernel']}: {f['obligation']} of {f['access']} {f['status']}: {f['detail']}"
+                 for f in self.findings if f["status"] != "proved"]
+        return "\n".join(lines + self.unsupported + ([self.error] if self.error else []))
+
+    def to_dict(self) -> dict:
+        return {"status": self.status, "counts": self.counts(), "seconds": round(self.seconds, 3),
+                "cached": self.cached, "error": self.error, "unsupported": self.unsupported,
+                "launches": self.launches, "findings": self.findings}
+
+
+def _overall(findings: list[dict], unsupported: list[str]) -> str:
+    statuses = {f["status"] for f in findings}
+    if "violated" in statuses:
+        return "violated"
+    if unsupported or "unsupported" in statuses:
+        return "unsupported"
+    if "unknown" in statuses:
+        return "unknown"
+    return "proved" if findings else "unsupported"
+
+
+def _cache_dir() -> Path:
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "autodocket" / "verify"
+
+
+def _cache_key(problem: Path, kernel: Path, coverage: bool) -> str:
+    import triton
+    h = hashlib.sha256()
+    for part in (problem.read_bytes(), kernel.read_bytes(), str(coverage).encode(),
+                 VERIFIER_VERSION.encode(), triton.__version__.encode()):
+        h.update(hashlib.sha256(part).digest())
+    return h.hexdigest()
+
+
+def verify(problem: str | Path, kernel: str | Path, *, timeout: float = 300,
+           coverage: bool = True, use_cache: bool = True) -> VerifyReport:
+    problem, kernel = Path(problem).resolve(), Path(kernel).resolve()
+    for path in (problem, kernel):
+        if not path.is_file():
+            return VerifyReport("error", error=f"{path}: no such file")
+    key = _cache_key(problem, kernel, coverage)
+    cached = _cache_dir() / f"{key}.json"
+    if use_cache and cached.is_file():
+        data = json.loads(cached.read_text())
+        return VerifyReport(data["status"], data["findings"], data["launches"],
+                            data["unsupported"], None, data["seconds"], cached=True)
+    scratch = Path(tempfile.mkdtemp(prefix="autodocket-verify-"))
+    out = scratch / "report.json"
+    start = time.perf_counter()
+    try:
+        args = ["-m", "tools.verify.worker", str(problem), str(kernel), str(out)]
+        if not coverage:
+            args.append("--no-coverage")
+        result = run_python(args, timeout=timeout, scratch=scratch)
+        if not out.is_file():
+            return VerifyReport("error", error="verifier child " + result.reason(),
+                                seconds=time.perf_counter() - start)
+        data = json.loads(out.read_text())
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    seconds = time.perf_counter() - start
+    if "error" in data:
+        return VerifyReport("error", error=data["error"], seconds=seconds)
+    report = VerifyReport(_overall(data["findings"], data["unsupported"]), data["findings"],
+                          data["launches"], data["unsupported"], seconds=seconds)
+    if use_cache:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_text(json.dumps(report.to_dict()))
+    return report

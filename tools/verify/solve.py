@@ -1,0 +1,213 @@
+"""Z3 queries for the obligations of one launch, and readable counterexamples.
+
+- in bounds: for every load, store and atomic, `ctx ∧ mask ⇒ 0 ≤ offset < extent(tensor)`;
+- race-free: no two distinct programs store to the same element (atomics excepted);
+- coverage: every element of a tensor that `forward` returns is stored by some program.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+import z3
+
+from .symbolic import PIDS, Access, ax, grid_bounds, lane_bounds
+from .trace import TensorArg
+
+QUERY_TIMEOUT_MS = 10_000
+
+
+@dataclass
+class Finding:
+    kernel: str
+    obligation: str  # "in bounds" | "race-free" | "coverage"
+    access: str  # "load of x_ptr at line 12", ...
+    status: str  # proved | violated | unknown | unsupported
+    seconds: float
+    detail: str = ""
+    counterexample: dict | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _solve(constraints: list, minimize=None, timeout_ms: int = QUERY_TIMEOUT_MS):
+    start = time.perf_counter()
+    s = z3.SolverFor("QF_LIA") if all(_linear_ok(c) for c in constraints) else z3.Solver()
+    s.set("timeout", timeout_ms)
+    s.add(*constraints)
+    result = s.check()
+    model = s.model() if result == z3.sat else None
+    if model is not None and minimize is not None:
+        opt = z3.Optimize()
+        opt.set("timeout", 1000)
+        opt.add(*constraints)
+        opt.minimize(minimize)
+        if opt.check() == z3.sat:
+            model = opt.model()
+    return result, model, time.perf_counter() - start
+
+
+def _linear_ok(_c) -> bool:
+    return True  # QF_LIA also accepts div/mod by constants; Z3 falls back itself otherwise
+
+
+def _value(model, expr) -> int | None:
+    v = model.eval(expr, model_completion=True)
+    return v.as_long() if z3.is_int_value(v) else None
+
+
+def _coordinate(offset: int, t: TensorArg) -> list[int] | None:
+    if not 0 <= offset < max(t.extent, 1) or not t.shape:
+        return None
+    coords = [0] * len(t.shape)
+    rest = offset
+    for k in sorted(range(len(t.shape)), key=lambda k: -t.strides[k]):
+        if t.strides[k] > 0:
+            coords[k], rest = divmod(rest, t.strides[k])
+    return coords if rest == 0 else None
+
+
+def _describe(access: Access, arg_name: str) -> str:
+    return f"{access.kind} of {arg_name} at line {access.line}"
+
+
+def counterexample(model, access: Access, grid, tensor: TensorArg | None, arg_name: str,
+                   source_lines: list[str]) -> dict:
+    pid = [(_value(model, PIDS[k]) or 0) if grid[k] > 1 else 0 for k in range(3)]
+    lane = [_value(model, ax(k)) for k in range(len(access.shape))]
+    loops = {loop.name: _value(model, loop.iv) for loop in access.loops}
+    offset = _value(model, access.offset)
+    cx = {"program": pid, "lane": lane, "block": list(access.shape), "loop": loops,
+          "tensor": arg_name, "offset": offset}
+    if tensor is not None:
+        cx.update(extent=tensor.extent, shape=list(tensor.shape), strides=list(tensor.strides),
+                  coordinate=_coordinate(offset, tensor) if offset is not None else None)
+    if access.line and 0 < access.line <= len(source_lines):
+        cx["code"] = source_lines[access.line - 1].strip()
+    return cx
+
+
+def _sentence(cx: dict) -> str:
+    where = f"program {tuple(cx['program'])}, lane {tuple(cx['lane'])} of block {tuple(cx['block'])}"
+    if cx["loop"]:
+        where += ", " + ", ".join(f"{k}={v}" for k, v in cx["loop"].items())
+    return where
+
+
+def check_bounds(kernel: str, access: Access, grid, tensor: TensorArg | None, arg_name: str,
+                 source_lines: list[str]) -> Finding:
+    label = _describe(access, arg_name)
+    if access.why or tensor is None:
+        why = access.why or "pointer does not come from a tensor argument"
+        return Finding(kernel, "in bounds", label, "unsupported", 0.0, f"unsupported: {why}")
+    off = access.offset
+    cs = grid_bounds(grid) + lane_bounds(access.shape) + access.ctx + [
+        access.mask, z3.Or(off < 0, off >= tensor.extent)]
+    result, model, seconds = _solve(cs, minimize=z3.Sum(PIDS) + z3.Sum(
+        [ax(k) for k in range(len(access.shape))] or [z3.IntVal(0)]))
+    if result == z3.unsat:
+        return Finding(kernel, "in bounds", label, "proved", seconds)
+    if result == z3.unknown:
+        return Finding(kernel, "in bounds", label, "unknown", seconds,
+                       "solver gave up (time-out); not proved")
+    cx = counterexample(model, access, grid, tensor, arg_name, source_lines)
+    where = _sentence(cx)
+    side = "below 0" if (cx["offset"] or 0) < 0 else f"≥ extent {tensor.extent}"
+    detail = (f"{where}: offset {cx['offset']} {side} of {arg_name} "
+              f"({tensor.describe()}, strides {list(tensor.strides)})")
+    if access.data_dep:
+        return Finding(kernel, "in bounds", label, "unknown", seconds,
+                       "depends on loaded values; possible: " + detail, cx)
+    return Finding(kernel, "in bounds", label, "violated", seconds, detail, cx)
+
+
+def _renamed(access: Access, suffix: str):
+    """A copy of an access for another program: every free variable (program ids, lanes,
+    iterations, loaded values) renamed. Returns the substitution and the renamed variables."""
+    names: dict[str, z3.ExprRef] = {str(p): p for p in PIDS}
+    names.update({str(ax(k)): ax(k) for k in range(len(access.shape))})
+    names.update({str(l.it): l.it for l in access.loops})
+    stack = [access.offset, access.mask, *access.ctx, *(l.iv for l in access.loops)]
+    seen = set()
+    while stack:
+        e = stack.pop()
+        if e.get_id() in seen:
+            continue
+        seen.add(e.get_id())
+        if z3.is_const(e) and e.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+            names[str(e)] = e
+        stack.extend(e.children())
+    pairs = [(v, z3.Const(str(v) + suffix, v.sort())) for v in names.values()]
+
+    def sub(e):
+        return z3.substitute(e, *pairs)
+    return sub, [new for _, new in pairs]
+
+
+def check_race(kernel: str, a: Access, b: Access, grid, tensor: TensorArg, arg_name: str,
+               source_lines: list[str]) -> Finding:
+    label = f"stores to {arg_name} at lines {a.line} and {b.line}" if a is not b else \
+        f"store to {arg_name} at line {a.line}"
+    if a.why or b.why:
+        return Finding(kernel, "race-free", label, "unsupported", 0.0,
+                       f"unsupported: {a.why or b.why}")
+    if all(g == 1 for g in grid):
+        return Finding(kernel, "race-free", label, "proved", 0.0, "one program")
+    sub, _ = _renamed(b, "'")
+    pid2 = [sub(p) for p in PIDS]
+    lanes2 = [z3.And(sub(ax(k)) >= 0, sub(ax(k)) < d) for k, d in enumerate(b.shape)]
+    grid2 = [z3.And(pid2[k] >= 0, pid2[k] < g) for k, g in enumerate(grid)]
+    distinct = z3.Or([PIDS[k] != pid2[k] for k in range(3) if grid[k] > 1])
+    in_range = [a.offset >= 0, a.offset < tensor.extent]  # bounds are proved separately
+    cs = grid_bounds(grid) + grid2 + lane_bounds(a.shape) + lanes2 + a.ctx + \
+        [sub(c) for c in b.ctx] + [a.mask, sub(b.mask), distinct, a.offset == sub(b.offset)] + \
+        in_range
+    result, model, seconds = _solve(cs)
+    if result == z3.unsat:
+        return Finding(kernel, "race-free", label, "proved", seconds)
+    if result == z3.unknown:
+        return Finding(kernel, "race-free", label, "unknown", seconds, "solver time-out")
+    first = counterexample(model, a, grid, tensor, arg_name, source_lines)
+    other_pid = [(_value(model, pid2[k]) or 0) if grid[k] > 1 else 0 for k in range(3)]
+    other_lane = [_value(model, sub(ax(k))) for k in range(len(b.shape))]
+    first["other_program"], first["other_lane"] = other_pid, other_lane
+    detail = (f"programs {tuple(first['program'])} and {tuple(other_pid)} both store "
+              f"element {first.get('coordinate') or first['offset']} of {arg_name} "
+              f"(lanes {tuple(first['lane'])} and {tuple(other_lane)})")
+    status = "unknown" if (a.data_dep or b.data_dep) else "violated"
+    return Finding(kernel, "race-free", label, status, seconds, detail, first)
+
+
+def check_coverage(kernel: str, stores: list[tuple[Access, tuple]], tensor: TensorArg,
+                   arg_name: str) -> Finding:
+    """Is some element of the returned tensor stored by no program of any launch?"""
+    label = f"every element of {arg_name} written"
+    bad = [s for s, _ in stores if s.why or s.data_dep]
+    if bad:
+        return Finding(kernel, "coverage", label, "unsupported" if bad[0].why else "unknown",
+                       0.0, bad[0].why or "store depends on loaded values")
+    coords = [z3.Int(f"c{k}") for k in range(len(tensor.shape))]
+    element = z3.Sum([c * st for c, st in zip(coords, tensor.strides)] or [z3.IntVal(0)])
+    cs = [z3.And(c >= 0, c < d) for c, d in zip(coords, tensor.shape)]
+    for n, (s, grid) in enumerate(stores):
+        sub, free = _renamed(s, f"_s{n}")
+        body = z3.And(grid_bounds(grid) + lane_bounds(s.shape) + s.ctx +
+                      [s.mask, s.offset == element])
+        cs.append(z3.ForAll(free, z3.Not(sub(body))))
+    start = time.perf_counter()
+    solver = z3.Solver()
+    solver.set("timeout", QUERY_TIMEOUT_MS)
+    solver.add(*cs)
+    result = solver.check()
+    seconds = time.perf_counter() - start
+    if result == z3.unsat:
+        return Finding(kernel, "coverage", label, "proved", seconds)
+    if result == z3.unknown:
+        return Finding(kernel, "coverage", label, "unknown", seconds, "solver time-out")
+    m = solver.model()
+    coord = [_value(m, c) for c in coords]
+    return Finding(kernel, "coverage", label, "violated", seconds,
+                   f"element {coord} of {arg_name} ({tensor.describe()}) is written by no "
+                   "program: the output is only partly computed",
+                   {"tensor": arg_name, "coordinate": coord})

@@ -1,0 +1,168 @@
+"""Record every Triton launch a candidate's `forward` makes, without running a kernel.
+
+`JITFunction.run` (and the autotuner, which launches each of its configs) is replaced by a
+recorder: grid, arguments and constexprs become concrete, tensors are described by dtype,
+shape, strides and storage extent. The kernel is then compiled to TTIR on the CPU.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+
+import torch
+import triton
+from triton.runtime.autotuner import Autotuner
+from triton.runtime.jit import JITFunction
+
+LAUNCH_OPTIONS = {"num_warps", "num_stages", "num_ctas", "maxnreg", "enable_fp_fusion",
+                  "launch_cooperative_grid", "launch_pdl", "stream", "warmup", "grid",
+                  "enable_warp_specialization", "debug", "sanitize_overflow"}
+
+
+@dataclass
+class TensorArg:
+    dtype: str
+    shape: tuple[int, ...]
+    strides: tuple[int, ...]
+    extent: int  # elements reachable from data_ptr: 1 + sum((size-1)*stride), 0 if empty
+    data_ptr: int
+    is_output: bool = False
+
+    def describe(self) -> str:
+        return f"{self.dtype.replace('torch.', '')}{list(self.shape)}"
+
+
+@dataclass
+class Launch:
+    fn: JITFunction
+    grid: tuple[int, int, int]
+    params: list[tuple[str, object]]  # (name, value) for every parameter, in order
+    constexpr_names: set[str]
+    config: str = ""
+    tensors: dict[str, TensorArg] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.fn.fn.__name__
+
+    def runtime_args(self) -> list[tuple[str, object]]:
+        return [(n, v) for n, v in self.params if n not in self.constexpr_names and v is not None]
+
+
+def describe_tensor(t: torch.Tensor) -> TensorArg:
+    extent = 0 if t.numel() == 0 else 1 + sum((s - 1) * st for s, st in zip(t.shape, t.stride()))
+    return TensorArg(str(t.dtype), tuple(t.shape), tuple(t.stride()), extent, t.data_ptr())
+
+
+def _constexpr_names(fn: JITFunction) -> set[str]:
+    return {p.name for p in fn.params if p.is_constexpr}
+
+
+def _record(launches: list[Launch], fn: JITFunction, args, kwargs, config: str = "") -> None:
+    grid = kwargs.pop("grid", None)
+    call_kwargs = {k: v for k, v in kwargs.items() if k not in LAUNCH_OPTIONS}
+    sig = inspect.signature(fn.fn)
+    bound = sig.bind(*args, **call_kwargs)
+    bound.apply_defaults()
+    params = list(bound.arguments.items())
+    if callable(grid):
+        grid = grid(dict(params))
+    grid = tuple(int(g) for g in grid) + (1,) * (3 - len(grid))
+    launch = Launch(fn, grid, params, _constexpr_names(fn), config)
+    for name, value in params:
+        if isinstance(value, torch.Tensor):
+            launch.tensors[name] = describe_tensor(value)
+    launches.append(launch)
+
+
+class LaunchRecorder:
+    """Context manager: inside it, Triton launches are recorded instead of run."""
+
+    def __init__(self):
+        self.launches: list[Launch] = []
+
+    def __enter__(self):
+        self._jit_run, self._tuner_run = JITFunction.run, Autotuner.run
+        launches = self.launches
+
+        def jit_run(fn, *args, **kwargs):
+            _record(launches, fn, args, dict(kwargs))
+
+        def tuner_run(tuner, *args, **kwargs):
+            for i, cfg in enumerate(tuner.configs):
+                merged = dict(kwargs)
+                merged.update(cfg.all_kwargs())
+                inner = tuner.fn
+                while not isinstance(inner, JITFunction):  # heuristics wrappers
+                    inner = inner.fn
+                _record(launches, inner, args, merged, config=f"config {i}: {cfg}")
+
+        JITFunction.run = jit_run
+        Autotuner.run = tuner_run
+        return self
+
+    def __exit__(self, *exc):
+        JITFunction.run, Autotuner.run = self._jit_run, self._tuner_run
+        return False
+
+
+def mark_outputs(launches: list[Launch], outputs) -> None:
+    """Flag tensor arguments that share storage with what `forward` returned."""
+    flat = outputs if isinstance(outputs, (tuple, list)) else [outputs]
+    ptrs = {t.data_ptr() for t in flat if isinstance(t, torch.Tensor) and t.numel()}
+    for launch in launches:
+        for arg in launch.tensors.values():
+            arg.is_output = arg.data_ptr in ptrs
+
+
+# compiling ---------------------------------------------------------------------------------
+def _signature(launch: Launch) -> tuple[dict, dict]:
+    from .ttir import triton_type
+    signature, constexprs = {}, {}
+    for name, value in launch.params:
+        if name in launch.constexpr_names or value is None:
+            signature[name] = "constexpr"
+            constexprs[name] = value.value if hasattr(value, "value") else value
+        elif isinstance(value, torch.Tensor):
+            signature[name] = "*" + triton_type(str(value.dtype))
+        elif isinstance(value, bool):
+            signature[name] = "i1"
+        elif isinstance(value, int):
+            signature[name] = "i32" if -2**31 <= value < 2**31 else "i64"
+        elif isinstance(value, float):
+            signature[name] = "fp32"
+        else:
+            raise TypeError(f"argument {name} of {launch.name}: {type(value).__name__} "
+                            "is not a tensor or scalar")
+    return signature, constexprs
+
+
+def compile_ttir(launch: Launch) -> str:
+    """TTIR text (with locations) of the launched kernel, for an sm_90 target, on the CPU."""
+    from triton._C.libtriton import ir
+    from triton.backends import backends
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    target = GPUTarget("cuda", 90, 32)
+    backend = backends["nvidia"].compiler(target)
+    options = backend.parse_options({})
+    signature, constexprs = _signature(launch)
+    try:
+        src = ASTSource(launch.fn, signature, constexprs)
+    except Exception:  # older Triton keys constexprs by argument index
+        names = [n for n, _ in launch.params]
+        src = ASTSource(launch.fn, signature, {(names.index(k),): v for k, v in constexprs.items()})
+    context = ir.context()
+    ir.load_dialects(context)
+    backend.load_dialects(context)
+    make_ir = inspect.signature(src.make_ir).parameters
+    codegen = backend.get_codegen_implementation(options)
+    module_map = backend.get_module_map() if hasattr(backend, "get_module_map") else {}
+    if "target" in make_ir:
+        module = src.make_ir(target, options, codegen, module_map, context)
+    else:
+        module = src.make_ir(options, codegen, module_map, context)
+    capability = 90
+    module = backend.make_ttir(module, {}, options, capability)
+    return str(module)

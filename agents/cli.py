@@ -148,6 +148,84 @@ def audit(docket: DocketOpt = None, json_out: JsonOpt = False) -> None:
         raise typer.Exit(1)
 
 
+@app.command()
+def verify(problem: Path, kernel: Path, json_out: JsonOpt = False,
+           no_coverage: Annotated[bool, typer.Option("--no-coverage", help="Skip the check "
+                                                     "that every output element is written.")] = False,
+           no_cache: Annotated[bool, typer.Option("--no-cache")] = False) -> None:
+    """Prove a candidate's Triton kernels in bounds and race-free with Z3 (CPU only)."""
+    from tools.verify import verify as run_verify
+    report = run_verify(problem, kernel, coverage=not no_coverage, use_cache=not no_cache)
+    if json_out:
+        _emit_json(report.to_dict())
+        raise typer.Exit(report.exit_code)
+    if report.status == "error":
+        _fail(report.error)
+    table = Table(title=f"verify {kernel.name}: {report.status}", title_justify="left")
+    for col in ("kernel", "obligation", "access", "status", "ms", "counterexample / reason"):
+        table.add_column(col, overflow="fold")
+    styles = {"proved": "green", "violated": "bold red", "unknown": "yellow",
+              "unsupported": "yellow"}
+    for f in report.findings:
+        table.add_row(f["kernel"], f["obligation"], f["access"], f["status"],
+                      f"{f['seconds'] * 1000:.1f}", f["detail"], style=styles.get(f["status"]))
+    console.print(table)
+    for line in report.unsupported:
+        console.print(f"[yellow]{line}[/]")
+    counts = ", ".join(f"{n} {k}" for k, n in sorted(report.counts().items()))
+    console.print(f"{counts}; {report.seconds:.2f} s{' (cached)' if report.cached else ''}")
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def bench(problem: Path, kernel: Path, json_out: JsonOpt = False,
+          device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
+          repeats: Annotated[int, typer.Option(help="timed runs per pass (GPU)")] = 100) -> None:
+    """Check a candidate's correctness against its problem and, on a GPU, time it."""
+    from tools.bench import bench as run_bench
+    try:
+        report = run_bench(problem, kernel, device=device, repeats=repeats)
+    except ValueError as err:
+        _fail(str(err))
+    if json_out:
+        _emit_json(report.to_dict())
+        raise typer.Exit(report.exit_code)
+    if report.status == "error":
+        _fail(report.error)
+    dev = report.device
+    console.print(f"[bold]{kernel.name}[/] on {dev.get('name')} (torch {dev.get('torch')}, "
+                  f"triton {dev.get('triton')})")
+    if report.correctness:
+        table = Table(title="correctness", title_justify="left")
+        for col in ("input set", "shapes", "trials", "max abs err", "rel L2 err"):
+            table.add_column(col)
+        for row in report.correctness:
+            table.add_row(row["input_set"], str(row["shapes"]), str(row["trials"]),
+                          f"{row['max_abs_err']:.2e}", f"{row['rel_l2_err']:.2e}")
+        console.print(table)
+    if report.timing:
+        table = Table(title="timing (ms, median [p20-p80])", title_justify="left")
+        for col in ("input set", "kernel", "eager", "compile", "vs eager", "vs compile", "flags"):
+            table.add_column(col)
+        for s in report.timing["sets"]:
+            cells = []
+            for name in ("kernel", "eager", "compile"):
+                t = s["first"].get(name)
+                cells.append(f"{t['median_ms']:.4f} [{t['p20_ms']:.4f}-{t['p80_ms']:.4f}]"
+                             if t else "-")
+            table.add_row(s["input_set"], *cells,
+                          f"{s['speedup_vs_eager']:.2f}x" if s.get("speedup_vs_eager") else "-",
+                          f"{s['speedup_vs_compile']:.2f}x" if s.get("speedup_vs_compile") else "-",
+                          "; ".join(s["flags"]))
+        console.print(table)
+    for note in report.notes:
+        console.print(f"note: {note}")
+    for r in report.rejections:
+        console.print(f"[bold red]rejected ({r['reason']}):[/] {r['detail']}")
+    console.print(f"{report.status}; {report.seconds:.1f} s")
+    raise typer.Exit(report.exit_code)
+
+
 def main() -> None:
     app()
 

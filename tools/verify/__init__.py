@@ -32,8 +32,9 @@ class VerifyReport:
     launches: list[dict] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
     error: str | None = None
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall time, the sandboxed child's start included
     cached: bool = False
+    analysis_seconds: float | None = None  # tracing, compiling and solving, in the child
 
     @property
     def exit_code(self) -> int:
@@ -53,6 +54,7 @@ class VerifyReport:
 
     def to_dict(self) -> dict:
         return {"status": self.status, "counts": self.counts(), "seconds": round(self.seconds, 3),
+                "analysis_seconds": self.analysis_seconds,
                 "cached": self.cached, "error": self.error, "unsupported": self.unsupported,
                 "launches": self.launches, "findings": self.findings}
 
@@ -93,7 +95,8 @@ def verify(problem: str | Path, kernel: str | Path, *, timeout: float = 300,
     if use_cache and cached.is_file():
         data = json.loads(cached.read_text())
         return VerifyReport(data["status"], data["findings"], data["launches"],
-                            data["unsupported"], None, data["seconds"], cached=True)
+                            data["unsupported"], None, data["seconds"], cached=True,
+                            analysis_seconds=data.get("analysis_seconds"))
     scratch = Path(tempfile.mkdtemp(prefix="autodocket-verify-"))
     out = scratch / "report.json"
     start = time.perf_counter()
@@ -112,7 +115,8 @@ def verify(problem: str | Path, kernel: str | Path, *, timeout: float = 300,
     if "error" in data:
         return VerifyReport("error", error=data["error"], seconds=seconds)
     report = VerifyReport(_overall(data["findings"], data["unsupported"]), data["findings"],
-                          data["launches"], data["unsupported"], seconds=seconds)
+                          data["launches"], data["unsupported"], seconds=seconds,
+                          analysis_seconds=round(data["analysis_s"], 4))
     if use_cache:
         cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_text(json.dumps(report.to_dict()))

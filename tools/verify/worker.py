@@ -15,7 +15,10 @@ from pathlib import Path
 
 
 def analyse(problem_path: str, kernel_path: str, coverage: bool = True) -> dict:
+    started = time.perf_counter()
     import torch
+    import triton  # noqa: F401  (import time is reported apart from the analysis)
+    import z3  # noqa: F401
 
     from tools.problem import input_sets, load_candidate, load_problem, make_inputs
 
@@ -24,6 +27,7 @@ def analyse(problem_path: str, kernel_path: str, coverage: bool = True) -> dict:
     from .trace import LaunchRecorder, compile_ttir, mark_outputs
     from .ttir import parse_module
 
+    imported = time.perf_counter()
     problem = load_problem(problem_path)
     candidate = load_candidate(kernel_path)
     torch.manual_seed(42)
@@ -98,7 +102,8 @@ def analyse(problem_path: str, kernel_path: str, coverage: bool = True) -> dict:
             for t, name, kernel, stores in stores_by_output.values():
                 findings.append(check_coverage(kernel, stores, t, name))
     return {"findings": [f.to_dict() for f in findings], "launches": launches_out,
-            "unsupported": unsupported}
+            "unsupported": unsupported, "import_s": imported - started,
+            "analysis_s": time.perf_counter() - imported}
 
 
 def main() -> None:

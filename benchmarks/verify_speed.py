@@ -1,0 +1,75 @@
+"""How fast the Z3 verifier proves the test corpus, and what it proves.
+
+    python benchmarks/verify_speed.py [--json benchmarks/results/verify_speed.json]
+
+For each kernel in tests/verify/cases: the verdict, the wall time of one verification (child
+process, tracing, TTIR compile, all queries; cache off), the summed solver time and the slowest
+query. Goal (issue 3): median under 1 s, none over 10 s, on the CPU.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from pathlib import Path
+
+from tools.verify import verify
+
+CASES = Path(__file__).resolve().parent.parent / "tests" / "verify" / "cases"
+
+
+def problem_for(kernel: Path) -> Path:
+    for problem in sorted(CASES.glob("*_problem.py"), key=lambda p: -len(p.stem)):
+        family = problem.stem[: -len("_problem")]
+        if kernel.stem.startswith(family):
+            return problem
+    text = kernel.read_text()
+    for family, marker in (("vector_add", "add_kernel"), ("softmax", "softmax_kernel"),
+                           ("transpose", "transpose_kernel"), ("matmul", "matmul_kernel")):
+        if marker in text:
+            return CASES / f"{family}_problem.py"
+    raise LookupError(kernel)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--json", type=Path, default=Path("benchmarks/results/verify_speed.json"))
+    args = ap.parse_args()
+    rows = []
+    for kernel in sorted(CASES.glob("*.py")):
+        if kernel.stem.endswith("_problem"):
+            continue
+        start = time.perf_counter()
+        report = verify(problem_for(kernel), kernel, use_cache=False)
+        wall = time.perf_counter() - start
+        solver = [f["seconds"] for f in report.findings]
+        rows.append({"kernel": kernel.stem, "status": report.status,
+                     "obligations": len(report.findings), "wall_s": wall,
+                     "analysis_s": report.analysis_seconds,
+                     "solver_s": sum(solver), "slowest_query_s": max(solver, default=0.0)})
+    print(f"verifier on {platform.processor() or platform.machine()}, cache off")
+    print("wall: the whole call, sandbox process start and torch/triton import included; "
+          "analysis: tracing, TTIR compile and every Z3 query")
+    print(f"{'kernel':<24}{'verdict':<11}{'oblig.':>7}{'wall s':>9}{'analysis s':>11}"
+          f"{'solver s':>10}{'max q s':>9}")
+    for r in rows:
+        print(f"{r['kernel']:<24}{r['status']:<11}{r['obligations']:>7}{r['wall_s']:>9.2f}"
+              f"{r['analysis_s']:>11.3f}{r['solver_s']:>10.3f}{r['slowest_query_s']:>9.3f}")
+    walls = [r["wall_s"] for r in rows]
+    summary = {"median_wall_s": statistics.median(walls), "max_wall_s": max(walls),
+               "median_analysis_s": statistics.median(r["analysis_s"] for r in rows),
+               "median_solver_s": statistics.median(r["solver_s"] for r in rows),
+               "proved": sum(r["status"] == "proved" for r in rows),
+               "violated": sum(r["status"] == "violated" for r in rows), "kernels": len(rows)}
+    print(f"median wall {summary['median_wall_s']:.2f} s, analysis "
+          f"{summary['median_analysis_s']:.3f} s, solver {summary['median_solver_s']:.3f} s; "
+          f"max {summary['max_wall_s']:.2f} s; {summary['proved']} proved, "
+          f"{summary['violated']} violated of {summary['kernels']}")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"rows": rows, "summary": summary}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Measure a candidate against its problem: correctness you can trust, then timing on a GPU.
+
+    report = bench("problem.py", "kernel.py", device="auto")
+    report.status      # correct | rejected | error
+    report.rejections  # every reason, named (see static.POLICY and the worker's checks)
+
+Static checks run here; everything that executes the candidate runs in the sandbox (a child
+process with a time and memory limit, no credentials, no network where possible). Without a GPU
+the kernels run in Triton's interpreter: correctness only, and no speedup is claimed.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tools.sandbox import run_python
+
+from .static import check_source, rejections
+
+
+@dataclass
+class BenchReport:
+    status: str
+    device: dict = field(default_factory=dict)
+    correctness: list | None = None
+    timing: dict | None = None
+    rejections: list[dict] = field(default_factory=list)
+    static: list[dict] = field(default_factory=list)
+    tolerance: dict | None = None
+    error: str | None = None
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return {"correct": 0, "rejected": 1}.get(self.status, 2)
+
+    def reasons(self) -> list[str]:
+        return [r["reason"] for r in self.rejections]
+
+    def feedback(self) -> str:
+        lines = [f"rejected ({r['reason']}): {r['detail']}" for r in self.rejections]
+        lines += [f"flag ({f['name']}) line {f['line']}: {f['text']}" for f in self.static
+                  if f["action"] == "flag"]
+        return "\n".join(lines + ([self.error] if self.error else []))
+
+    def speedups(self) -> list[dict]:
+        if not self.timing:
+            return []
+        return [{"input_set": s["input_set"], "vs_eager": s.get("speedup_vs_eager"),
+                 "vs_compile": s.get("speedup_vs_compile")} for s in self.timing["sets"]]
+
+    def to_dict(self) -> dict:
+        return {"status": self.status, "device": self.device, "tolerance": self.tolerance,
+                "correctness": self.correctness, "timing": self.timing,
+                "speedups": self.speedups(), "rejections": self.rejections,
+                "static": self.static, "notes": self.notes, "error": self.error,
+                "seconds": round(self.seconds, 2)}
+
+
+def resolve_device(device: str) -> str:
+    if device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"device must be auto, cpu or cuda, not {device!r}")
+    if device != "auto":
+        return device
+    import torch
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
+          timeout: float | None = None, repeats: int = 100, memory_gb: float = 16) -> BenchReport:
+    problem, kernel = Path(problem).resolve(), Path(kernel).resolve()
+    for path in (problem, kernel):
+        if not path.is_file():
+            return BenchReport("error", error=f"{path}: no such file")
+    device = resolve_device(device)
+    fp32 = "bfloat16" not in problem.read_text() and "float16" not in problem.read_text()
+    static = check_source(kernel.read_text(errors="replace"), problem_is_fp32=fp32)
+    report = BenchReport("correct", static=[f.to_dict() for f in static])
+    report.rejections += [{"reason": f.name, "detail": f"line {f.line}: {f.text}"}
+                          for f in rejections(static)]
+    scratch = Path(tempfile.mkdtemp(prefix="autodocket-bench-"))
+    out = scratch / "report.json"
+    env = {"TRITON_INTERPRET": "1"} if device == "cpu" else {}
+    start = time.perf_counter()
+    try:
+        result = run_python(["-m", "tools.bench.worker", str(problem), str(kernel), str(out),
+                             device, str(repeats)],
+                            timeout=timeout or (900 if device == "cuda" else 300),
+                            memory_gb=memory_gb, gpu=device == "cuda", env=env, scratch=scratch)
+        data = json.loads(out.read_text()) if out.is_file() else None
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    report.seconds = time.perf_counter() - start
+    if not result.network_isolated:
+        report.notes.append("no network namespace on this machine: the candidate had network")
+    if data is None:
+        report.rejections.append({"reason": "crash" if result.killed is None else result.killed,
+                                  "detail": result.reason()})
+    elif "error" in data:
+        if data.get("bad_input"):
+            return BenchReport("error", error=data["error"], seconds=report.seconds)
+        report.rejections.append({"reason": "crash", "detail": data["error"]})
+    else:
+        report.device, report.tolerance = data["device"], data.get("tolerance")
+        report.correctness, report.timing = data["correctness"], data["timing"]
+        report.rejections += data["rejections"]
+        if data.get("note"):
+            report.notes.append(data["note"])
+        if device == "cpu":
+            report.notes.append("correctness only, no timing: no GPU here")
+    if report.rejections:
+        report.status = "rejected"
+    return report

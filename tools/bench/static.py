@@ -1,0 +1,212 @@
+"""Static checks on a candidate's source: the reward hacks that can be seen without running it.
+
+Each finding has a name; POLICY says whether it rejects the candidate or only flags it for the
+reviewers. This table is the one place that policy lives.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import asdict, dataclass
+
+POLICY = {
+    "torch-compute": "reject",  # PyTorch does the math in forward (matmul, softmax, F.*, ...)
+    "aten-call": "reject",  # torch.ops.aten / torch._C: the same, one level down
+    "reference-fallback": "reject",  # inherits Model, calls super().forward or Model(...)
+    "try-fallback": "reject",  # try/except that falls back to PyTorch
+    "stream-or-thread": "reject",  # work hidden from the timer on another stream or thread
+    "monkey-patch": "reject",  # reassigns torch / time / timing functions
+    "introspection": "reject",  # gc, inspect, frames: reaching into the harness
+    "tensor-subclass": "reject",  # lazy results that compute when the harness reads them
+    "pointer-cache": "reject",  # results cached on data_ptr / id: stale across calls
+    "downcast": "reject",  # a float32 problem computed in 16 bits: silent precision loss
+    "environment": "flag",  # reads environment variables
+}
+
+# forward may allocate, reshape and launch; these tensor methods compute instead
+COMPUTE_METHODS = {
+    "sum", "mean", "softmax", "log_softmax", "matmul", "mm", "bmm", "addmm", "exp", "log",
+    "max", "min", "relu", "gelu", "tanh", "sigmoid", "norm", "var", "std", "topk", "sort",
+    "cumsum", "cumprod", "argmax", "argmin", "einsum", "conv1d", "conv2d", "layer_norm",
+    "silu", "softplus", "pow", "sqrt", "rsqrt", "mul", "add", "sub", "div", "abs", "clamp",
+    "where", "masked_fill", "scatter_add", "index_add", "prod", "amax", "amin", "logsumexp",
+    "cross_entropy", "scaled_dot_product_attention", "linear", "baddbmm", "dot", "outer",
+}
+ALLOWED_TORCH = {
+    "empty", "empty_like", "empty_strided", "zeros", "zeros_like", "ones", "ones_like", "full",
+    "full_like", "arange", "tensor", "as_strided", "device", "Size", "float32", "float16",
+    "bfloat16", "int32", "int64", "int8", "uint8", "bool", "float64", "no_grad", "is_tensor",
+    "cuda", "manual_seed", "finfo", "iinfo", "dtype",
+}
+DOWNCAST_NAMES = {"float16", "half", "bfloat16", "float8_e4m3fn", "float8_e5m2"}
+IMPORT_FLAGS = {"threading": "stream-or-thread", "multiprocessing": "stream-or-thread",
+                "concurrent": "stream-or-thread", "gc": "introspection",
+                "inspect": "introspection", "ctypes": "introspection"}
+
+
+@dataclass
+class Finding:
+    name: str
+    line: int
+    text: str
+    action: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _dotted(node: ast.AST) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _is_triton_jit(fn: ast.FunctionDef) -> bool:
+    return any("jit" in _dotted(d.func if isinstance(d, ast.Call) else d)
+               or "autotune" in _dotted(d.func if isinstance(d, ast.Call) else d)
+               or "heuristics" in _dotted(d.func if isinstance(d, ast.Call) else d)
+               for d in fn.decorator_list)
+
+
+class _Checker(ast.NodeVisitor):
+    def __init__(self, source_lines: list[str], problem_is_fp32: bool):
+        self.lines = source_lines
+        self.fp32 = problem_is_fp32
+        self.findings: list[Finding] = []
+        self.in_kernel = False
+        self.in_forward_path = False  # inside a function other than __init__ (set-up may compute)
+
+    @property
+    def computes(self) -> bool:
+        """Where PyTorch math would stand in for the kernel: forward and its helpers."""
+        return self.in_forward_path and not self.in_kernel
+
+    def add(self, name: str, node: ast.AST, why: str) -> None:
+        line = getattr(node, "lineno", 0)
+        code = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
+        self.findings.append(Finding(name, line, f"{why}: {code}"[:200], POLICY[name]))
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        was = self.in_kernel, self.in_forward_path
+        self.in_kernel = self.in_kernel or _is_triton_jit(node)
+        self.in_forward_path = node.name != "__init__"
+        self.generic_visit(node)
+        self.in_kernel, self.in_forward_path = was
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for base in node.bases:
+            name = _dotted(base)
+            if name == "Model" or name.endswith(".Model"):
+                self.add("reference-fallback", node, "inherits the reference Model")
+            if name in ("torch.Tensor", "Tensor"):
+                self.add("tensor-subclass", node, "subclasses torch.Tensor")
+        for item in node.body:
+            if isinstance(item, ast.FunctionDef) and item.name == "__torch_function__":
+                self.add("tensor-subclass", item, "defines __torch_function__")
+        self.generic_visit(node)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            root = alias.name.split(".")[0]
+            if root in IMPORT_FLAGS:
+                self.add(IMPORT_FLAGS[root], node, f"imports {alias.name}")
+        self.generic_visit(node)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        root = (node.module or "").split(".")[0]
+        if root in IMPORT_FLAGS:
+            self.add(IMPORT_FLAGS[root], node, f"imports from {node.module}")
+        if (node.module or "").startswith("torch.nn.functional") or node.module == "torch.ops":
+            self.add("torch-compute", node, f"imports from {node.module}")
+        self.generic_visit(node)
+
+    def visit_Try(self, node: ast.Try) -> None:
+        if self.computes and node.handlers:
+            self.add("try-fallback", node, "try/except around the computation")
+        self.generic_visit(node)
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        if isinstance(node.op, ast.MatMult) and self.computes:
+            self.add("torch-compute", node, "matrix product with @ outside a kernel")
+        self.generic_visit(node)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            name = _dotted(target) if isinstance(target, ast.Attribute) else ""
+            if name.split(".")[0] in ("torch", "time", "triton", "tl") and "." in name:
+                self.add("monkey-patch", node, f"reassigns {name}")
+        self.generic_visit(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if node.attr in ("f_back", "f_locals", "f_globals", "_getframe", "__globals__"):
+            self.add("introspection", node, f"uses .{node.attr}")
+        if node.attr == "environ" and _dotted(node.value) == "os":
+            self.add("environment", node, "reads os.environ")
+        if self.fp32 and node.attr in DOWNCAST_NAMES:
+            self.add("downcast", node, f"uses {node.attr} in a float32 problem")
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        name = _dotted(node.func)
+        parts = name.split(".")
+        if not self.in_kernel:
+            if name in ("super.forward",) or (isinstance(node.func, ast.Attribute) and
+                                             node.func.attr == "forward" and
+                                             isinstance(node.func.value, ast.Call) and
+                                             _dotted(node.func.value.func) == "super"):
+                self.add("reference-fallback", node, "calls super().forward")
+            if name == "Model" or name.endswith(".Model"):
+                self.add("reference-fallback", node, "builds the reference Model")
+            if "aten" in parts or name.startswith("torch._C") or name.startswith("torch.ops"):
+                self.add("aten-call", node, f"calls {name}")
+            elif not self.computes:
+                pass
+            elif parts[0] in ("F",) or name.startswith("torch.nn.functional"):
+                self.add("torch-compute", node, f"calls {name}")
+            elif parts[0] == "torch" and len(parts) == 2 and parts[1] not in ALLOWED_TORCH:
+                self.add("torch-compute", node, f"calls {name}")
+            elif name.startswith(("torch.linalg", "torch.fft", "torch.special")):
+                self.add("torch-compute", node, f"calls {name}")
+            elif isinstance(node.func, ast.Attribute) and node.func.attr in COMPUTE_METHODS \
+                    and parts[0] not in ("tl", "triton", "math", "np", "numpy", "self"):
+                self.add("torch-compute", node, f"tensor method .{node.func.attr}()")
+            if "Stream" in parts[-1] or name in ("torch.cuda.stream", "torch.cuda.set_stream"):
+                self.add("stream-or-thread", node, f"creates or switches streams: {name}")
+            if parts[-1] in ("Thread", "Process", "ThreadPoolExecutor", "ProcessPoolExecutor"):
+                self.add("stream-or-thread", node, f"starts {parts[-1]}")
+            if name in ("setattr",) and node.args and _dotted(node.args[0]).split(".")[0] in \
+                    ("torch", "time", "triton"):
+                self.add("monkey-patch", node, "setattr on a library module")
+            if name in ("globals", "locals", "vars", "sys._getframe", "inspect.currentframe",
+                        "inspect.stack", "gc.get_objects", "gc.get_referrers"):
+                self.add("introspection", node, f"calls {name}")
+            if parts[-1] == "data_ptr" or name == "id":
+                self.add("pointer-cache", node, f"uses {name or 'data_ptr'}() (caching on "
+                         "addresses?)")
+            if parts[-1] in ("lru_cache", "cache") and parts[0] == "functools":
+                self.add("pointer-cache", node, "memoises results")
+            if parts[-1] in ("half", "bfloat16") and self.fp32:
+                self.add("downcast", node, f".{parts[-1]}() in a float32 problem")
+            if name in ("os.getenv",):
+                self.add("environment", node, "reads the environment")
+        self.generic_visit(node)
+
+
+def check_source(source: str, problem_is_fp32: bool = True) -> list[Finding]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as err:
+        return [Finding("torch-compute", err.lineno or 0, f"syntax error: {err.msg}", "reject")]
+    checker = _Checker(source.splitlines(), problem_is_fp32)
+    checker.visit(tree)
+    unique = {(f.name, f.line): f for f in checker.findings}
+    return sorted(unique.values(), key=lambda f: (f.line, f.name))
+
+
+def rejections(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.action == "reject"]

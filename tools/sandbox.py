@@ -95,7 +95,9 @@ def run_python(args: list[str], *, timeout: float, memory_gb: float = 8, gpu: bo
     own_scratch = scratch is None
     scratch = Path(scratch or tempfile.mkdtemp(prefix="autodocket-sandbox-"))
     project_root = Path(__file__).resolve().parent.parent
-    child_env = clean_env({"PYTHONPATH": str(project_root), "HOME": str(scratch),
+    pythonpath = os.pathsep.join(p for p in (str(project_root), os.environ.get("PYTHONPATH"))
+                                 if p)
+    child_env = clean_env({"PYTHONPATH": pythonpath, "HOME": str(scratch),
                            "TMPDIR": str(scratch), "PYTHONDONTWRITEBYTECODE": "1",
                            "TRITON_CACHE_DIR": str(scratch / ".triton"),
                            "LITELLM_LOCAL_MODEL_COST_MAP": "True", **(env or {})})

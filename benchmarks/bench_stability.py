@@ -14,11 +14,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-KERNELS = [("vector_add", "tests/verify/cases/vector_add_problem.py", "tests/verify/cases/vector_add_ok.py"),
-           ("bias_gelu", "tests/adversarial/cases/gelu_problem.py", "tests/adversarial/cases/gelu_ok.py"),
-           ("softmax", "tests/verify/cases/softmax_problem.py", "tests/verify/cases/softmax_ok.py"),
-           ("layernorm", "tests/verify/cases/layernorm_problem.py", "tests/verify/cases/layernorm_ok.py"),
-           ("matmul", "tests/verify/cases/matmul_problem.py", "tests/verify/cases/matmul_ok.py")]
+# the honest test kernels, on problem sizes that fill an H100 (launch overhead stays small)
+KERNELS = [("vector_add", "benchmarks/problems/vector_add_large.py", "tests/verify/cases/vector_add_ok.py"),
+           ("bias_gelu", "benchmarks/problems/bias_gelu_large.py", "tests/adversarial/cases/gelu_ok.py"),
+           ("softmax", "benchmarks/problems/softmax_large.py", "tests/verify/cases/softmax_ok.py"),
+           ("layernorm", "benchmarks/problems/layernorm_large.py", "tests/verify/cases/layernorm_ok.py"),
+           ("matmul", "benchmarks/problems/matmul_large.py", "tests/verify/cases/matmul_ok.py")]
 
 
 def main() -> None:

@@ -6,6 +6,8 @@ and truncated output, and no network where the machine allows a new network name
 """
 from __future__ import annotations
 
+import atexit
+import json
 import os
 import re
 import resource
@@ -87,6 +89,86 @@ def _rss_bytes(pid: int) -> int:
     return 0
 
 
+def _command(args: list[str], network: bool) -> tuple[list[str], bool]:
+    cmd = [sys.executable, *args]
+    if not network and _can_unshare_net():
+        return [shutil.which("unshare"), "--net", *cmd], True
+    return cmd, False
+
+
+def _child_env(scratch: Path, extra: dict[str, str] | None) -> dict[str, str]:
+    project_root = Path(__file__).resolve().parent.parent
+    pythonpath = os.pathsep.join(p for p in (str(project_root), os.environ.get("PYTHONPATH"))
+                                 if p)
+    return clean_env({"PYTHONPATH": pythonpath, "HOME": str(scratch), "TMPDIR": str(scratch),
+                      "PYTHONDONTWRITEBYTECODE": "1", "TRITON_CACHE_DIR": str(scratch / ".triton"),
+                      "LITELLM_LOCAL_MODEL_COST_MAP": "True", **(extra or {})})
+
+
+class _Zygote:
+    """The running `tools.zygote` process of this interpreter, started on first use."""
+
+    def __init__(self):
+        self.home = Path(tempfile.mkdtemp(prefix="autodocket-zygote-"))
+        cmd, self.isolated = _command(["-m", "tools.zygote"], network=False)
+        self.proc = subprocess.Popen(cmd, cwd=self.home, env=_child_env(self.home, None),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True,
+                                     preexec_fn=_limits(None))
+        ready = self.proc.stdout.readline()
+        if not ready.strip().startswith("{"):
+            raise RuntimeError("zygote did not start")
+        self.lock = threading.Lock()
+
+    def run(self, module: str, argv: list[str], scratch: Path, timeout: float,
+            memory_bytes: int, env: dict[str, str]) -> SandboxResult:
+        job = {"module": module, "argv": argv, "cwd": str(scratch), "timeout": timeout,
+               "memory_bytes": memory_bytes,
+               "env": {"HOME": str(scratch), "TMPDIR": str(scratch), **env}}
+        with self.lock:
+            self.proc.stdin.write(json.dumps(job) + "\n")
+            self.proc.stdin.flush()
+            answer = json.loads(self.proc.stdout.readline())
+        read = lambda name: (scratch / name).read_text(errors="replace") \
+            if (scratch / name).exists() else ""
+        return SandboxResult(answer["returncode"], _truncate(read("stdout.txt")),
+                             _truncate(read("stderr.txt")), answer["seconds"], answer["killed"],
+                             self.isolated)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+_zygote: _Zygote | None = None
+_zygote_lock = threading.Lock()
+
+
+def run_module_reused(module: str, argv: list[str], *, timeout: float, memory_gb: float = 8,
+                      scratch: Path, env: dict[str, str] | None = None) -> SandboxResult:
+    """Like `run_python(["-m", module, *argv])`, but forked from a zygote that has imported
+    torch, triton and z3 already (CPU work only: a forked CUDA context is unusable). Falls
+    back to a fresh process if no zygote can run."""
+    global _zygote
+    with _zygote_lock:
+        if _zygote is None or _zygote.proc.poll() is not None:
+            try:
+                _zygote = _Zygote()
+                atexit.register(_zygote.close)
+            except (OSError, RuntimeError):
+                _zygote = None
+    if _zygote is None:
+        return run_python(["-m", module, *argv], timeout=timeout, memory_gb=memory_gb,
+                          scratch=scratch, env=env)
+    try:
+        return _zygote.run(module, argv, scratch, timeout, int(memory_gb * 2**30), env or {})
+    except (OSError, ValueError):
+        _zygote.close()
+        return run_python(["-m", module, *argv], timeout=timeout, memory_gb=memory_gb,
+                          scratch=scratch, env=env)
+
+
 def run_python(args: list[str], *, timeout: float, memory_gb: float = 8, gpu: bool = False,
                env: dict[str, str] | None = None, network: bool = False,
                scratch: Path | None = None) -> SandboxResult:
@@ -94,18 +176,8 @@ def run_python(args: list[str], *, timeout: float, memory_gb: float = 8, gpu: bo
     reservations, so memory is watched (resident size) and the process killed instead."""
     own_scratch = scratch is None
     scratch = Path(scratch or tempfile.mkdtemp(prefix="autodocket-sandbox-"))
-    project_root = Path(__file__).resolve().parent.parent
-    pythonpath = os.pathsep.join(p for p in (str(project_root), os.environ.get("PYTHONPATH"))
-                                 if p)
-    child_env = clean_env({"PYTHONPATH": pythonpath, "HOME": str(scratch),
-                           "TMPDIR": str(scratch), "PYTHONDONTWRITEBYTECODE": "1",
-                           "TRITON_CACHE_DIR": str(scratch / ".triton"),
-                           "LITELLM_LOCAL_MODEL_COST_MAP": "True", **(env or {})})
-    cmd = [sys.executable, *args]
-    isolated = False
-    if not network and _can_unshare_net():
-        cmd = [shutil.which("unshare"), "--net", *cmd]
-        isolated = True
+    child_env = _child_env(scratch, env)
+    cmd, isolated = _command(args, network)
     limit = int(memory_gb * 2**30)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=scratch, env=child_env, stdout=subprocess.PIPE,

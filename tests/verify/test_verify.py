@@ -111,3 +111,14 @@ def test_kernel_without_triton_launch_is_unsupported(tmp_path):
     report = verify(CASES / "vector_add_problem.py", torch_only, use_cache=False)
     assert report.status == "unsupported" and report.exit_code == 2
     assert "launched no Triton kernel" in report.feedback()
+
+
+def test_hanging_candidate_is_killed_and_credentials_are_hidden(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    hang = tmp_path / "hang.py"
+    hang.write_text("import os, time, torch\n"
+                    "assert 'ANTHROPIC_API_KEY' not in os.environ, 'credential visible'\n"
+                    "class ModelNew(torch.nn.Module):\n"
+                    "    def forward(self, x, y):\n        time.sleep(3600)\n")
+    report = verify(CASES / "vector_add_problem.py", hang, use_cache=False, timeout=3)
+    assert report.status == "error" and "limit" in report.error, report.error

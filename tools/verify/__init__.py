@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.sandbox import run_python
+from tools.sandbox import run_module_reused
 
 VERIFIER_VERSION = "1"
 STATUS_ORDER = ["error", "violated", "unsupported", "unknown", "proved"]
@@ -101,10 +101,10 @@ def verify(problem: str | Path, kernel: str | Path, *, timeout: float = 300,
     out = scratch / "report.json"
     start = time.perf_counter()
     try:
-        args = ["-m", "tools.verify.worker", str(problem), str(kernel), str(out)]
+        args = [str(problem), str(kernel), str(out)]
         if not coverage:
             args.append("--no-coverage")
-        result = run_python(args, timeout=timeout, scratch=scratch)
+        result = run_module_reused("tools.verify.worker", args, timeout=timeout, scratch=scratch)
         if not out.is_file():
             return VerifyReport("error", error="verifier child " + result.reason(),
                                 seconds=time.perf_counter() - start)

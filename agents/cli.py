@@ -200,6 +200,9 @@ def bench(problem: Path, kernel: Path, json_out: JsonOpt = False,
         for col in ("input set", "shapes", "trials", "max abs err", "rel L2 err"):
             table.add_column(col)
         for row in report.correctness:
+            if "skipped" in row:
+                table.add_row(row["input_set"], "skipped: " + row["skipped"], "-", "-", "-")
+                continue
             table.add_row(row["input_set"], str(row["shapes"]), str(row["trials"]),
                           f"{row['max_abs_err']:.2e}", f"{row['rel_l2_err']:.2e}")
         console.print(table)

@@ -72,7 +72,9 @@ def resolve_device(device: str) -> str:
 
 
 def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
-          timeout: float | None = None, repeats: int = 100, memory_gb: float = 16) -> BenchReport:
+          timeout: float | None = None, repeats: int = 100, memory_gb: float = 16,
+          baselines: bool = True) -> BenchReport:
+    """`baselines=False` times the kernel alone (the offline search compares configs)."""
     problem, kernel = Path(problem).resolve(), Path(kernel).resolve()
     for path in (problem, kernel):
         if not path.is_file():
@@ -89,7 +91,7 @@ def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
     start = time.perf_counter()
     try:
         result = run_python(["-m", "tools.bench.worker", str(problem), str(kernel), str(out),
-                             device, str(repeats)],
+                             device, str(repeats)] + ([] if baselines else ["--no-baselines"]),
                             timeout=timeout or (900 if device == "cuda" else 300),
                             memory_gb=memory_gb, gpu=device == "cuda", env=env, scratch=scratch)
         data = json.loads(out.read_text()) if out.is_file() else None

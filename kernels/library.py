@@ -1,0 +1,172 @@
+"""The offline coder: match a problem to a template by its operations, instantiate it, and
+search the template's configurations by measurement (GPU) or take its defaults (CPU).
+
+    result = solve("problem.py", out="kernel.py", device="auto")
+
+A problem no template fits is answered "no offline solution", never faked; every candidate is
+verified (Z3) and measured (the harness) before it is kept.
+"""
+from __future__ import annotations
+
+import ast
+import importlib
+import itertools
+import pkgutil
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+from . import templates as templates_pkg
+
+CATALOG = Path(__file__).parent / "problems"
+# nn modules whose construction in Model.__init__ says what forward computes
+_MODULE_OPS = {"LayerNorm": "layer_norm", "RMSNorm": "rms_norm", "Softmax": "softmax",
+               "LogSoftmax": "log_softmax", "GELU": "gelu", "SiLU": "silu", "Linear": "linear",
+               "Conv2d": "conv2d", "MultiheadAttention": "attention"}
+_BINOPS = {ast.RShift: "rshift", ast.LShift: "lshift", ast.MatMult: "matmul", ast.Pow: "pow"}
+# a template never fits a problem that also does one of these
+_FOREIGN = {"matmul", "mm", "bmm", "linear", "conv2d", "scaled_dot_product_attention",
+            "attention", "cross_entropy", "einsum"}
+
+
+def templates() -> list[ModuleType]:
+    return [importlib.import_module(f"{templates_pkg.__name__}.{m.name}")
+            for m in pkgutil.iter_modules(templates_pkg.__path__)]
+
+
+def problem_ops(source: str) -> set[str]:
+    """Operations the problem's Model uses, read from its source (nothing is executed)."""
+    tree = ast.parse(source)
+    ops: set[str] = set()
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Model"):
+        for node in ast.walk(cls):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                ops.add(_MODULE_OPS.get(name, name))
+            elif isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+                ops.add(_BINOPS[type(node.op)])
+    return ops
+
+
+@dataclass
+class Match:
+    template: ModuleType
+    ops: set[str]
+
+    @property
+    def family(self) -> str:
+        return self.template.FAMILY
+
+
+def match(problem: Path) -> Match | None:
+    ops = problem_ops(problem.read_text())
+    if ops & _FOREIGN:
+        return None
+    best = None
+    for t in templates():
+        fits = [req for req in t.REQUIRES if req <= ops]
+        if fits and (best is None or max(map(len, fits)) > best[0]):
+            best = (max(map(len, fits)), t)
+    return Match(best[1], ops) if best else None
+
+
+def configs(template: ModuleType, budget: int) -> list[dict]:
+    """The default first, then the other valid points of the grid, at most `budget`."""
+    keys = list(template.PARAMS)
+    grid = [dict(zip(keys, values)) for values in itertools.product(
+        *(template.PARAMS[k] for k in keys))]
+    rest = [c for c in grid if c != template.DEFAULT and template.valid(c)]
+    return ([template.DEFAULT] + rest)[:budget]
+
+
+@dataclass
+class Attempt:
+    config: dict
+    verified: str
+    correct: bool
+    median_ms: float | None
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SolveResult:
+    status: str  # solved | no-template | failed
+    family: str | None = None
+    config: dict | None = None
+    kernel_path: str | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+    verification: dict | None = None
+    measurement: dict | None = None
+    reason: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.status == "solved" else 1
+
+    def to_dict(self) -> dict:
+        return {"status": self.status, "family": self.family, "config": self.config,
+                "kernel_path": self.kernel_path, "reason": self.reason,
+                "attempts": [a.__dict__ for a in self.attempts],
+                "verification": self.verification, "measurement": self.measurement}
+
+
+def solve(problem: str | Path, out: str | Path | None = None, *, device: str = "auto",
+          budget: int = 4, repeats: int = 30, progress=None) -> SolveResult:
+    from tools.bench import bench, resolve_device
+    from tools.verify import verify
+
+    problem = Path(problem).resolve()
+    say = progress or (lambda _msg: None)
+    found = match(problem)
+    if found is None:
+        ops = sorted(problem_ops(problem.read_text()))
+        return SolveResult("no-template", reason="no offline solution: no template fits a "
+                           f"problem using {', '.join(ops) or 'no recognised operations'}")
+    device = resolve_device(device)
+    candidates = configs(found.template, budget if device == "cuda" else 1)
+    scratch = Path(tempfile.mkdtemp(prefix="autodocket-solve-"))
+    result = SolveResult("failed", family=found.family)
+    best: tuple[float, dict, Path] | None = None
+    try:
+        for i, config in enumerate(candidates):
+            path = scratch / f"candidate_{i}.py"
+            path.write_text(render(found, config))
+            say(f"{found.family} config {i + 1}/{len(candidates)}: {config}")
+            proof = verify(problem, path)
+            measured = bench(problem, path, device=device, repeats=repeats, baselines=False)
+            median = None
+            if measured.timing:
+                median = sum(s["first"]["kernel"]["median_ms"] for s in measured.timing["sets"])
+            attempt = Attempt(config, proof.status, measured.status == "correct", median,
+                              measured.reasons() + ([proof.feedback()] if proof.status in
+                                                    ("violated", "error") else []))
+            result.attempts.append(attempt)
+            if attempt.correct and proof.status not in ("violated", "error"):
+                score = median if median is not None else float(i)
+                if best is None or score < best[0]:
+                    best = (score, config, path)
+        if best is None:
+            result.reason = "no configuration passed: " + "; ".join(
+                f"{a.config}: {', '.join(a.reasons) or a.verified}" for a in result.attempts)
+            return result
+        _, config, path = best
+        target = Path(out) if out else problem.with_name(problem.stem + "_kernel.py")
+        shutil.copyfile(path, target)
+        say(f"winner {config}: final verification and measurement against eager and compile")
+        result.status, result.config, result.kernel_path = "solved", config, str(target)
+        result.verification = verify(problem, target).to_dict()
+        result.measurement = bench(problem, target, device=device).to_dict()
+        if result.measurement["status"] != "correct":
+            result.status, result.reason = "failed", "the winner failed its final measurement"
+        return result
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def render(found: Match, config: dict) -> str:
+    header = (f'"""Generated by autodocket\'s offline coder from the `{found.family}` template '
+              f"(kernels/templates), configuration {config}.\"\"\"")
+    return header + "\n" + found.template.render(config, found.ops).lstrip("\n")

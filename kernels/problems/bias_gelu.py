@@ -1,0 +1,27 @@
+"""Fused bias add + tanh-approximated GELU, as in an MLP block."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+DTYPE = torch.float32
+ATOL, RTOL = 1e-4, 1e-4
+
+
+class Model(nn.Module):
+    def __init__(self, width):
+        super().__init__()
+        self.bias = nn.Parameter(torch.randn(width))
+
+    def forward(self, x):
+        return F.gelu(x + self.bias, approximate="tanh")
+
+
+def get_inputs(rows=16384, width=4096):
+    return [torch.randn(rows, width)]
+
+
+def get_init_inputs():
+    return [4096]
+
+
+SHAPES = [(1000, 4096), (33, 4096)]

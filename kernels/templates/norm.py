@@ -1,0 +1,101 @@
+"""LayerNorm and RMSNorm over the last dimension, with an optional fused residual add.
+One program per row; the row is held in registers when it fits one block, else looped over.
+
+Tunables: MAX_SINGLE (widest row kept in one block), WARPS_PER_KB.
+"""
+FAMILY = "norm"
+REQUIRES = [{"layer_norm"}, {"rsqrt", "mean"}]
+PARAMS = {"MAX_SINGLE": [4096, 8192, 16384], "WARPS_PER_KB": [1, 2, 4]}
+DEFAULT = {"MAX_SINGLE": 16384, "WARPS_PER_KB": 2}
+
+
+def valid(config: dict) -> bool:
+    return True
+
+
+SOURCE = r'''
+import torch
+import torch.nn as nn
+import triton
+import triton.language as tl
+
+MAX_SINGLE = $MAX_SINGLE
+WARPS_PER_KB = $WARPS_PER_KB
+RMS = $RMS
+RESIDUAL = $RESIDUAL
+
+
+@triton.jit
+def norm_row(x_ptr, r_ptr, w_ptr, b_ptr, y_ptr, stride, n, eps, BLOCK: tl.constexpr,
+             RMS: tl.constexpr, RESIDUAL: tl.constexpr, HAS_BIAS: tl.constexpr):
+    row = tl.program_id(0).to(tl.int64)
+    x_row = x_ptr + row * stride
+    r_row = r_ptr + row * stride
+    acc = tl.zeros((BLOCK,), tl.float32)
+    acc2 = tl.zeros((BLOCK,), tl.float32)
+    for start in range(0, n, BLOCK):
+        cols = start + tl.arange(0, BLOCK)
+        h = tl.load(x_row + cols, mask=cols < n, other=0.0).to(tl.float32)
+        if RESIDUAL:
+            h += tl.load(r_row + cols, mask=cols < n, other=0.0).to(tl.float32)
+        acc += h
+        acc2 += h * h
+    mean = tl.sum(acc, axis=0) / n
+    if RMS:
+        rstd = 1.0 / tl.sqrt(tl.sum(acc2, axis=0) / n + eps)
+        mean = 0.0
+    else:
+        var = tl.maximum(tl.sum(acc2, axis=0) / n - mean * mean, 0.0)
+        rstd = 1.0 / tl.sqrt(var + eps)
+    for start in range(0, n, BLOCK):
+        cols = start + tl.arange(0, BLOCK)
+        m = cols < n
+        h = tl.load(x_row + cols, mask=m, other=0.0).to(tl.float32)
+        if RESIDUAL:
+            h += tl.load(r_row + cols, mask=m, other=0.0).to(tl.float32)
+        y = (h - mean) * rstd * tl.load(w_ptr + cols, mask=m, other=0.0)
+        if HAS_BIAS:
+            y += tl.load(b_ptr + cols, mask=m, other=0.0)
+        tl.store(y_ptr + row * stride + cols, y, mask=m)
+
+
+def launch(x, residual, weight, bias, eps):
+    x2 = x.reshape(-1, x.shape[-1]).contiguous()
+    r2 = residual.reshape(-1, x.shape[-1]).contiguous() if residual is not None else x2
+    y = torch.empty_like(x2)
+    n = x2.shape[1]
+    block = min(triton.next_power_of_2(n), MAX_SINGLE)
+    warps = max(1, min(16, WARPS_PER_KB * block // 1024))
+    norm_row[(x2.shape[0],)](x2, r2, weight, bias if bias is not None else weight, y,
+                             x2.stride(0), n, eps, BLOCK=block, RMS=RMS,
+                             RESIDUAL=residual is not None, HAS_BIAS=bias is not None,
+                             num_warps=warps)
+    return y.reshape(x.shape)
+
+
+$MODEL
+'''
+
+LAYERNORM_MODEL = '''class ModelNew(nn.Module):
+    def __init__(self, width):
+        super().__init__()
+        self.norm = nn.LayerNorm(width)
+
+    def forward(self, x):
+        return launch(x, None, self.norm.weight, self.norm.bias, self.norm.eps)'''
+
+RMSNORM_RESIDUAL_MODEL = '''class ModelNew(nn.Module):
+    def __init__(self, width, eps=1e-6):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(width))
+        self.eps = eps
+
+    def forward(self, x, residual):
+        return launch(x, residual, self.weight, None, self.eps)'''
+
+
+def render(config: dict, ops: set[str]) -> str:
+    from string import Template
+    rms = "layer_norm" not in ops
+    model = RMSNORM_RESIDUAL_MODEL if rms else LAYERNORM_MODEL
+    return Template(SOURCE).substitute(config, RMS=rms, RESIDUAL=rms, MODEL=model)

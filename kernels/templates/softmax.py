@@ -1,0 +1,80 @@
+"""Row softmax / log-softmax. One program per row: a single pass when the row fits one block,
+else an online pass (running max and sum) and a second pass that writes.
+
+Tunables: MAX_SINGLE (widest row done in one pass; a power of two), BLOCK (the block of the
+two-pass loop for wider rows), WARPS_PER_KB (warps per 1024 columns of a block, at most 16).
+"""
+FAMILY = "softmax"
+REQUIRES = [{"softmax"}, {"log_softmax"}]  # any of these op sets in the problem's forward
+PARAMS = {"MAX_SINGLE": [8192, 16384], "BLOCK": [2048, 4096, 8192], "WARPS_PER_KB": [1, 2, 4]}
+DEFAULT = {"MAX_SINGLE": 16384, "BLOCK": 4096, "WARPS_PER_KB": 2}
+
+
+def valid(config: dict) -> bool:
+    return config["BLOCK"] <= config["MAX_SINGLE"]
+
+
+SOURCE = r'''
+import torch
+import torch.nn as nn
+import triton
+import triton.language as tl
+
+MAX_SINGLE = $MAX_SINGLE
+BLOCK = $BLOCK
+WARPS_PER_KB = $WARPS_PER_KB
+LOG = $LOG
+
+
+@triton.jit
+def softmax_row(out_ptr, in_ptr, in_stride, out_stride, n_cols, BLOCK: tl.constexpr,
+                SINGLE: tl.constexpr, LOG: tl.constexpr):
+    row = tl.program_id(0).to(tl.int64)
+    src = in_ptr + row * in_stride
+    dst = out_ptr + row * out_stride
+    if SINGLE:
+        cols = tl.arange(0, BLOCK)
+        x = tl.load(src + cols, mask=cols < n_cols, other=-float("inf")).to(tl.float32)
+        x = x - tl.max(x, axis=0)
+        e = tl.exp(x)
+        s = tl.sum(e, axis=0)
+        y = x - tl.log(s) if LOG else e / s
+        tl.store(dst + cols, y, mask=cols < n_cols)
+    else:
+        m = tl.full((BLOCK,), -float("inf"), tl.float32)
+        acc = tl.zeros((BLOCK,), tl.float32)
+        for start in range(0, n_cols, BLOCK):
+            cols = start + tl.arange(0, BLOCK)
+            x = tl.load(src + cols, mask=cols < n_cols, other=-float("inf")).to(tl.float32)
+            m_new = tl.maximum(m, x)
+            acc = acc * tl.exp(tl.where(m_new == -float("inf"), 0.0, m - m_new)) + \
+                tl.where(x == -float("inf"), 0.0, tl.exp(x - m_new))
+            m = m_new
+        row_max = tl.max(m, axis=0)
+        total = tl.sum(acc * tl.exp(tl.where(m == -float("inf"), -float("inf"), m - row_max)), axis=0)
+        for start in range(0, n_cols, BLOCK):
+            cols = start + tl.arange(0, BLOCK)
+            x = tl.load(src + cols, mask=cols < n_cols, other=0.0).to(tl.float32)
+            y = x - row_max - tl.log(total) if LOG else tl.exp(x - row_max) / total
+            tl.store(dst + cols, y, mask=cols < n_cols)
+
+
+class ModelNew(nn.Module):
+    def forward(self, x):
+        x2 = x.reshape(-1, x.shape[-1])
+        if x2.stride(-1) != 1:
+            x2 = x2.contiguous()
+        out = torch.empty_like(x2)
+        n_cols = x2.shape[1]
+        single = triton.next_power_of_2(n_cols) <= MAX_SINGLE
+        block = triton.next_power_of_2(n_cols) if single else BLOCK
+        warps = max(1, min(16, WARPS_PER_KB * block // 1024))
+        softmax_row[(x2.shape[0],)](out, x2, x2.stride(0), out.stride(0), n_cols, BLOCK=block,
+                                    SINGLE=single, LOG=LOG, num_warps=warps)
+        return out.reshape(x.shape)
+'''
+
+
+def render(config: dict, ops: set[str]) -> str:
+    from string import Template
+    return Template(SOURCE).substitute(config, LOG="log_softmax" in ops)

@@ -229,6 +229,47 @@ def bench(problem: Path, kernel: Path, json_out: JsonOpt = False,
     raise typer.Exit(report.exit_code)
 
 
+@app.command()
+def solve(problem: Path,
+          out: Annotated[Optional[Path], typer.Option("--out", help="where the kernel goes "
+                                                      "(default: PROBLEM_kernel.py)")] = None,
+          device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
+          budget: Annotated[int, typer.Option(help="configurations tried on a GPU")] = 4,
+          json_out: JsonOpt = False) -> None:
+    """Write a kernel for one problem with the offline coder: template, search, verify, measure."""
+    from kernels.library import solve as run_solve
+    if not problem.is_file():
+        _fail(f"{problem}: no such file")
+    try:
+        result = run_solve(problem, out, device=device, budget=budget,
+                           progress=None if json_out else lambda m: console.print(f"[dim]{m}[/]"))
+    except (ValueError, SyntaxError) as err:
+        _fail(f"{problem}: {err}")
+    if json_out:
+        _emit_json(result.to_dict())
+        raise typer.Exit(result.exit_code)
+    if result.status != "solved":
+        console.print(f"[bold red]{result.status}:[/] {result.reason}")
+        raise typer.Exit(1)
+    table = Table(title=f"{result.family} template: configurations tried", title_justify="left")
+    for col in ("config", "verified", "correct", "kernel ms", "reasons"):
+        table.add_column(col, overflow="fold")
+    for a in result.attempts:
+        table.add_row(str(a.config), a.verified, str(a.correct),
+                      f"{a.median_ms:.4f}" if a.median_ms is not None else "-",
+                      "; ".join(a.reasons))
+    console.print(table)
+    m = result.measurement
+    console.print(f"kernel: {result.kernel_path}  (config {result.config})")
+    console.print(f"verification: {result.verification['status']} {result.verification['counts']}")
+    for s in m["speedups"]:
+        console.print(f"{s['input_set']}: {s['vs_eager']:.2f}x vs eager, "
+                      + (f"{s['vs_compile']:.2f}x vs torch.compile" if s["vs_compile"] else
+                         "torch.compile unavailable") + f" on {m['device'].get('name')}")
+    for note in m["notes"]:
+        console.print(f"note: {note}")
+
+
 def main() -> None:
     app()
 

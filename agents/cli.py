@@ -19,6 +19,7 @@ from rich.table import Table
 import docket as docket_mod
 from agents.config import ConfigError, Lab, find_lab
 from docket.audit import audit as audit_docket, evidence_path
+from memory.state import HELD
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Run a lab's Markdown research docket: kernels proved, measured, reviewed.")
@@ -66,7 +67,7 @@ def _statuses(lab: Lab) -> dict:
 
 
 def _status_of(task, states: dict, lab: Lab) -> str:
-    if task.id in states:
+    if task.id in states and states[task.id].status != "queued":
         return states[task.id].status
     if evidence_path(lab.root, task.id).is_file():
         return "done"
@@ -105,7 +106,7 @@ def next_(docket: DocketOpt = None, json_out: JsonOpt = False) -> None:
     lab, d = _load(docket)
     states = _statuses(lab)
     done = {t.id for t in d.tasks if evidence_path(lab.root, t.id).is_file()}
-    task = d.next_task(skip=set(states), done=done)
+    task = d.next_task(skip={t for t, r in states.items() if r.status in HELD}, done=done)
     if task is None:
         if json_out:
             _emit_json(None)
@@ -268,6 +269,111 @@ def solve(problem: Path,
                          "torch.compile unavailable") + f" on {m['device'].get('name')}")
     for note in m["notes"]:
         console.print(f"note: {note}")
+
+
+@app.command()
+@user_errors
+def run(docket: DocketOpt = None,
+        max_tasks: Annotated[int, typer.Option("--max-tasks", help="tasks to take")] = 3,
+        device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
+        max_attempts: Annotated[int, typer.Option("--max-attempts")] = 3) -> None:
+    """Take the next tasks through plan, code, verify, measure, review and commit."""
+    from agents.loop import run_docket
+    from tools.bench import resolve_device
+    lab = find_lab(docket)
+    docket_mod.load(lab.docket_path)  # unreadable dockets stop here, untouched
+    if not (lab.root / ".git").exists():
+        _fail(f"{lab.root} is not a git repository: autodocket commits each task on a branch")
+    device = resolve_device(device)
+    console.print("no model configured: offline backend (catalog planner, template coder, "
+                  f"rule-based council); device {device}"
+                  + (" (correctness only, no timing)" if device == "cpu" else ""))
+    outcomes = run_docket(lab, max_tasks=max_tasks, device=device, max_attempts=max_attempts,
+                          progress=lambda m: console.print(f"[dim]{m}[/]"))
+    table = Table(title="run summary", title_justify="left")
+    for col in ("task", "outcome", "speedup or reason", "branch"):
+        table.add_column(col, overflow="fold")
+    for o in outcomes:
+        table.add_row(o.task_id, o.outcome, o.detail, o.branch or "")
+    console.print(table)
+    if not outcomes:
+        print("nothing to do: every task is done, held or parked", file=sys.stderr)
+        raise typer.Exit(1)
+
+
+@app.command()
+@user_errors
+def prs(docket: DocketOpt = None, json_out: JsonOpt = False) -> None:
+    """The agents' open pull requests: one row per autodocket/<task-id> branch."""
+    from datetime import datetime, timezone
+
+    from git import Repo
+
+    from agents.loop import _blob
+    from tools.git import agent_branches, branch_name, merges_cleanly
+    lab = find_lab(docket)
+    rows = []
+    repo = Repo(lab.root)
+    for task_id in agent_branches(lab.root):
+        raw = _blob(lab, f"{branch_name(task_id)}:results/{task_id}/evidence.json")
+        ev = json.loads(raw) if raw else {}
+        speed = (ev.get("speedups") or [{}])[0]
+        consensus = ev.get("council", {}).get("consensus", {})
+        head = repo.commit(branch_name(task_id))
+        rows.append({
+            "task_id": task_id, "title": ev.get("task", {}).get("title"),
+            "attempts": ev.get("attempts"), "verified": ev.get("verification", {}).get("status"),
+            "correct": ev.get("correctness", {}).get("input_sets") is not None and bool(ev),
+            "vs_eager": speed.get("vs_eager"), "vs_compile": speed.get("vs_compile"),
+            "card": (ev.get("device") or {}).get("name"),
+            "council": f"{consensus.get('approvals')}/{consensus.get('seats')} approve"
+            if consensus else None,
+            "merges_cleanly": merges_cleanly(lab.root, task_id),
+            "age_hours": round((datetime.now(timezone.utc) - head.committed_datetime)
+                               .total_seconds() / 3600, 1),
+            "commit": head.hexsha[:7]})
+    if json_out:
+        _emit_json(rows)
+        return
+    table = Table(title=f"{len(rows)} agent pull requests", title_justify="left")
+    for col in ("task", "attempts", "verified", "vs eager", "vs compile", "card", "council",
+                "merges", "age h"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        fmt = lambda v: f"{v:.2f}x" if v else "-"
+        table.add_row(r["task_id"], str(r["attempts"]), str(r["verified"]), fmt(r["vs_eager"]),
+                      fmt(r["vs_compile"]), r["card"] or "", r["council"] or "",
+                      "yes" if r["merges_cleanly"] else "[red]CONFLICT[/]", str(r["age_hours"]))
+    console.print(table)
+
+
+@app.command("approve")
+@user_errors
+def approve_cmd(task_id: str, docket: DocketOpt = None) -> None:
+    """Merge an agent's branch into main and tick its docket line with the evidence."""
+    from agents.loop import DecisionError, approve
+    lab = find_lab(docket)
+    try:
+        line = approve(lab, task_id)
+    except DecisionError as err:
+        _fail(str(err))
+    console.print(f"approved {task_id}: {line}")
+
+
+@app.command("reject")
+@user_errors
+def reject_cmd(task_id: str, reason: Annotated[str, typer.Option("--reason")],
+               park: Annotated[bool, typer.Option("--park", help="park the task instead of "
+                                                  "sending it back to the coder")] = False,
+               docket: DocketOpt = None) -> None:
+    """Reject an agent's branch: the reason goes back to the coder (or the task is parked)."""
+    from agents.loop import DecisionError, reject
+    lab = find_lab(docket)
+    try:
+        outcome = reject(lab, task_id, reason, park)
+    except DecisionError as err:
+        _fail(str(err))
+    console.print(f"rejected {task_id}: {outcome}")
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from .parser import Task
 
 _NUM = r"(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)"
 _CLAIM_PATTERNS: list[tuple[str, re.Pattern]] = [
-    ("speedup", re.compile(_NUM + r"[ \t]?[x×](?![A-Za-z0-9])")),
+    ("speedup", re.compile(_NUM + r"[ \t]?[x×](?![A-Za-z0-9]|[ \t]*\d)")),  # not "8192 x 8192"
     ("percent", re.compile(_NUM + r"[ \t]?%")),
     ("latency", re.compile(_NUM + r"[ \t]?(ns|µs|us|ms|seconds?|sec)(?![A-Za-z])")),
     ("throughput", re.compile(_NUM + r"[ \t]?(TPS|tok/s|tokens/s|GB/s|TB/s|TFLOP/s|TFLOPS|GFLOP/s|it/s)(?![A-Za-z])")),

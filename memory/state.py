@@ -1,15 +1,17 @@
 """Where autodocket keeps each task's status (the Markdown only knows checked / unchecked).
 
-Statuses: in-progress, awaiting-review, parked, needs-human. A task with no row is queued.
+Statuses: in-progress, awaiting-review, parked, needs-human, and queued (back in the queue after
+a rejection, with the researcher's reason as feedback). A task with no row is queued too.
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, Engine, String, Text, delete, select
+from sqlalchemy import DateTime, Engine, Integer, String, Text, delete, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-STATUSES = ("in-progress", "awaiting-review", "parked", "needs-human")
+STATUSES = ("in-progress", "awaiting-review", "parked", "needs-human", "queued")
+HELD = ("in-progress", "awaiting-review", "parked", "needs-human")  # `next` skips these
 
 
 class Base(DeclarativeBase):
@@ -22,6 +24,7 @@ class TaskState(Base):
     task_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     status: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text, default=None)
+    rounds: Mapped[int] = mapped_column(Integer, default=0)  # rejections so far
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -30,7 +33,8 @@ class StateStore:
         self.engine, self.docket = engine, docket
         Base.metadata.create_all(engine)
 
-    def set(self, task_id: str, status: str, reason: str | None = None) -> None:
+    def set(self, task_id: str, status: str, reason: str | None = None,
+            new_round: bool = False) -> None:
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}; one of {', '.join(STATUSES)}")
         with Session(self.engine) as s, s.begin():
@@ -38,9 +42,13 @@ class StateStore:
             now = datetime.now(timezone.utc)
             if row is None:
                 s.add(TaskState(docket=self.docket, task_id=task_id, status=status,
-                                reason=reason, updated_at=now))
+                                reason=reason, rounds=int(new_round), updated_at=now))
             else:
                 row.status, row.reason, row.updated_at = status, reason, now
+                row.rounds = (row.rounds or 0) + int(new_round)
+
+    def held(self) -> set[str]:
+        return {t for t, row in self.all().items() if row.status in HELD}
 
     def clear(self, task_id: str) -> None:
         """Back to the queue."""

@@ -1,0 +1,223 @@
+"""The autonomous loop for one docket task, as a LangGraph state machine.
+
+    plan ─▶ code ─▶ verify ─▶ measure ─▶ review ─▶ commit ─▶ await_approval ─▶ record
+             ▲        │          │          │                                   │
+             └────────┴──────────┴──────────┴── feedback (at most max_attempts) ┘ (rejected)
+    plan, or attempts used up ─▶ park
+
+Each node is a plain function of the typed state that calls into docket/, tools/, kernels/ or
+memory/. Side effects are idempotent (files are overwritten, commits made only on change,
+status rows upserted), so a run killed anywhere resumes from its checkpoint. `await_approval`
+holds nothing but the interrupt: the researcher's `approve` / `reject` resumes it.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TypedDict
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import interrupt
+
+
+class TaskState(TypedDict, total=False):
+    task_id: str
+    title: str
+    text: str
+    line: int
+    docket_key: str
+    lab_root: str
+    device: str
+    max_attempts: int
+    plan_note: str
+    problem_path: str
+    attempt: int
+    kernel_path: str
+    coder_note: str
+    config: dict
+    search: list
+    verification: dict
+    measurement: dict
+    consensus: dict
+    reviews: list
+    feedback: list[str]
+    outcome: str  # awaiting-review | parked | needs-human | approved | queued
+    reason: str
+    branch: str
+    commit: str
+    decision: dict
+
+
+def _work(state: TaskState) -> Path:
+    return Path(state["lab_root"]) / ".autodocket" / "work" / state["task_id"]
+
+
+def _store(state: TaskState):
+    from memory.db import make_engine
+    from memory.state import StateStore
+    from agents.config import find_lab
+    lab = find_lab(Path(state["lab_root"]) / state["docket_key"])
+    return StateStore(make_engine(lab.database_url), state["docket_key"])
+
+
+# nodes --------------------------------------------------------------------------------------
+def plan(state: TaskState) -> dict:
+    from agents.planner import plan_offline, write_problem
+    p = plan_offline(state["title"], state["text"])
+    if p.outcome != "planned":
+        return {"outcome": p.outcome, "reason": p.reason, "plan_note": p.reason}
+    path = write_problem(p, _work(state) / "problem.py")
+    return {"problem_path": str(path), "plan_note": p.reason, "attempt": 0}
+
+
+def code(state: TaskState) -> dict:
+    from agents.coder import code_offline
+    attempt = state.get("attempt", 0) + 1
+    out = _work(state) / f"attempt-{attempt}" / "kernel.py"
+    c = code_offline(Path(state["problem_path"]), out, attempt, state["device"])
+    if c.kernel is None:
+        return {"attempt": attempt, "outcome": "parked", "reason": c.note}
+    return {"attempt": attempt, "kernel_path": str(c.kernel), "coder_note": c.note,
+            "config": c.config, "search": c.search}
+
+
+def verify(state: TaskState) -> dict:
+    from tools.verify import verify as run_verify
+    report = run_verify(state["problem_path"], state["kernel_path"])
+    update: dict = {"verification": report.to_dict()}
+    if report.status in ("violated", "error"):
+        update["feedback"] = state.get("feedback", []) + [
+            f"attempt {state['attempt']}, verifier: {report.feedback()}"]
+    return update
+
+
+def measure(state: TaskState) -> dict:
+    from tools.bench import bench
+    report = bench(state["problem_path"], state["kernel_path"], device=state["device"])
+    update: dict = {"measurement": report.to_dict()}
+    if report.status != "correct":
+        update["feedback"] = state.get("feedback", []) + [
+            f"attempt {state['attempt']}, harness: {report.feedback()}"]
+    return update
+
+
+def review(state: TaskState) -> dict:
+    from agents.council import review_offline
+    verdict, reviews = review_offline(state["verification"], state["measurement"])
+    update: dict = {"consensus": verdict, "reviews": reviews}
+    if verdict["verdict"] != "approve":
+        objections = [f["text"] for r in reviews for f in r["findings"] if f["severity"] == "error"]
+        update["feedback"] = state.get("feedback", []) + [
+            f"attempt {state['attempt']}, council: " + "; ".join(objections)]
+    return update
+
+
+def commit(state: TaskState) -> dict:
+    from agents.report import evidence, report_markdown, speedup_chart
+    from tools.git import branch_name, commit_files, ensure_worktree
+    problem, kernel = Path(state["problem_path"]), Path(state["kernel_path"])
+    ev = evidence(state, problem, kernel)
+    chart = speedup_chart(state["measurement"].get("timing"))
+    rid = f"results/{state['task_id']}"
+    files = {f"{rid}/problem.py": problem.read_bytes(), f"{rid}/kernel.py": kernel.read_bytes(),
+             f"{rid}/evidence.json": json.dumps(ev, indent=2, default=str) + "\n",
+             f"{rid}/REPORT.md": report_markdown(ev, chart is not None)}
+    if chart is not None:
+        files[f"{rid}/speedup.png"] = chart
+    worktree = ensure_worktree(Path(state["lab_root"]), state["task_id"])
+    sha = commit_files(worktree, files, commit_message(state))
+    _store(state).set(state["task_id"], "awaiting-review", f"branch {branch_name(state['task_id'])}")
+    return {"branch": branch_name(state["task_id"]), "commit": sha, "outcome": "awaiting-review"}
+
+
+def await_approval(state: TaskState) -> dict:
+    decision = interrupt({"task_id": state["task_id"], "branch": state["branch"],
+                          "commit": state["commit"]})
+    return {"decision": decision}
+
+
+def record(state: TaskState) -> dict:
+    """Approval merges and ticks (done by `autodocket approve` before resuming, so that the
+    researcher's checks run first); a rejection sends the reason back to the coder."""
+    decision = state["decision"]
+    if decision.get("decision") == "approve":
+        return {"outcome": "approved"}
+    reason = f"researcher rejected attempt {state['attempt']}: {decision.get('reason', '')}"
+    feedback = state.get("feedback", []) + [reason]
+    if decision.get("park"):
+        return {"feedback": feedback, "outcome": "parked", "reason": reason}
+    return {"feedback": feedback, "outcome": "queued", "reason": reason}
+
+
+def park(state: TaskState) -> dict:
+    outcome = state.get("outcome") if state.get("outcome") in ("needs-human", "parked") \
+        else "parked"
+    reason = state.get("reason") or "attempts used up: " + " | ".join(state.get("feedback", [])[-3:])
+    _store(state).set(state["task_id"], outcome, reason)
+    return {"outcome": outcome, "reason": reason}
+
+
+def commit_message(state: TaskState) -> str:
+    m = state["measurement"]
+    sets = m.get("speedups") or []
+    if sets and sets[0].get("vs_eager"):
+        s = sets[0]
+        measured = (f"{s['vs_eager']:.2f}x vs eager" + (f", {s['vs_compile']:.2f}x vs "
+                    f"torch.compile" if s.get("vs_compile") else "") +
+                    f" on {m['device'].get('name')} ({s['input_set']} input set)")
+    else:
+        measured = "correct on the CPU interpreter; no timing (no GPU)"
+    return (f"autodocket: {state['title']}: {measured}\n\nverification: "
+            f"{state['verification']['status']} {state['verification']['counts']}\n"
+            f"council: {state['consensus']['approvals']}/{state['consensus']['seats']} approve")
+
+
+# routing --------------------------------------------------------------------------------------
+def _retry_or_park(state: TaskState) -> str:
+    return "code" if state.get("attempt", 0) < state.get("max_attempts", 3) else "park"
+
+
+def after_plan(state: TaskState) -> str:
+    return "code" if state.get("problem_path") else "park"
+
+
+def after_code(state: TaskState) -> str:
+    return "verify" if state.get("outcome") != "parked" else "park"
+
+
+def after_verify(state: TaskState) -> str:
+    ok = state["verification"]["status"] not in ("violated", "error")
+    return "measure" if ok else _retry_or_park(state)
+
+
+def after_measure(state: TaskState) -> str:
+    return "review" if state["measurement"]["status"] == "correct" else _retry_or_park(state)
+
+
+def after_review(state: TaskState) -> str:
+    return "commit" if state["consensus"]["verdict"] == "approve" else _retry_or_park(state)
+
+
+def after_record(state: TaskState) -> str:
+    return "park" if state["outcome"] == "parked" else END
+
+
+def build() -> StateGraph:
+    g = StateGraph(TaskState)
+    for node in (plan, code, verify, measure, review, commit, await_approval, record, park):
+        g.add_node(node.__name__, node)
+    g.add_edge(START, "plan")
+    g.add_conditional_edges("plan", after_plan, ["code", "park"])
+    g.add_conditional_edges("code", after_code, ["verify", "park"])
+    g.add_conditional_edges("verify", after_verify, ["measure", "code", "park"])
+    g.add_conditional_edges("measure", after_measure, ["review", "code", "park"])
+    g.add_conditional_edges("review", after_review, ["commit", "code", "park"])
+    g.add_edge("commit", "await_approval")
+    g.add_edge("await_approval", "record")
+    g.add_conditional_edges("record", after_record, ["park", END])
+    g.add_edge("park", END)
+    return g
+
+
+# for `langgraph dev` / Studio: compiled without a checkpointer (the dev server brings its own)
+graph = build().compile()

@@ -1,0 +1,186 @@
+"""Running the graph over a docket, and the researcher's decisions that resume it.
+
+One LangGraph thread per task and round (`<task-id>.<round>`; a rejection starts a new round),
+checkpointed in `.autodocket/checkpoints.sqlite`. A task left `in-progress` by a killed run is
+resumed from its last checkpoint before any new task is taken.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.types import Command
+
+import docket as docket_mod
+from agents.config import Lab
+from agents.graph import build
+from docket.audit import evidence_path
+from memory.db import make_engine
+from memory.state import HELD, StateStore
+
+
+class DecisionError(ValueError):
+    """An approve / reject that must not go ahead (exit code 2), with the reason."""
+
+
+@dataclass
+class Outcome:
+    task_id: str
+    title: str
+    outcome: str
+    detail: str
+    branch: str | None
+
+
+def _graph(lab: Lab):
+    lab.state_dir.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(lab.state_dir / "checkpoints.sqlite", check_same_thread=False)
+    return build().compile(checkpointer=SqliteSaver(conn))
+
+
+def _store(lab: Lab) -> StateStore:
+    return StateStore(make_engine(lab.database_url), lab.docket_key)
+
+
+def _thread(task_id: str, rounds: int) -> dict:
+    return {"configurable": {"thread_id": f"{task_id}.{rounds}"}}
+
+
+def _summary(values: dict) -> str:
+    if values.get("outcome") != "awaiting-review":
+        return values.get("reason", "")
+    speed = (values.get("measurement") or {}).get("speedups") or []
+    if speed and speed[0].get("vs_eager"):
+        s = speed[0]
+        return f"{s['vs_eager']:.2f}x vs eager" + (
+            f", {s['vs_compile']:.2f}x vs compile" if s.get("vs_compile") else "")
+    return f"verified {values['verification']['status']}, correct (CPU: no timing)"
+
+
+def run_docket(lab: Lab, *, max_tasks: int, device: str, max_attempts: int = 3,
+               progress=lambda msg: None) -> list[Outcome]:
+    graph = _graph(lab)
+    store = _store(lab)
+    outcomes: list[Outcome] = []
+    for _ in range(max_tasks):
+        d = docket_mod.load(lab.docket_path)
+        states = store.all()
+        resumable = [t for t in d.tasks if states.get(t.id) and states[t.id].status == "in-progress"]
+        done = {t.id for t in d.tasks if evidence_path(lab.root, t.id).is_file()}
+        task = resumable[0] if resumable else d.next_task(skip=store.held(), done=done)
+        if task is None:
+            break
+        row = states.get(task.id)
+        rounds = row.rounds if row else 0
+        config = _thread(task.id, rounds)
+        snapshot = graph.get_state(config)
+        if snapshot.next and "await_approval" not in snapshot.next:
+            progress(f"{task.id}: resuming at {', '.join(snapshot.next)}")
+            payload = None
+        else:
+            payload = {"task_id": task.id, "title": task.title,
+                       "text": " ".join(filter(None, [task.description, task.criterion])),
+                       "line": task.line, "docket_key": lab.docket_key, "lab_root": str(lab.root),
+                       "device": device, "max_attempts": max_attempts,
+                       "feedback": [row.reason] if row and row.status == "queued" and row.reason
+                       else []}
+        store.set(task.id, "in-progress", row.reason if row else None)
+        start = time.monotonic()
+        for update in graph.stream(payload, config, stream_mode="updates", durability="sync"):
+            for node, values in update.items():
+                if node == "__interrupt__":
+                    continue
+                attempt = (values or {}).get("attempt") or graph.get_state(config).values.get("attempt")
+                progress(f"{task.id}: {node} done (attempt {attempt or '-'}, "
+                         f"{time.monotonic() - start:.0f} s)")
+        values = graph.get_state(config).values
+        outcomes.append(Outcome(task.id, task.title, values.get("outcome", "?"), _summary(values),
+                                values.get("branch")))
+    return outcomes
+
+
+# the researcher's side ----------------------------------------------------------------------
+def _blob(lab: Lab, rev_path: str) -> bytes | None:
+    proc = subprocess.run(["git", "-C", str(lab.root), "show", rev_path], capture_output=True)
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def _awaiting(lab: Lab, task_id: str):
+    from tools.git import branch_name
+    row = _store(lab).all().get(task_id)
+    if row is None or row.status != "awaiting-review":
+        raise DecisionError(f"{task_id} is not awaiting review"
+                            + (f" (it is {row.status})" if row else ""))
+    return row, branch_name(task_id)
+
+
+def approve(lab: Lab, task_id: str) -> str:
+    """Check the evidence, merge the branch into main with the docket ticked, resume the graph."""
+    import hashlib
+
+    from git import Repo
+
+    from tools.git import main_branch, remove_worktree
+    row, branch = _awaiting(lab, task_id)
+    rid = f"results/{task_id}"
+    raw = _blob(lab, f"{branch}:{rid}/evidence.json")
+    if raw is None:
+        raise DecisionError(f"{branch} has no {rid}/evidence.json: nothing to approve")
+    ev = json.loads(raw)
+    for key in ("problem", "kernel"):
+        data = _blob(lab, f"{branch}:{rid}/{key}.py")
+        if data is None or hashlib.sha256(data).hexdigest() != ev["files"][f"{key}_sha256"]:
+            raise DecisionError(f"{rid}/{key}.py on {branch} does not match its evidence "
+                                "(changed after it was measured): re-run the task")
+    repo = Repo(lab.root)
+    main = main_branch(repo)
+    if repo.active_branch.name != main:
+        raise DecisionError(f"check out {main} first (now on {repo.active_branch.name})")
+    docket_rel = lab.docket_key
+    if repo.git.status("--porcelain", "--", docket_rel).strip():
+        raise DecisionError(f"{docket_rel} has uncommitted changes: commit or stash them first")
+    line = evidence_line(ev, rid, repo.commit(branch).hexsha[:7])
+    repo.git.merge("--no-ff", "--no-commit", branch)
+    try:
+        d = docket_mod.load(lab.docket_path)
+        d.tick(task_id, evidence=line)
+        d.save()
+        repo.git.add("--", docket_rel)
+        repo.git.commit("-m", f"autodocket: approve {task_id}: {line}", "--no-verify")
+    except Exception:
+        repo.git.merge("--abort")
+        raise
+    graph = _graph(lab)
+    graph.invoke(Command(resume={"decision": "approve"}), _thread(task_id, row.rounds))
+    _store(lab).clear(task_id)
+    remove_worktree(lab.root, task_id)
+    repo.git.branch("-d", branch)
+    return line
+
+
+def evidence_line(ev: dict, rid: str, sha: str) -> str:
+    speed = ev.get("speedups") or []
+    if speed and speed[0].get("vs_eager"):
+        s = speed[0]
+        best = (f"{s['vs_compile']:.2f}x vs torch.compile" if s.get("vs_compile")
+                else f"{s['vs_eager']:.2f}x vs eager")
+        what = f"{best} on {ev['device'].get('name')}"
+    else:
+        what = f"verified {ev['verification']['status']}, correct on the CPU interpreter (no timing)"
+    return f"{what} ({rid}/evidence.json, commit {sha})"
+
+
+def reject(lab: Lab, task_id: str, reason: str, park: bool = False) -> str:
+    row, _ = _awaiting(lab, task_id)
+    graph = _graph(lab)
+    graph.invoke(Command(resume={"decision": "reject", "reason": reason, "park": park}),
+                 _thread(task_id, row.rounds))
+    values = graph.get_state(_thread(task_id, row.rounds)).values
+    if values.get("outcome") == "queued":
+        _store(lab).set(task_id, "queued", values.get("reason"), new_round=True)
+    return values.get("outcome", "?")

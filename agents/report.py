@@ -1,0 +1,125 @@
+"""What a task's pull request holds: evidence.json (DESIGN.md's record), REPORT.md, speedup.png."""
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import datetime, timezone
+from pathlib import Path
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def evidence(state: dict, problem: Path, kernel: Path) -> dict:
+    m, v = state["measurement"], state["verification"]
+    rid = f"results/{state['task_id']}"
+    device_flag = "cuda" if m.get("timing") else "cpu"
+    return {
+        "task": {"id": state["task_id"], "title": state["title"], "text": state["text"],
+                 "docket": state["docket_key"], "line": state.get("line")},
+        "files": {"problem": f"{rid}/problem.py", "problem_sha256": sha256(problem),
+                  "kernel": f"{rid}/kernel.py", "kernel_sha256": sha256(kernel)},
+        "plan": state.get("plan_note"),
+        "attempts": state["attempt"],
+        "feedback": state.get("feedback", []),
+        "coder": {"backend": "offline", "note": state.get("coder_note"),
+                  "config": state.get("config"), "search": state.get("search")},
+        "verification": {k: v.get(k) for k in ("status", "counts", "seconds", "analysis_seconds",
+                                               "findings", "unsupported", "error")},
+        "correctness": {"input_sets": m.get("correctness"), "tolerance": m.get("tolerance"),
+                        "trials_per_set": 5, "seeds": "weights 42; inputs 1000+trial"},
+        "timing": m.get("timing"),
+        "speedups": m.get("speedups"),
+        "device": m.get("device"),
+        "measurement_notes": m.get("notes"),
+        "static_findings": m.get("static"),
+        "council": {"consensus": state["consensus"], "reviews": state["reviews"]},
+        "model_calls": {"backend": "offline", "calls": [], "tokens": 0, "cost_usd": 0.0},
+        "recorded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "reproduce": f"autodocket bench {rid}/problem.py {rid}/kernel.py --device {device_flag}",
+    }
+
+
+def speedup_chart(timing: dict | None) -> bytes | None:
+    """Kernel vs eager vs torch.compile per input set, medians with 20/80 percentile bars."""
+    if not timing:
+        return None
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    sets = timing["sets"]
+    names = ["kernel", "eager", "compile"]
+    fig, ax = plt.subplots(figsize=(7, 3.5), dpi=110)
+    width = 0.26
+    for i, name in enumerate(names):
+        xs, ys, lo, hi = [], [], [], []
+        for j, s in enumerate(sets):
+            t = s["first"].get(name)
+            if t:
+                xs.append(j + (i - 1) * width)
+                ys.append(t["median_ms"])
+                lo.append(t["median_ms"] - t["p20_ms"])
+                hi.append(t["p80_ms"] - t["median_ms"])
+        ax.bar(xs, ys, width, yerr=[lo, hi], capsize=3, label=name)
+    ax.set_xticks(range(len(sets)))
+    ax.set_xticklabels([f"{s['input_set']}\n{'x'.join(map(str, s['shapes'][0]))}" for s in sets],
+                       fontsize=8)
+    ax.set_ylabel("median time (ms), 20-80% bars")
+    ax.legend(fontsize=8)
+    ax.set_title("kernel vs PyTorch eager vs torch.compile", fontsize=10)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def report_markdown(ev: dict, has_chart: bool) -> str:
+    t, v = ev["task"], ev["verification"]
+    lines = [f"# {t['title']}", "", f"Task `{t['id']}` from `{t['docket']}`: {t['text']}", "",
+             "## What was tried", "", f"- plan: {ev['plan']}",
+             f"- coder: {ev['coder']['note']} (config `{ev['coder']['config']}`)",
+             f"- attempts: {ev['attempts']}"]
+    lines += [f"- feedback: {f}" for f in ev["feedback"]]
+    lines += ["", "## Verification (Z3)", "",
+              f"**{v['status']}** — {v['counts']}, analysis {v.get('analysis_seconds')} s", ""]
+    for f in v["findings"] or []:
+        if f["status"] != "proved":
+            lines.append(f"- {f['kernel']}: {f['obligation']} of {f['access']}: "
+                         f"{f['status']} {f['detail']}")
+    lines += ["", "## Correctness", "", "| input set | shapes | trials | max abs err | rel L2 |",
+              "| --- | --- | --- | --- | --- |"]
+    for row in ev["correctness"]["input_sets"] or []:
+        if "skipped" in row:
+            lines.append(f"| {row['input_set']} | skipped: {row['skipped']} | | | |")
+        else:
+            lines.append(f"| {row['input_set']} | {row['shapes']} | {row['trials']} | "
+                         f"{row['max_abs_err']:.2e} | {row['rel_l2_err']:.2e} |")
+    lines += ["", "## Timing", ""]
+    if ev["timing"]:
+        dev = ev["device"]
+        lines += [f"On {dev.get('name')} (torch {dev.get('torch')}, triton {dev.get('triton')}); "
+                  f"{ev['timing']['method']}; {ev['timing']['repeats']} runs per pass.", "",
+                  "| input set | kernel ms | eager ms | compile ms | vs eager | vs compile |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        for s in ev["timing"]["sets"]:
+            f = s["first"]
+            comp = f.get("compile", {}).get("median_ms")
+            vs_c = s.get("speedup_vs_compile")
+            lines.append(f"| {s['input_set']} | {f['kernel']['median_ms']:.4f} | "
+                         f"{f['eager']['median_ms']:.4f} | "
+                         f"{f'{comp:.4f}' if comp else '-'} | {s['speedup_vs_eager']:.2f}x | "
+                         f"{f'{vs_c:.2f}x' if vs_c else '-'} |")
+        if has_chart:
+            lines += ["", "![kernel vs eager vs torch.compile](speedup.png)"]
+    else:
+        lines.append("Correctness only, no timing: measured without a GPU. No speed is claimed.")
+    c = ev["council"]["consensus"]
+    lines += ["", "## Council", "", f"**{c['verdict']}** ({c['approvals']}/{c['seats']} approve; "
+              f"{c['rule']})", ""]
+    for r in ev["council"]["reviews"]:
+        lines.append(f"- {r['seat']}: {r['verdict']} (confidence {r['confidence']})"
+                     + "".join(f"\n  - {f['severity']}: {f['text']}" for f in r["findings"]))
+    lines += ["", "## Reproduce", "", f"    {ev['reproduce']}", ""]
+    return "\n".join(lines)

@@ -1,0 +1,148 @@
+"""The loop end to end on the offline backend (CPU), and the researcher's side of it."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from git import Repo
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "lab" / "DOCKET.md"
+
+
+def cli(lab: Path, *args, timeout=600):
+    return subprocess.run([sys.executable, "-m", "agents.cli", *args], cwd=lab,
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "COLUMNS": "200"})
+
+
+def make_lab(tmp_path: Path) -> Path:
+    lab = tmp_path / "lab"
+    lab.mkdir()
+    (lab / "DOCKET.md").write_bytes(EXAMPLE.read_bytes())
+    (lab / "notes.txt").write_text("researcher's notes\n")
+    repo = Repo.init(lab, initial_branch="main")
+    repo.index.add(["DOCKET.md", "notes.txt"])
+    repo.index.commit("lab")
+    return lab
+
+
+@pytest.fixture(scope="module")
+def ran_lab(tmp_path_factory):
+    lab = make_lab(tmp_path_factory.mktemp("loop"))
+    result = cli(lab, "run", "--max-tasks", "3", "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    return lab, result.stdout
+
+
+def test_run_opens_three_verified_pull_requests(ran_lab):
+    lab, out = ran_lab
+    assert "offline backend" in out and "run summary" in out
+    prs = json.loads(cli(lab, "prs", "--json").stdout)
+    assert [p["task_id"] for p in prs] == ["fused-bias-gelu", "fused-row-softmax",
+                                           "rmsnorm-with-residual"]
+    for p in prs:
+        assert p["verified"] == "proved" and p["merges_cleanly"] and p["vs_eager"] is None
+    repo = Repo(lab)
+    assert repo.active_branch.name == "main" and not repo.is_dirty(untracked_files=False)
+    evidence = json.loads(repo.git.show("autodocket/fused-row-softmax:results/fused-row-softmax/"
+                                        "evidence.json"))
+    assert evidence["timing"] is None and evidence["verification"]["status"] == "proved"
+    assert evidence["reproduce"].startswith("autodocket bench results/fused-row-softmax/")
+
+
+def test_approve_two_in_reverse_order_and_reject_one(ran_lab):
+    lab, _ = ran_lab
+    before = (lab / "DOCKET.md").read_text().splitlines(keepends=True)
+    (lab / "notes.txt").write_text("uncommitted edit the loop must not touch\n")
+    assert cli(lab, "approve", "rmsnorm-with-residual").returncode == 0
+    assert cli(lab, "approve", "fused-row-softmax").returncode == 0
+    rejected = cli(lab, "reject", "fused-bias-gelu", "--reason", "try eight warps")
+    assert rejected.returncode == 0 and "queued" in rejected.stdout
+    repo = Repo(lab)
+    merges = [c for c in repo.iter_commits("main") if len(c.parents) == 2]
+    assert len(merges) == 2
+    after = (lab / "DOCKET.md").read_text().splitlines(keepends=True)
+    changed = [l for l in after if l not in before]
+    assert len(changed) == 4  # two ticked lines and two evidence lines
+    assert sum(l.startswith("- [x]") for l in changed) == 2
+    assert all("results/" in l and "evidence.json" in l for l in changed if l.startswith("  -"))
+    assert len(after) == len(before) + 2
+    assert (lab / "notes.txt").read_text() == "uncommitted edit the loop must not touch\n"
+    nxt = json.loads(cli(lab, "next", "--json").stdout)
+    assert nxt["id"] == "fused-bias-gelu"  # back in the queue
+    audit = json.loads(cli(lab, "audit", "--json").stdout)
+    assert not [e for e in audit["entries"] if e["task_id"] in ("fused-row-softmax",
+                                                                 "rmsnorm-with-residual")]
+
+
+def test_tampered_kernel_is_refused(tmp_path):
+    lab = make_lab(tmp_path)
+    assert cli(lab, "run", "--max-tasks", "1", "--device", "cpu").returncode == 0
+    worktree = Repo(lab / ".autodocket" / "worktrees" / "fused-row-softmax")
+    kernel = Path(worktree.working_tree_dir) / "results/fused-row-softmax/kernel.py"
+    kernel.write_text(kernel.read_text() + "\n# a change after measurement\n")
+    worktree.git.commit("-am", "tamper")
+    refused = cli(lab, "approve", "fused-row-softmax")
+    assert refused.returncode == 2 and "does not match its evidence" in refused.stderr
+    assert not any(len(c.parents) == 2 for c in Repo(lab).iter_commits("main"))
+
+
+def test_prs_flags_a_branch_that_no_longer_merges(tmp_path):
+    lab = make_lab(tmp_path)
+    assert cli(lab, "run", "--max-tasks", "1", "--device", "cpu").returncode == 0
+    repo = Repo(lab)
+    target = lab / "results" / "fused-row-softmax" / "kernel.py"
+    target.parent.mkdir(parents=True)
+    target.write_text("# the researcher wrote their own\n")
+    repo.index.add([str(target.relative_to(lab))])
+    repo.index.commit("conflicting file on main")
+    [pr] = json.loads(cli(lab, "prs", "--json").stdout)
+    assert pr["merges_cleanly"] is False
+
+
+def test_lab_b_pending_tasks_handled_honestly(tmp_path):
+    lab = tmp_path / "lab-b"
+    lab.mkdir()
+    src = Path(__file__).resolve().parents[1] / "fixtures" / "docket-lucca-lab-b.md"
+    (lab / "DOCKET.md").write_bytes(src.read_bytes())
+    repo = Repo.init(lab, initial_branch="main")
+    repo.index.add(["DOCKET.md"])
+    repo.index.commit("lab b")
+    result = cli(lab, "run", "--max-tasks", "2", "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    shown = {t["id"]: t["status"] for t in json.loads(cli(lab, "show", "--json").stdout)["tasks"]}
+    assert shown["hardware-aware-neural-symbolic-synthesis-for-sm-120-v2"] == "awaiting-review"
+    assert shown["latent-space-diffusion-steering-for-temporal-video-consistency-v2"] \
+        == "needs-human"
+    assert (lab / "DOCKET.md").read_bytes() == src.read_bytes()  # nothing ticked by the loop
+    ev = json.loads(repo.git.show("autodocket/hardware-aware-neural-symbolic-synthesis-for-sm-"
+                                  "120-v2:results/hardware-aware-neural-symbolic-synthesis-for-"
+                                  "sm-120-v2/evidence.json"))
+    assert ev["coder"]["note"].startswith("quant_int3 template")
+
+
+def test_killed_run_resumes_with_one_branch_and_one_evidence(tmp_path):
+    lab = make_lab(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "agents.cli", "run", "--max-tasks", "1",
+                             "--device", "cpu"], cwd=lab, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    for line in proc.stdout:  # kill it right after the harness finished, before the commit
+        if "measure done" in line:
+            os.killpg(proc.pid, signal.SIGKILL)
+            break
+    proc.wait()
+    resumed = cli(lab, "run", "--max-tasks", "1", "--device", "cpu")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming at" in resumed.stdout
+    repo = Repo(lab)
+    assert [h.name for h in repo.heads if h.name.startswith("autodocket/")] == [
+        "autodocket/fused-row-softmax"]
+    commits = list(repo.iter_commits("main..autodocket/fused-row-softmax"))
+    assert len(commits) == 1
+    files = repo.git.ls_tree("-r", "--name-only", "autodocket/fused-row-softmax").splitlines()
+    assert files.count("results/fused-row-softmax/evidence.json") == 1
+    assert (lab / "DOCKET.md").read_bytes() == EXAMPLE.read_bytes()

@@ -1,0 +1,96 @@
+"""Git for agent work: one branch and worktree per task, never the researcher's working tree.
+
+Branch `autodocket/<task-id>`, worktree `.autodocket/worktrees/<task-id>`, both created from the
+lab's main branch. Every operation is idempotent: an existing worktree is reused, a commit is
+made only when files changed, so a run killed at any point and resumed makes one branch and one
+commit series.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+from git import GitCommandError, Repo
+
+BRANCH_PREFIX = "autodocket/"
+_SAFE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+class GitError(RuntimeError):
+    pass
+
+
+def _check_id(task_id: str) -> str:
+    if not _SAFE.match(task_id):  # ids come from docket text: never let one become an option
+        raise GitError(f"task id {task_id!r} is not a safe branch name")
+    return task_id
+
+
+def branch_name(task_id: str) -> str:
+    return BRANCH_PREFIX + _check_id(task_id)
+
+
+def main_branch(repo: Repo) -> str:
+    for name in ("main", "master"):
+        if name in repo.heads:
+            return name
+    return repo.active_branch.name
+
+
+def ensure_worktree(lab_root: Path, task_id: str) -> Repo:
+    repo = Repo(lab_root)
+    path = lab_root / ".autodocket" / "worktrees" / _check_id(task_id)
+    branch = branch_name(task_id)
+    if (path / ".git").exists():
+        return Repo(path)
+    repo.git.worktree("prune")
+    if branch in repo.heads:
+        repo.git.worktree("add", str(path), branch)
+    else:
+        repo.git.worktree("add", "-b", branch, str(path), main_branch(repo))
+    return Repo(path)
+
+
+def commit_files(worktree: Repo, files: dict[str, bytes | str], message: str) -> str:
+    """Write files (paths relative to the worktree), commit if anything changed; the head sha."""
+    root = Path(worktree.working_tree_dir)
+    for rel, content in files.items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = content.encode() if isinstance(content, str) else content
+        if not target.exists() or target.read_bytes() != data:
+            target.write_bytes(data)
+    worktree.git.add("--", *files.keys())
+    if worktree.is_dirty(index=True, working_tree=False):
+        worktree.git.commit("-m", message, "--no-verify",
+                            env={"GIT_AUTHOR_NAME": "autodocket", "GIT_COMMITTER_NAME": "autodocket",
+                                 "GIT_AUTHOR_EMAIL": "autodocket@localhost",
+                                 "GIT_COMMITTER_EMAIL": "autodocket@localhost"})
+    return worktree.head.commit.hexsha
+
+
+def agent_branches(lab_root: Path) -> list[str]:
+    repo = Repo(lab_root)
+    return sorted(h.name[len(BRANCH_PREFIX):] for h in repo.heads
+                  if h.name.startswith(BRANCH_PREFIX))
+
+
+def merges_cleanly(lab_root: Path, task_id: str) -> bool:
+    """Checked with `git merge-tree` (git >= 2.38): no index or working tree is touched."""
+    repo = Repo(lab_root)
+    proc = subprocess.run(["git", "-C", str(lab_root), "merge-tree", "--write-tree",
+                           "--name-only", "--no-messages", main_branch(repo),
+                           branch_name(task_id)], capture_output=True, text=True)
+    return proc.returncode == 0
+
+
+def remove_worktree(lab_root: Path, task_id: str) -> None:
+    path = lab_root / ".autodocket" / "worktrees" / _check_id(task_id)
+    repo = Repo(lab_root)
+    if path.exists():
+        try:
+            repo.git.worktree("remove", "--force", str(path))
+        except GitCommandError:
+            pass
+    repo.git.worktree("prune")

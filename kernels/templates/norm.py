@@ -1,5 +1,6 @@
 """LayerNorm and RMSNorm over the last dimension, with an optional fused residual add.
-One program per row; the row is held in registers when it fits one block, else looped over.
+One program per row; the row is read once and held in registers when it fits one block (up to
+MAX_SINGLE columns), else read twice in blocks of 4096.
 
 Tunables: MAX_SINGLE (widest row kept in one block), WARPS_PER_KB.
 """
@@ -27,36 +28,56 @@ RESIDUAL = $RESIDUAL
 
 @triton.jit
 def norm_row(x_ptr, r_ptr, w_ptr, b_ptr, y_ptr, stride, n, eps, BLOCK: tl.constexpr,
-             RMS: tl.constexpr, RESIDUAL: tl.constexpr, HAS_BIAS: tl.constexpr):
+             SINGLE: tl.constexpr, RMS: tl.constexpr, RESIDUAL: tl.constexpr,
+             HAS_BIAS: tl.constexpr):
     row = tl.program_id(0).to(tl.int64)
     x_row = x_ptr + row * stride
     r_row = r_ptr + row * stride
-    acc = tl.zeros((BLOCK,), tl.float32)
-    acc2 = tl.zeros((BLOCK,), tl.float32)
-    for start in range(0, n, BLOCK):
-        cols = start + tl.arange(0, BLOCK)
-        h = tl.load(x_row + cols, mask=cols < n, other=0.0).to(tl.float32)
-        if RESIDUAL:
-            h += tl.load(r_row + cols, mask=cols < n, other=0.0).to(tl.float32)
-        acc += h
-        acc2 += h * h
-    mean = tl.sum(acc, axis=0) / n
-    if RMS:
-        rstd = 1.0 / tl.sqrt(tl.sum(acc2, axis=0) / n + eps)
-        mean = 0.0
-    else:
-        var = tl.maximum(tl.sum(acc2, axis=0) / n - mean * mean, 0.0)
-        rstd = 1.0 / tl.sqrt(var + eps)
-    for start in range(0, n, BLOCK):
-        cols = start + tl.arange(0, BLOCK)
+    y_row = y_ptr + row * stride
+    if SINGLE:  # the row fits one block: read it once, keep it in registers
+        cols = tl.arange(0, BLOCK)
         m = cols < n
         h = tl.load(x_row + cols, mask=m, other=0.0).to(tl.float32)
         if RESIDUAL:
             h += tl.load(r_row + cols, mask=m, other=0.0).to(tl.float32)
+        if RMS:
+            mean = 0.0
+            rstd = 1.0 / tl.sqrt(tl.sum(h * h, axis=0) / n + eps)
+        else:
+            mean = tl.sum(h, axis=0) / n
+            d = tl.where(m, h - mean, 0.0)
+            rstd = 1.0 / tl.sqrt(tl.sum(d * d, axis=0) / n + eps)
         y = (h - mean) * rstd * tl.load(w_ptr + cols, mask=m, other=0.0)
         if HAS_BIAS:
             y += tl.load(b_ptr + cols, mask=m, other=0.0)
-        tl.store(y_ptr + row * stride + cols, y, mask=m)
+        tl.store(y_row + cols, y, mask=m)
+    else:  # wider rows: one pass for the statistics, one to normalise and write
+        acc = tl.zeros((BLOCK,), tl.float32)
+        acc2 = tl.zeros((BLOCK,), tl.float32)
+        for start in range(0, n, BLOCK):
+            cols = start + tl.arange(0, BLOCK)
+            h = tl.load(x_row + cols, mask=cols < n, other=0.0).to(tl.float32)
+            if RESIDUAL:
+                h += tl.load(r_row + cols, mask=cols < n, other=0.0).to(tl.float32)
+            acc += h
+            acc2 += h * h
+        mean = tl.sum(acc, axis=0) / n
+        if RMS:
+            rstd = 1.0 / tl.sqrt(tl.sum(acc2, axis=0) / n + eps)
+            mean = 0.0
+        else:
+            var = tl.maximum(tl.sum(acc2, axis=0) / n - mean * mean, 0.0)
+            rstd = 1.0 / tl.sqrt(var + eps)
+        for start in range(0, n, BLOCK):
+            cols = start + tl.arange(0, BLOCK)
+            m = cols < n
+            h = tl.load(x_row + cols, mask=m, other=0.0).to(tl.float32)
+            if RESIDUAL:
+                h += tl.load(r_row + cols, mask=m, other=0.0).to(tl.float32)
+            y = (h - mean) * rstd * tl.load(w_ptr + cols, mask=m, other=0.0)
+            if HAS_BIAS:
+                y += tl.load(b_ptr + cols, mask=m, other=0.0)
+            tl.store(y_row + cols, y, mask=m)
 
 
 def launch(x, residual, weight, bias, eps):
@@ -64,10 +85,11 @@ def launch(x, residual, weight, bias, eps):
     r2 = residual.reshape(-1, x.shape[-1]).contiguous() if residual is not None else x2
     y = torch.empty_like(x2)
     n = x2.shape[1]
-    block = min(triton.next_power_of_2(n), MAX_SINGLE)
+    single = triton.next_power_of_2(n) <= MAX_SINGLE
+    block = triton.next_power_of_2(n) if single else 4096
     warps = max(1, min(16, WARPS_PER_KB * block // 1024))
     norm_row[(x2.shape[0],)](x2, r2, weight, bias if bias is not None else weight, y,
-                             x2.stride(0), n, eps, BLOCK=block, RMS=RMS,
+                             x2.stride(0), n, eps, BLOCK=block, SINGLE=single, RMS=RMS,
                              RESIDUAL=residual is not None, HAS_BIAS=bias is not None,
                              num_warps=warps)
     return y.reshape(x.shape)

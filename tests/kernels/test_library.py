@@ -72,3 +72,18 @@ def test_solve_cli_json(tmp_path):
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["family"] == "elementwise" and doc["status"] == "solved"
+
+
+@pytest.mark.parametrize("problem, config", [
+    ("layernorm", {"MAX_SINGLE": 1024, "WARPS_PER_KB": 2}),  # rows wider than a block: loop
+    ("rmsnorm_residual", {"MAX_SINGLE": 1024, "WARPS_PER_KB": 2}),
+    ("softmax", {"MAX_SINGLE": 16, "BLOCK": 16, "WARPS_PER_KB": 1}),  # online two-pass path
+])
+def test_multi_block_paths_are_correct(problem, config, tmp_path):
+    from kernels.library import render
+    from tools.bench import bench
+    found = match(CATALOG / f"{problem}.py")
+    kernel = tmp_path / "k.py"
+    kernel.write_text(render(found, config))
+    report = bench(CATALOG / f"{problem}.py", kernel, device="cpu")
+    assert report.status == "correct", report.feedback()

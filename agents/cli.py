@@ -276,7 +276,9 @@ def solve(problem: Path,
 def run(docket: DocketOpt = None,
         max_tasks: Annotated[int, typer.Option("--max-tasks", help="tasks to take")] = 3,
         device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
-        max_attempts: Annotated[int, typer.Option("--max-attempts")] = 3) -> None:
+        max_attempts: Annotated[int, typer.Option("--max-attempts")] = 3,
+        search_budget: Annotated[int, typer.Option("--search-budget", help="configurations the "
+                                                   "offline coder times on a GPU")] = 4) -> None:
     """Take the next tasks through plan, code, verify, measure, review and commit."""
     from agents.loop import run_docket
     from tools.bench import resolve_device
@@ -289,6 +291,7 @@ def run(docket: DocketOpt = None,
                   f"rule-based council); device {device}"
                   + (" (correctness only, no timing)" if device == "cpu" else ""))
     outcomes = run_docket(lab, max_tasks=max_tasks, device=device, max_attempts=max_attempts,
+                          search_budget=search_budget,
                           progress=lambda m: console.print(f"[dim]{m}[/]"))
     table = Table(title="run summary", title_justify="left")
     for col in ("task", "outcome", "speedup or reason", "branch"):

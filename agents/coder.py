@@ -24,7 +24,7 @@ def code_offline(problem: Path, out: Path, attempt: int, device: str, budget: in
     if found is None:
         return Candidate(None, "no offline solution: no template fits this problem")
     out.parent.mkdir(parents=True, exist_ok=True)
-    if device == "cuda" and attempt == 1:
+    if device == "cuda" and attempt == 1 and budget > 1:
         result = solve(problem, out, device=device, budget=budget)
         if result.status != "solved":
             return Candidate(None, result.reason or result.status)

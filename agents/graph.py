@@ -29,6 +29,7 @@ class TaskState(TypedDict, total=False):
     lab_root: str
     device: str
     max_attempts: int
+    search_budget: int
     plan_note: str
     problem_path: str
     attempt: int
@@ -74,7 +75,8 @@ def code(state: TaskState) -> dict:
     from agents.coder import code_offline
     attempt = state.get("attempt", 0) + 1
     out = _work(state) / f"attempt-{attempt}" / "kernel.py"
-    c = code_offline(Path(state["problem_path"]), out, attempt, state["device"])
+    c = code_offline(Path(state["problem_path"]), out, attempt, state["device"],
+                     budget=state.get("search_budget", 4))
     if c.kernel is None:
         return {"attempt": attempt, "outcome": "parked", "reason": c.note}
     return {"attempt": attempt, "kernel_path": str(c.kernel), "coder_note": c.note,

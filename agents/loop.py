@@ -63,7 +63,7 @@ def _summary(values: dict) -> str:
 
 
 def run_docket(lab: Lab, *, max_tasks: int, device: str, max_attempts: int = 3,
-               progress=lambda msg: None) -> list[Outcome]:
+               search_budget: int = 4, progress=lambda msg: None) -> list[Outcome]:
     graph = _graph(lab)
     store = _store(lab)
     outcomes: list[Outcome] = []
@@ -87,6 +87,7 @@ def run_docket(lab: Lab, *, max_tasks: int, device: str, max_attempts: int = 3,
                        "text": " ".join(filter(None, [task.description, task.criterion])),
                        "line": task.line, "docket_key": lab.docket_key, "lab_root": str(lab.root),
                        "device": device, "max_attempts": max_attempts,
+                       "search_budget": search_budget,
                        "feedback": [row.reason] if row and row.status == "queued" and row.reason
                        else []}
         store.set(task.id, "in-progress", row.reason if row else None)

@@ -45,7 +45,10 @@ def speedup_chart(timing: dict | None) -> bytes | None:
     """Kernel vs eager vs torch.compile per input set, medians with 20/80 percentile bars."""
     if not timing:
         return None
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:  # the report then has the table without the chart
+        return None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     sets = timing["sets"]

@@ -42,7 +42,8 @@ def evidence(state: dict, problem: Path, kernel: Path) -> dict:
 
 
 def speedup_chart(timing: dict | None) -> bytes | None:
-    """Kernel vs eager vs torch.compile per input set, medians with 20/80 percentile bars."""
+    """Kernel vs eager vs torch.compile per input set: medians relative to eager (so small and
+    large sets share one axis), with 20/80 percentile bars; absolute medians written above."""
     if not timing:
         return None
     try:
@@ -53,24 +54,28 @@ def speedup_chart(timing: dict | None) -> bytes | None:
     import matplotlib.pyplot as plt
     sets = timing["sets"]
     names = ["kernel", "eager", "compile"]
-    fig, ax = plt.subplots(figsize=(7, 3.5), dpi=110)
+    fig, ax = plt.subplots(figsize=(8, 4), dpi=110)
     width = 0.26
     for i, name in enumerate(names):
         xs, ys, lo, hi = [], [], [], []
         for j, s in enumerate(sets):
-            t = s["first"].get(name)
+            t, base = s["first"].get(name), s["first"]["eager"]["median_ms"]
             if t:
                 xs.append(j + (i - 1) * width)
-                ys.append(t["median_ms"])
-                lo.append(t["median_ms"] - t["p20_ms"])
-                hi.append(t["p80_ms"] - t["median_ms"])
+                ys.append(t["median_ms"] / base)
+                lo.append((t["median_ms"] - t["p20_ms"]) / base)
+                hi.append((t["p80_ms"] - t["median_ms"]) / base)
+                ax.text(xs[-1], ys[-1] + hi[-1] + 0.05, f"{t['median_ms']:.3g}", ha="center",
+                        fontsize=6, rotation=90)
         ax.bar(xs, ys, width, yerr=[lo, hi], capsize=3, label=name)
     ax.set_xticks(range(len(sets)))
     ax.set_xticklabels([f"{s['input_set']}\n{'x'.join(map(str, s['shapes'][0]))}" for s in sets],
                        fontsize=8)
-    ax.set_ylabel("median time (ms), 20-80% bars")
+    ax.axhline(1.0, color="grey", linewidth=0.6)
+    ax.set_ylabel("time / eager time (lower is faster)")
     ax.legend(fontsize=8)
-    ax.set_title("kernel vs PyTorch eager vs torch.compile", fontsize=10)
+    ax.set_title("kernel vs eager vs torch.compile; median ms above each bar", fontsize=9)
+    ax.set_ylim(0, max(ax.get_ylim()[1], 1.2) * 1.12)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")

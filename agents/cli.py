@@ -29,7 +29,9 @@ DocketOpt = Annotated[Optional[Path], typer.Option("--docket", help="Markdown do
                       "[lab] docket in autodocket.toml, else ./DOCKET.md)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
-USER_ERRORS = (docket_mod.DocketError, ConfigError)
+from memory.kg import KGError  # noqa: E402
+
+USER_ERRORS = (docket_mod.DocketError, ConfigError, KGError)
 
 
 def _fail(message: str) -> None:
@@ -377,6 +379,100 @@ def reject_cmd(task_id: str, reason: Annotated[str, typer.Option("--reason")],
     except DecisionError as err:
         _fail(str(err))
     console.print(f"rejected {task_id}: {outcome}")
+
+
+kg_app = typer.Typer(help="The lab knowledge graph: what was learned, when, on what evidence.",
+                     no_args_is_help=True)
+app.add_typer(kg_app, name="kg")
+
+
+def _kg(lab: Lab):
+    from memory.kg import KnowledgeGraph
+    from memory.db import make_engine
+    return KnowledgeGraph(make_engine(lab.database_url))
+
+
+@kg_app.command("query")
+@user_errors
+def kg_query(query: str, docket: DocketOpt = None, json_out: JsonOpt = False,
+             as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD: the "
+                                                          "graph as it stood then")] = None,
+             kind: Annotated[Optional[str], typer.Option(help="task, kernel, claim, device, "
+                                                         "...")] = None,
+             limit: int = 20) -> None:
+    """Full-text search over facts, expanded two hops through the graph, with provenance."""
+    hits = _kg(find_lab(docket)).query(query, as_of=as_of, kind=kind, limit=limit)
+    if json_out:
+        _emit_json([h.to_dict() for h in hits])
+        return
+    table = Table(title=f"{len(hits)} facts for {query[:60]!r}"
+                  + (f" as of {as_of}" if as_of else ""), title_justify="left")
+    for col in ("subject", "predicate", "object / value", "status", "valid", "hops", "source"):
+        table.add_column(col, overflow="fold")
+    for h in hits:
+        src = h.provenance
+        table.add_row(f"{h.subject_kind}:{h.subject}", h.predicate,
+                      " = ".join(x for x in (h.object, h.value) if x), h.status,
+                      f"{h.valid_from[:10]}..{(h.valid_to or '')[:10]}", str(h.hops),
+                      f"{src.get('evidence') or ''}{':' + str(src['line']) if src.get('line') else ''}")
+    console.print(table)
+
+
+@kg_app.command("show")
+@user_errors
+def kg_show(entity: str, docket: DocketOpt = None, json_out: JsonOpt = False) -> None:
+    """An entity with all its facts, current and superseded."""
+    doc = _kg(find_lab(docket)).show(entity)
+    if json_out:
+        _emit_json(doc)
+        return
+    for e in doc["entities"]:
+        console.print(f"[bold]{e['kind']}:{e['name']}[/]")
+        for f in e["facts"]:
+            mark = "" if f["current"] else f"  [dim](until {f['valid_to'][:10]})[/]"
+            console.print(f"  {f['subject']} {f['predicate']} "
+                          f"{' = '.join(str(x) for x in (f['object'], f['value']) if x)} "
+                          f"[{f['status']}] from {f['valid_from'][:10]}{mark}")
+
+
+@kg_app.command("ingest-docket")
+@user_errors
+def kg_ingest(path: Path) -> None:
+    """Tasks, dates and sections of a docket, and each number in a checked line as a claim."""
+    from memory.facts import docket_records
+    lab = find_lab(path)
+    records = docket_records(docket_mod.load(path), lab.root, lab.docket_key)
+    added = _kg(lab).add(records)
+    claims = [r for r in records if r.predicate == "claims"]
+    console.print(f"{added} new facts from {path.name} ({len(records)} read); "
+                  f"{sum(r.status == 'unverified' for r in claims)} of {len(claims)} claims "
+                  "unverified")
+
+
+@kg_app.command("prune")
+@user_errors
+def kg_prune(stale_days: Annotated[int, typer.Option("--stale-days")],
+             docket: DocketOpt = None) -> None:
+    """Close claims and hypotheses no evidence touched in N days (still readable with --as-of)."""
+    closed = _kg(find_lab(docket)).prune(stale_days)
+    console.print(f"closed {closed} stale claims and hypotheses")
+
+
+@kg_app.command("rebuild")
+@user_errors
+def kg_rebuild(docket: DocketOpt = None) -> None:
+    """Rebuild the database from the repository: the docket and knowledge/facts.jsonl."""
+    from agents.loop import rebuild_knowledge
+    lab = find_lab(docket)
+    console.print(f"rebuilt: {rebuild_knowledge(lab)} facts")
+
+
+@kg_app.command("ask")
+@user_errors
+def kg_ask(question: str, docket: DocketOpt = None) -> None:
+    """Answer from retrieved facts only (needs a model)."""
+    _fail("kg ask needs a model, and none is configured; `autodocket kg query` searches the "
+          "facts directly")
 
 
 def main() -> None:

@@ -116,6 +116,7 @@ def review(state: TaskState) -> dict:
 
 def commit(state: TaskState) -> dict:
     from agents.report import evidence, report_markdown, speedup_chart
+    from memory.facts import evidence_records
     from tools.git import branch_name, commit_files, ensure_worktree
     problem, kernel = Path(state["problem_path"]), Path(state["kernel_path"])
     ev = evidence(state, problem, kernel)
@@ -123,7 +124,9 @@ def commit(state: TaskState) -> dict:
     rid = f"results/{state['task_id']}"
     files = {f"{rid}/problem.py": problem.read_bytes(), f"{rid}/kernel.py": kernel.read_bytes(),
              f"{rid}/evidence.json": json.dumps(ev, indent=2, default=str) + "\n",
-             f"{rid}/REPORT.md": report_markdown(ev, chart is not None)}
+             f"{rid}/REPORT.md": report_markdown(ev, chart is not None),
+             f"{rid}/facts.jsonl": "".join(r.to_json() + "\n" for r in evidence_records(
+                 ev, None, ev["recorded_at"]))}
     if chart is not None:
         files[f"{rid}/speedup.png"] = chart
     worktree = ensure_worktree(Path(state["lab_root"]), state["task_id"])

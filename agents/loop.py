@@ -145,23 +145,62 @@ def approve(lab: Lab, task_id: str) -> str:
     docket_rel = lab.docket_key
     if repo.git.status("--porcelain", "--", docket_rel).strip():
         raise DecisionError(f"{docket_rel} has uncommitted changes: commit or stash them first")
-    line = evidence_line(ev, rid, repo.commit(branch).hexsha[:7])
+    head = repo.commit(branch).hexsha
+    line = evidence_line(ev, rid, head[:7])
     repo.git.merge("--no-ff", "--no-commit", branch)
     try:
         d = docket_mod.load(lab.docket_path)
         d.tick(task_id, evidence=line)
         d.save()
-        repo.git.add("--", docket_rel)
+        records = record_knowledge(lab, ev, head)
+        repo.git.add("--", docket_rel, "knowledge")
         repo.git.commit("-m", f"autodocket: approve {task_id}: {line}", "--no-verify")
     except Exception:
         repo.git.merge("--abort")
         raise
+    knowledge_graph(lab).add(records)
     graph = _graph(lab)
     graph.invoke(Command(resume={"decision": "approve"}), _thread(task_id, row.rounds))
     _store(lab).clear(task_id)
     remove_worktree(lab.root, task_id)
     repo.git.branch("-d", branch)
     return line
+
+
+def knowledge_graph(lab: Lab):
+    from memory.kg import KnowledgeGraph
+    return KnowledgeGraph(make_engine(lab.database_url))
+
+
+def record_knowledge(lab: Lab, ev: dict, commit_sha: str) -> list:
+    """Append an approved task's facts (and the decision) to knowledge/facts.jsonl and
+    regenerate knowledge/KNOWLEDGE.md; git is the record, the database its index."""
+    from datetime import datetime, timezone
+
+    from memory.facts import KNOWLEDGE_DIR, evidence_records, knowledge_markdown
+    from memory.kg import FactRecord, read_jsonl, write_jsonl
+    tid = ev["task"]["id"]
+    records = evidence_records(ev, commit_sha, ev["recorded_at"]) + [FactRecord(
+        ("task", tid), "decision", value="approved", slot=f"task:{tid}|decision", task_id=tid,
+        commit_sha=commit_sha, evidence_path=f"results/{tid}/evidence.json",
+        valid_from=datetime.now(timezone.utc).isoformat(timespec="seconds"))]
+    folder = lab.root / KNOWLEDGE_DIR
+    everything = read_jsonl(folder / "facts.jsonl") + records
+    write_jsonl(folder / "facts.jsonl", everything)
+    (folder / "KNOWLEDGE.md").write_text(knowledge_markdown(everything), encoding="utf-8")
+    return records
+
+
+def rebuild_knowledge(lab: Lab) -> int:
+    """The database from the repository alone: the docket's history and knowledge/facts.jsonl."""
+    from memory.facts import KNOWLEDGE_DIR, docket_records
+    from memory.kg import read_jsonl, reset
+    engine = make_engine(lab.database_url)
+    reset(engine)
+    kg = knowledge_graph(lab)
+    d = docket_mod.load(lab.docket_path)
+    return kg.add(docket_records(d, lab.root, lab.docket_key) +
+                  read_jsonl(lab.root / KNOWLEDGE_DIR / "facts.jsonl"))
 
 
 def evidence_line(ev: dict, rid: str, sha: str) -> str:

@@ -146,3 +146,29 @@ def test_killed_run_resumes_with_one_branch_and_one_evidence(tmp_path):
     files = repo.git.ls_tree("-r", "--name-only", "autodocket/fused-row-softmax").splitlines()
     assert files.count("results/fused-row-softmax/evidence.json") == 1
     assert (lab / "DOCKET.md").read_bytes() == EXAMPLE.read_bytes()
+
+
+def test_knowledge_is_committed_and_rebuilt_from_the_repo_alone(tmp_path):
+    import shutil
+    lab = make_lab(tmp_path)
+    assert cli(lab, "run", "--max-tasks", "1", "--device", "cpu").returncode == 0
+    assert cli(lab, "approve", "fused-row-softmax").returncode == 0
+    assert cli(lab, "kg", "ingest-docket", "DOCKET.md").returncode == 0
+    facts = (lab / "knowledge" / "facts.jsonl").read_text().splitlines()
+    assert any('"decision"' in f for f in facts)
+    assert "fused-row-softmax" in (lab / "knowledge" / "KNOWLEDGE.md").read_text()
+    assert "knowledge/facts.jsonl" in Repo(lab).git.show("--name-only", "HEAD")
+    before = json.loads(cli(lab, "kg", "query", "fused row softmax", "--json").stdout)
+    shutil.rmtree(lab / ".autodocket")
+    assert cli(lab, "kg", "rebuild").returncode == 0
+    after = json.loads(cli(lab, "kg", "query", "fused row softmax", "--json").stdout)
+    strip = lambda hits: sorted((h["subject"], h["predicate"], h["object"], h["value"],
+                                 h["valid_from"], h["valid_to"]) for h in hits)
+    assert before and strip(after) == strip(before)
+
+
+def test_kg_cli_bad_query_is_one_line_exit_2(tmp_path):
+    lab = make_lab(tmp_path)
+    result = cli(lab, "kg", "query", "   ")
+    assert result.returncode == 2 and "empty query" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -10,6 +10,8 @@ from docket.model import Docket
 from .kg import FactRecord
 
 KNOWLEDGE_DIR = "knowledge"
+UNDATED = "1970-01-01"  # an undated docket line holds "from the start of the record": a fixed
+# time, so that rebuilding from the repository gives the same graph
 
 
 def docket_records(d: Docket, lab_root: Path, docket_key: str) -> list[FactRecord]:
@@ -18,7 +20,7 @@ def docket_records(d: Docket, lab_root: Path, docket_key: str) -> list[FactRecor
     out: list[FactRecord] = []
     for t in d.tasks:
         common = dict(task_id=t.id, evidence_path=docket_key, source_line=t.line,
-                      valid_from=t.date)
+                      valid_from=t.date or UNDATED)
         task = ("task", t.id)
         out.append(FactRecord(("docket", docket_key), "lists", task, **common))
         out.append(FactRecord(task, "title", value=t.title, **common))
@@ -52,6 +54,11 @@ def evidence_records(ev: dict, commit_sha: str | None, when: str) -> list[FactRe
                       slot=f"kernel:{tid}|verification", status="verified", **common),
            FactRecord(kernel, "council", value=ev["council"]["consensus"]["verdict"],
                       slot=f"kernel:{tid}|council", **common)]
+    out.append(FactRecord(("task", tid), "attempts", value=ev.get("attempts"),
+                          slot=f"task:{tid}|attempts", **common))
+    for i, note in enumerate(ev.get("feedback") or []):  # why earlier attempts were sent back
+        out.append(FactRecord(("task", tid), "feedback", value=note, source_line=i, **{
+            k: v for k, v in common.items() if k != "source_line"}))
     config = (ev.get("coder") or {}).get("note")
     if config:
         out.append(FactRecord(kernel, "written_by", value=config, **common))

@@ -381,6 +381,59 @@ def reject_cmd(task_id: str, reason: Annotated[str, typer.Option("--reason")],
     console.print(f"rejected {task_id}: {outcome}")
 
 
+@app.command()
+@user_errors
+def reproduce(task_id: str, docket: DocketOpt = None, json_out: JsonOpt = False,
+              device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto") -> None:
+    """Re-run a recorded measurement here and compare: old vs new, per input set."""
+    from agents.loop import _blob
+    from tools.bench import bench as run_bench
+    from tools.git import branch_name
+    lab = find_lab(docket)
+    rid = f"results/{task_id}"
+    folder = lab.root / rid
+    if not (folder / "evidence.json").is_file():  # not approved yet: take it from the branch
+        raw = _blob(lab, f"{branch_name(task_id)}:{rid}/evidence.json")
+        if raw is None:
+            _fail(f"no evidence record for {task_id} on main or on its branch")
+        import tempfile
+        folder = Path(tempfile.mkdtemp(prefix="autodocket-reproduce-"))
+        for name in ("evidence.json", "problem.py", "kernel.py"):
+            (folder / name).write_bytes(_blob(lab, f"{branch_name(task_id)}:{rid}/{name}"))
+    old = json.loads((folder / "evidence.json").read_text())
+    new = run_bench(folder / "problem.py", folder / "kernel.py", device=device)
+    same_card = (old.get("device") or {}).get("name") == new.device.get("name")
+    rows, worst = [], 0.0
+    old_sets = {s["input_set"]: s for s in (old.get("timing") or {}).get("sets", [])}
+    for s in (new.timing or {}).get("sets", []):
+        before = old_sets.get(s["input_set"])
+        if before:
+            a, b = before["first"]["kernel"]["median_ms"], s["first"]["kernel"]["median_ms"]
+            rows.append({"input_set": s["input_set"], "old_ms": a, "new_ms": b, "ratio": b / a})
+            worst = max(worst, abs(b / a - 1))
+    reproduced = new.status == "correct" and (not rows or not same_card or worst <= 0.10)
+    doc = {"task_id": task_id, "old_device": (old.get("device") or {}).get("name"),
+           "new_device": new.device.get("name"), "same_card": same_card,
+           "correct": new.status == "correct", "rows": rows, "reproduced": reproduced,
+           "rejections": new.rejections}
+    if json_out:
+        _emit_json(doc)
+    else:
+        console.print(f"{task_id}: recorded on {doc['old_device']}, re-run on {doc['new_device']}")
+        console.print(f"correct now: {doc['correct']}"
+                      + ("" if not new.rejections else f" ({new.feedback()})"))
+        for r in rows:
+            console.print(f"  {r['input_set']}: {r['old_ms']:.4f} ms then, {r['new_ms']:.4f} ms "
+                          f"now ({r['ratio']:.2f}x)")
+        if rows and not same_card:
+            console.print("different card: times shown, not judged")
+        if not rows:
+            console.print("no timing to compare (recorded or re-run without a GPU)")
+        console.print("reproduced" if reproduced else "[bold red]not reproduced[/]")
+    if not reproduced:
+        raise typer.Exit(1)
+
+
 kg_app = typer.Typer(help="The lab knowledge graph: what was learned, when, on what evidence.",
                      no_args_is_help=True)
 app.add_typer(kg_app, name="kg")

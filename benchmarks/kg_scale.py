@@ -91,6 +91,7 @@ def main() -> None:
     if args.backend in ("sqlite", "both"):
         folder = tempfile.mkdtemp()
         rows.append(run(f"sqlite:///{folder}/kg.db", args.facts, "sqlite"))
+        print(rows[-1], flush=True)
     if args.backend in ("postgresql", "both"):
         import psycopg
         name = f"autodocket_bench_{uuid.uuid4().hex[:8]}"
@@ -98,6 +99,7 @@ def main() -> None:
             conn.execute(f"CREATE DATABASE {name}")
         try:
             rows.append(run(args.pg.rsplit("/", 1)[0] + "/" + name, args.facts, "postgresql"))
+            print(rows[-1], flush=True)
         finally:
             with psycopg.connect(args.pg, autocommit=True) as conn:
                 conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

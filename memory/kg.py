@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import (DateTime, Engine, Float, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint, select, text, tuple_, update)
+                        UniqueConstraint, select, text, update)
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -38,7 +38,7 @@ class Entity(Base):
     __table_args__ = (UniqueConstraint("kind", "name"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
-    name: Mapped[str] = mapped_column(String(400))
+    name: Mapped[str] = mapped_column(String(400), index=True)
 
 
 class Fact(Base):
@@ -173,9 +173,11 @@ class KnowledgeGraph:
             chunk = keys[i:i + 400]
             s.execute(insert(Entity).values([{"kind": k, "name": n} for k, n in chunk])
                       .on_conflict_do_nothing())
+            wanted = set(chunk)  # looked up by name (indexed), kinds checked here
             for eid, kind, name in s.execute(select(Entity.id, Entity.kind, Entity.name).where(
-                    tuple_(Entity.kind, Entity.name).in_(chunk))):
-                ids[(kind, name)] = eid
+                    Entity.name.in_({n for _, n in chunk}))):
+                if (kind, name) in wanted:
+                    ids[(kind, name)] = eid
         return ids
 
     def add(self, records: list[FactRecord], retries: int = 8) -> int:
@@ -184,7 +186,13 @@ class KnowledgeGraph:
         import time
         for attempt in range(retries):
             try:
-                return self._add(records)
+                added = self._add(records)
+                if added >= 1000 and self.engine.dialect.name == "postgresql":
+                    # fresh statistics, or the planner keeps scanning a fast-growing table
+                    with self.engine.begin() as conn:
+                        conn.exec_driver_sql("ANALYZE kg_fact")
+                        conn.exec_driver_sql("ANALYZE kg_entity")
+                return added
             except (OperationalError, IntegrityError) as err:
                 retryable = isinstance(err, IntegrityError) or "locked" in str(err)
                 if not retryable or attempt == retries - 1:

@@ -172,3 +172,15 @@ def test_kg_cli_bad_query_is_one_line_exit_2(tmp_path):
     result = cli(lab, "kg", "query", "   ")
     assert result.returncode == 2 and "empty query" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_reproduce_reruns_the_recorded_measurement(tmp_path):
+    lab = make_lab(tmp_path)
+    assert cli(lab, "run", "--max-tasks", "1", "--device", "cpu").returncode == 0
+    pending = json.loads(cli(lab, "reproduce", "fused-row-softmax", "--device", "cpu",
+                             "--json").stdout)
+    assert pending["reproduced"] and pending["correct"] and pending["rows"] == []
+    assert cli(lab, "approve", "fused-row-softmax").returncode == 0
+    result = cli(lab, "reproduce", "fused-row-softmax", "--device", "cpu")
+    assert result.returncode == 0 and "reproduced" in result.stdout
+    assert cli(lab, "reproduce", "no-such-task").returncode == 2

@@ -328,7 +328,7 @@ def prs(docket: DocketOpt = None, json_out: JsonOpt = False) -> None:
         rows.append({
             "task_id": task_id, "title": ev.get("task", {}).get("title"),
             "attempts": ev.get("attempts"), "verified": ev.get("verification", {}).get("status"),
-            "correct": ev.get("correctness", {}).get("input_sets") is not None and bool(ev),
+            "correct": ev.get("correctness", {}).get("status") == "correct",
             "vs_eager": speed.get("vs_eager"), "vs_compile": speed.get("vs_compile"),
             "card": (ev.get("device") or {}).get("name"),
             "council": f"{consensus.get('approvals')}/{consensus.get('seats')} approve"
@@ -341,12 +341,13 @@ def prs(docket: DocketOpt = None, json_out: JsonOpt = False) -> None:
         _emit_json(rows)
         return
     table = Table(title=f"{len(rows)} agent pull requests", title_justify="left")
-    for col in ("task", "attempts", "verified", "vs eager", "vs compile", "card", "council",
-                "merges", "age h"):
+    for col in ("task", "attempts", "verified", "correct", "vs eager", "vs compile", "card",
+                "council", "merges", "age h"):
         table.add_column(col, overflow="fold")
     for r in rows:
         fmt = lambda v: f"{v:.2f}x" if v else "-"
-        table.add_row(r["task_id"], str(r["attempts"]), str(r["verified"]), fmt(r["vs_eager"]),
+        table.add_row(r["task_id"], str(r["attempts"]), str(r["verified"]),
+                      "yes" if r["correct"] else "NO", fmt(r["vs_eager"]),
                       fmt(r["vs_compile"]), r["card"] or "", r["council"] or "",
                       "yes" if r["merges_cleanly"] else "[red]CONFLICT[/]", str(r["age_hours"]))
     console.print(table)

@@ -11,7 +11,6 @@ import sqlite3
 import subprocess
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
@@ -21,7 +20,7 @@ from agents.config import Lab
 from agents.graph import build
 from docket.audit import evidence_path
 from memory.db import make_engine
-from memory.state import HELD, StateStore
+from memory.state import StateStore
 
 
 class DecisionError(ValueError):

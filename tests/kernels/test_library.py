@@ -3,7 +3,6 @@ is verified, and problems no template fits are answered honestly."""
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 

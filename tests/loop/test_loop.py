@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -46,6 +45,7 @@ def test_run_opens_three_verified_pull_requests(ran_lab):
                                            "rmsnorm-with-residual"]
     for p in prs:
         assert p["verified"] == "proved" and p["merges_cleanly"] and p["vs_eager"] is None
+        assert p["correct"] and p["council"] == "3/3 approve"
     repo = Repo(lab)
     assert repo.active_branch.name == "main" and not repo.is_dirty(untracked_files=False)
     evidence = json.loads(repo.git.show("autodocket/fused-row-softmax:results/fused-row-softmax/"

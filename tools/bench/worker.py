@@ -8,7 +8,6 @@ Runs in the sandbox. On the CPU the harness sets TRITON_INTERPRET=1 before Trito
 from __future__ import annotations
 
 import json
-import math
 import statistics
 import sys
 import time

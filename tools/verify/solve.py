@@ -33,12 +33,16 @@ class Finding:
 
 
 def _solve(constraints: list, minimize=None, timeout_ms: int = QUERY_TIMEOUT_MS):
+    """Linear integer arithmetic first (fast: concrete shapes make most queries linear); the
+    general solver when that logic gives up (a product of two symbolic values, say)."""
     start = time.perf_counter()
-    s = z3.SolverFor("QF_LIA") if all(_linear_ok(c) for c in constraints) else z3.Solver()
-    s.set("timeout", timeout_ms)
-    s.add(*constraints)
-    result = s.check()
-    model = s.model() if result == z3.sat else None
+    for solver in (z3.SolverFor("QF_LIA"), z3.Solver()):
+        solver.set("timeout", timeout_ms)
+        solver.add(*constraints)
+        result = solver.check()
+        if result != z3.unknown:
+            break
+    model = solver.model() if result == z3.sat else None
     if model is not None and minimize is not None:
         opt = z3.Optimize()
         opt.set("timeout", 1000)
@@ -47,10 +51,6 @@ def _solve(constraints: list, minimize=None, timeout_ms: int = QUERY_TIMEOUT_MS)
         if opt.check() == z3.sat:
             model = opt.model()
     return result, model, time.perf_counter() - start
-
-
-def _linear_ok(_c) -> bool:
-    return True  # QF_LIA also accepts div/mod by constants; Z3 falls back itself otherwise
 
 
 def _value(model, expr) -> int | None:

@@ -10,7 +10,6 @@ import inspect
 from dataclasses import dataclass, field
 
 import torch
-import triton
 from triton.runtime.autotuner import Autotuner
 from triton.runtime.jit import JITFunction
 

@@ -18,7 +18,7 @@ def analyse(problem_path: str, kernel_path: str, coverage: bool = True) -> dict:
     started = time.perf_counter()
     import torch
     import triton  # noqa: F401  (import time is reported apart from the analysis)
-    import z3  # noqa: F401
+    import z3
 
     from tools.problem import input_sets, load_candidate, load_problem, make_inputs
 
@@ -67,10 +67,8 @@ def analyse(problem_path: str, kernel_path: str, coverage: bool = True) -> dict:
                 if isinstance(value, torch.Tensor):
                     args.append(Sym("ptr", (), 0, base=i))
                 elif isinstance(value, bool):
-                    import z3
                     args.append(Sym("bool", (), z3.BoolVal(value)))
                 elif isinstance(value, int):
-                    import z3
                     args.append(Sym("int", (), z3.IntVal(value)))
                 else:
                     args.append(Sym("data", ()))

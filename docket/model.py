@@ -139,13 +139,6 @@ class Docket:
             self._reparse()
         return changed
 
-    def add_note(self, task_id: str, text: str) -> bool:
-        """Append a free sub-item under a task (idempotent)."""
-        changed = self._add_sub_item(self.task(task_id), _one_line(text))
-        if changed:
-            self._reparse()
-        return changed
-
     def _add_sub_item(self, task: Task, text: str) -> bool:
         if any(sub.text == text for sub in task.sub_items):
             return False

@@ -65,10 +65,8 @@ def _dotted(node: ast.AST) -> str:
 
 
 def _is_triton_jit(fn: ast.FunctionDef) -> bool:
-    return any("jit" in _dotted(d.func if isinstance(d, ast.Call) else d)
-               or "autotune" in _dotted(d.func if isinstance(d, ast.Call) else d)
-               or "heuristics" in _dotted(d.func if isinstance(d, ast.Call) else d)
-               for d in fn.decorator_list)
+    names = [_dotted(d.func if isinstance(d, ast.Call) else d) for d in fn.decorator_list]
+    return any(word in name for name in names for word in ("jit", "autotune", "heuristics"))
 
 
 class _Checker(ast.NodeVisitor):

@@ -280,8 +280,11 @@ def run(docket: DocketOpt = None,
         device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
         max_attempts: Annotated[int, typer.Option("--max-attempts")] = 3,
         search_budget: Annotated[int, typer.Option("--search-budget", help="configurations the "
-                                                   "offline coder times on a GPU")] = 4) -> None:
-    """Take the next tasks through plan, code, verify, measure, review and commit."""
+                                                   "offline coder times on a GPU")] = 4,
+        forever: Annotated[bool, typer.Option("--forever", help="keep watching the docket for "
+                                              "new tasks")] = False) -> None:
+    """Take the next tasks through plan, code, verify, measure, review and commit.
+    Ctrl-C stops after the node in flight (checkpointed); the next run resumes it."""
     from agents.loop import run_docket
     from tools.bench import resolve_device
     lab = find_lab(docket)
@@ -292,8 +295,8 @@ def run(docket: DocketOpt = None,
     console.print("no model configured: offline backend (catalog planner, template coder, "
                   f"rule-based council); device {device}"
                   + (" (correctness only, no timing)" if device == "cpu" else ""))
-    outcomes = run_docket(lab, max_tasks=max_tasks, device=device, max_attempts=max_attempts,
-                          search_budget=search_budget,
+    outcomes = run_docket(lab, max_tasks=10**9 if forever else max_tasks, device=device,
+                          max_attempts=max_attempts, search_budget=search_budget, forever=forever,
                           progress=lambda m: console.print(f"[dim]{m}[/]"))
     table = Table(title="run summary", title_justify="left")
     for col in ("task", "outcome", "speedup or reason", "branch"):

@@ -7,6 +7,7 @@ resumed from its last checkpoint before any new task is taken.
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
 import subprocess
 import time
@@ -61,19 +62,52 @@ def _summary(values: dict) -> str:
     return f"verified {values['verification']['status']}, correct (CPU: no timing)"
 
 
+class _StopAfterNode:
+    """Ctrl-C asks the run to stop once the node in flight has finished and been checkpointed;
+    a second Ctrl-C stops at once (the checkpoint still lets the next run resume)."""
+
+    def __init__(self):
+        self.requested = False
+
+    def __enter__(self):
+        self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, *_):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc):
+        signal.signal(signal.SIGINT, self.previous)
+        return False
+
+
 def run_docket(lab: Lab, *, max_tasks: int, device: str, max_attempts: int = 3,
-               search_budget: int = 4, progress=lambda msg: None) -> list[Outcome]:
+               search_budget: int = 4, forever: bool = False, poll_seconds: float = 10.0,
+               progress=lambda msg: None) -> list[Outcome]:
+    with _StopAfterNode() as stop:
+        return _run(lab, max_tasks, device, max_attempts, search_budget, forever, poll_seconds,
+                    progress, stop)
+
+
+def _run(lab, max_tasks, device, max_attempts, search_budget, forever, poll_seconds, progress,
+         stop) -> list[Outcome]:
     graph = _graph(lab)
     store = _store(lab)
     outcomes: list[Outcome] = []
-    for _ in range(max_tasks):
+    while len(outcomes) < max_tasks and not stop.requested:
         d = docket_mod.load(lab.docket_path)
         states = store.all()
         resumable = [t for t in d.tasks if states.get(t.id) and states[t.id].status == "in-progress"]
         done = {t.id for t in d.tasks if evidence_path(lab.root, t.id).is_file()}
         task = resumable[0] if resumable else d.next_task(skip=store.held(), done=done)
         if task is None:
-            break
+            if not forever:
+                break
+            progress(f"nothing to do; watching {lab.docket_path.name} for new tasks")
+            _wait_for_change(lab.docket_path, poll_seconds, stop)
+            continue
         row = states.get(task.id)
         rounds = row.rounds if row else 0
         config = _thread(task.id, rounds)
@@ -98,10 +132,23 @@ def run_docket(lab: Lab, *, max_tasks: int, device: str, max_attempts: int = 3,
                 attempt = (values or {}).get("attempt") or graph.get_state(config).values.get("attempt")
                 progress(f"{task.id}: {node} done (attempt {attempt or '-'}, "
                          f"{time.monotonic() - start:.0f} s)")
+            if stop.requested:
+                progress(f"{task.id}: stopped after this node (checkpointed); run again to resume")
+                break
         values = graph.get_state(config).values
+        if stop.requested and graph.get_state(config).next and values.get("outcome") is None:
+            outcomes.append(Outcome(task.id, task.title, "stopped", "resumes on the next run",
+                                    values.get("branch")))
+            break
         outcomes.append(Outcome(task.id, task.title, values.get("outcome", "?"), _summary(values),
                                 values.get("branch")))
     return outcomes
+
+
+def _wait_for_change(path, poll_seconds: float, stop) -> None:
+    before = path.stat().st_mtime_ns
+    while not stop.requested and path.stat().st_mtime_ns == before:
+        time.sleep(poll_seconds)
 
 
 # the researcher's side ----------------------------------------------------------------------

@@ -190,3 +190,21 @@ def test_reproduce_reruns_the_recorded_measurement(tmp_path):
     result = cli(lab, "reproduce", "fused-row-softmax", "--device", "cpu")
     assert result.returncode == 0 and "reproduced" in result.stdout
     assert cli(lab, "reproduce", "no-such-task").returncode == 2
+
+
+def test_ctrl_c_stops_after_the_node_and_the_next_run_resumes(tmp_path):
+    lab = make_lab(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "agents.cli", "run", "--max-tasks", "1",
+                             "--device", "cpu"], cwd=lab, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if "code done" in line:
+            proc.send_signal(signal.SIGINT)
+    assert proc.wait(120) == 0, "".join(lines)
+    out = "".join(lines)
+    assert "stopped after this node" in out and "stopped" in out
+    assert not [h for h in Repo(lab).heads if h.name.startswith("autodocket/")]
+    resumed = cli(lab, "run", "--max-tasks", "1", "--device", "cpu")
+    assert "resuming at" in resumed.stdout and "awaiting-review" in resumed.stdout

@@ -1,0 +1,77 @@
+"""Row reductions over the last dimension: sum, max and argmax (first occurrence, as torch).
+One program per row; a single block when the row fits, else a loop that keeps per-lane running
+values (and, for argmax, per-lane indices) and reduces them at the end.
+
+Tunables: MAX_SINGLE (widest row done in one block), BLOCK (the loop's block), WARPS_PER_KB.
+"""
+FAMILY = "reduction"
+REQUIRES = [{"sum"}, {"amax"}, {"argmax"}]
+PARAMS = {"MAX_SINGLE": [8192, 16384], "BLOCK": [2048, 4096], "WARPS_PER_KB": [1, 2, 4]}
+DEFAULT = {"MAX_SINGLE": 16384, "BLOCK": 4096, "WARPS_PER_KB": 2}
+OPS = {"sum": 0, "amax": 1, "argmax": 2}
+
+
+def valid(config: dict) -> bool:
+    return config["BLOCK"] <= config["MAX_SINGLE"]
+
+
+SOURCE = r'''
+import torch
+import torch.nn as nn
+import triton
+import triton.language as tl
+
+MAX_SINGLE = $MAX_SINGLE
+BLOCK = $BLOCK
+WARPS_PER_KB = $WARPS_PER_KB
+OP = $OP  # 0 sum, 1 max, 2 argmax
+
+
+@triton.jit
+def reduce_row(x_ptr, out_ptr, stride, n, BLOCK: tl.constexpr, OP: tl.constexpr):
+    row = tl.program_id(0).to(tl.int64)
+    src = x_ptr + row * stride
+    lanes = tl.arange(0, BLOCK)
+    if OP == 0:
+        acc = tl.zeros((BLOCK,), tl.float32)
+    else:
+        acc = tl.full((BLOCK,), -float("inf"), tl.float32)
+    best = tl.zeros((BLOCK,), tl.int32)
+    for start in range(0, n, BLOCK):
+        cols = start + lanes
+        if OP == 0:
+            acc += tl.load(src + cols, mask=cols < n, other=0.0).to(tl.float32)
+        else:
+            x = tl.load(src + cols, mask=cols < n, other=-float("inf")).to(tl.float32)
+            better = x > acc  # strict: each lane keeps its first maximum
+            best = tl.where(better, cols, best)
+            acc = tl.where(better, x, acc)
+    if OP == 0:
+        tl.store(out_ptr + row, tl.sum(acc, axis=0))
+    elif OP == 1:
+        tl.store(out_ptr + row, tl.max(acc, axis=0))
+    else:
+        top = tl.max(acc, axis=0)
+        first = tl.min(tl.where(acc == top, best, n), axis=0)  # the earliest column holding it
+        tl.store(out_ptr + row, first.to(tl.int64))
+
+
+class ModelNew(nn.Module):
+    def forward(self, x):
+        x2 = x.reshape(-1, x.shape[-1])
+        if x2.stride(-1) != 1:
+            x2 = x2.contiguous()
+        n = x2.shape[1]
+        dtype = torch.int64 if OP == 2 else x.dtype
+        out = torch.empty((x2.shape[0],), dtype=dtype, device=x.device)
+        block = triton.next_power_of_2(n) if triton.next_power_of_2(n) <= MAX_SINGLE else BLOCK
+        warps = max(1, min(16, WARPS_PER_KB * block // 1024))
+        reduce_row[(x2.shape[0],)](x2, out, x2.stride(0), n, BLOCK=block, OP=OP, num_warps=warps)
+        return out.reshape(x.shape[:-1])
+'''
+
+
+def render(config: dict, ops: set[str]) -> str:
+    from string import Template
+    op = next(code for name, code in sorted(OPS.items(), key=lambda kv: -kv[1]) if name in ops)
+    return Template(SOURCE).substitute(config, OP=op)

@@ -61,11 +61,7 @@ def _load(docket_path: Path | None) -> tuple[Lab, docket_mod.Docket]:
 
 def _statuses(lab: Lab) -> dict:
     """autodocket's own status per task id; empty for a lab it never wrote to."""
-    if not lab.has_database():
-        return {}
-    from memory.db import make_engine
-    from memory.state import StateStore
-    return StateStore(make_engine(lab.database_url), lab.docket_key).all()
+    return lab.store().all() if lab.has_database() else {}
 
 
 def _status_of(task, states: dict, lab: Lab) -> str:
@@ -107,8 +103,8 @@ def next_(docket: DocketOpt = None, json_out: JsonOpt = False) -> None:
     """The task the loop would take next (exit 1 when none is left)."""
     lab, d = _load(docket)
     states = _statuses(lab)
-    done = {t.id for t in d.tasks if evidence_path(lab.root, t.id).is_file()}
-    task = d.next_task(skip={t for t, r in states.items() if r.status in HELD}, done=done)
+    task = d.next_task(skip={t for t, r in states.items() if r.status in HELD},
+                       done=lab.with_evidence(d))
     if task is None:
         if json_out:
             _emit_json(None)
@@ -443,12 +439,6 @@ kg_app = typer.Typer(help="The lab knowledge graph: what was learned, when, on w
 app.add_typer(kg_app, name="kg")
 
 
-def _kg(lab: Lab):
-    from memory.kg import KnowledgeGraph
-    from memory.db import make_engine
-    return KnowledgeGraph(make_engine(lab.database_url))
-
-
 @kg_app.command("query")
 @user_errors
 def kg_query(query: str, docket: DocketOpt = None, json_out: JsonOpt = False,
@@ -458,7 +448,7 @@ def kg_query(query: str, docket: DocketOpt = None, json_out: JsonOpt = False,
                                                          "...")] = None,
              limit: int = 20) -> None:
     """Full-text search over facts, expanded two hops through the graph, with provenance."""
-    hits = _kg(find_lab(docket)).query(query, as_of=as_of, kind=kind, limit=limit)
+    hits = find_lab(docket).knowledge().query(query, as_of=as_of, kind=kind, limit=limit)
     if json_out:
         _emit_json([h.to_dict() for h in hits])
         return
@@ -479,7 +469,7 @@ def kg_query(query: str, docket: DocketOpt = None, json_out: JsonOpt = False,
 @user_errors
 def kg_show(entity: str, docket: DocketOpt = None, json_out: JsonOpt = False) -> None:
     """An entity with all its facts, current and superseded."""
-    doc = _kg(find_lab(docket)).show(entity)
+    doc = find_lab(docket).knowledge().show(entity)
     if json_out:
         _emit_json(doc)
         return
@@ -499,7 +489,7 @@ def kg_ingest(path: Path) -> None:
     from memory.facts import docket_records
     lab = find_lab(path)
     records = docket_records(docket_mod.load(path), lab.root, lab.docket_key)
-    added = _kg(lab).add(records)
+    added = lab.knowledge().add(records)
     claims = [r for r in records if r.predicate == "claims"]
     console.print(f"{added} new facts from {path.name} ({len(records)} read); "
                   f"{sum(r.status == 'unverified' for r in claims)} of {len(claims)} claims "
@@ -511,7 +501,7 @@ def kg_ingest(path: Path) -> None:
 def kg_prune(stale_days: Annotated[int, typer.Option("--stale-days")],
              docket: DocketOpt = None) -> None:
     """Close claims and hypotheses no evidence touched in N days (still readable with --as-of)."""
-    closed = _kg(find_lab(docket)).prune(stale_days)
+    closed = find_lab(docket).knowledge().prune(stale_days)
     console.print(f"closed {closed} stale claims and hypotheses")
 
 

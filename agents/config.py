@@ -46,6 +46,22 @@ class Lab:
                 or self.config.get("lab", {}).get("database_url")
                 or sqlite_url(self.state_dir))
 
+    def store(self):
+        """autodocket's task-status table for this docket."""
+        from memory.db import make_engine
+        from memory.state import StateStore
+        return StateStore(make_engine(self.database_url), self.docket_key)
+
+    def knowledge(self):
+        from memory.db import make_engine
+        from memory.kg import KnowledgeGraph
+        return KnowledgeGraph(make_engine(self.database_url))
+
+    def with_evidence(self, docket) -> set[str]:
+        """Ids of the docket's tasks that have an evidence record (done, whatever the box)."""
+        from docket.audit import evidence_path
+        return {t.id for t in docket.tasks if evidence_path(self.root, t.id).is_file()}
+
     def has_database(self) -> bool:
         """False for a lab autodocket never wrote to: read-only commands then create nothing."""
         url = self.database_url

@@ -54,11 +54,8 @@ def _work(state: TaskState) -> Path:
 
 
 def _store(state: TaskState):
-    from memory.db import make_engine
-    from memory.state import StateStore
     from agents.config import find_lab
-    lab = find_lab(Path(state["lab_root"]) / state["docket_key"])
-    return StateStore(make_engine(lab.database_url), state["docket_key"])
+    return find_lab(Path(state["lab_root"]) / state["docket_key"]).store()
 
 
 # nodes --------------------------------------------------------------------------------------

@@ -19,9 +19,7 @@ from langgraph.types import Command
 import docket as docket_mod
 from agents.config import Lab
 from agents.graph import build
-from docket.audit import evidence_path
 from memory.db import make_engine
-from memory.state import StateStore
 
 
 class DecisionError(ValueError):
@@ -41,10 +39,6 @@ def _graph(lab: Lab):
     lab.state_dir.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(lab.state_dir / "checkpoints.sqlite", check_same_thread=False)
     return build().compile(checkpointer=SqliteSaver(conn))
-
-
-def _store(lab: Lab) -> StateStore:
-    return StateStore(make_engine(lab.database_url), lab.docket_key)
 
 
 def _thread(task_id: str, rounds: int) -> dict:
@@ -94,14 +88,14 @@ def run_docket(lab: Lab, *, max_tasks: int, device: str, max_attempts: int = 3,
 def _run(lab, max_tasks, device, max_attempts, search_budget, forever, poll_seconds, progress,
          stop) -> list[Outcome]:
     graph = _graph(lab)
-    store = _store(lab)
+    store = lab.store()
     outcomes: list[Outcome] = []
     while len(outcomes) < max_tasks and not stop.requested:
         d = docket_mod.load(lab.docket_path)
         states = store.all()
         resumable = [t for t in d.tasks if states.get(t.id) and states[t.id].status == "in-progress"]
-        done = {t.id for t in d.tasks if evidence_path(lab.root, t.id).is_file()}
-        task = resumable[0] if resumable else d.next_task(skip=store.held(), done=done)
+        task = resumable[0] if resumable else d.next_task(skip=store.held(),
+                                                          done=lab.with_evidence(d))
         if task is None:
             if not forever:
                 break
@@ -159,7 +153,7 @@ def _blob(lab: Lab, rev_path: str) -> bytes | None:
 
 def _awaiting(lab: Lab, task_id: str):
     from tools.git import branch_name
-    row = _store(lab).all().get(task_id)
+    row = lab.store().all().get(task_id)
     if row is None or row.status != "awaiting-review":
         raise DecisionError(f"{task_id} is not awaiting review"
                             + (f" (it is {row.status})" if row else ""))
@@ -204,18 +198,13 @@ def approve(lab: Lab, task_id: str) -> str:
     except Exception:
         repo.git.merge("--abort")
         raise
-    knowledge_graph(lab).add(records)
+    lab.knowledge().add(records)
     graph = _graph(lab)
     graph.invoke(Command(resume={"decision": "approve"}), _thread(task_id, row.rounds))
-    _store(lab).clear(task_id)
+    lab.store().clear(task_id)
     remove_worktree(lab.root, task_id)
     repo.git.branch("-d", branch)
     return line
-
-
-def knowledge_graph(lab: Lab):
-    from memory.kg import KnowledgeGraph
-    return KnowledgeGraph(make_engine(lab.database_url))
 
 
 def record_knowledge(lab: Lab, ev: dict, commit_sha: str) -> list:
@@ -243,7 +232,7 @@ def rebuild_knowledge(lab: Lab) -> int:
     from memory.kg import read_jsonl, reset
     engine = make_engine(lab.database_url)
     reset(engine)
-    kg = knowledge_graph(lab)
+    kg = lab.knowledge()
     d = docket_mod.load(lab.docket_path)
     return kg.add(docket_records(d, lab.root, lab.docket_key) +
                   read_jsonl(lab.root / KNOWLEDGE_DIR / "facts.jsonl"))
@@ -268,5 +257,5 @@ def reject(lab: Lab, task_id: str, reason: str, park: bool = False) -> str:
                  _thread(task_id, row.rounds))
     values = graph.get_state(_thread(task_id, row.rounds)).values
     if values.get("outcome") == "queued":
-        _store(lab).set(task_id, "queued", values.get("reason"), new_round=True)
+        lab.store().set(task_id, "queued", values.get("reason"), new_round=True)
     return values.get("outcome", "?")

@@ -1,6 +1,7 @@
 """Database engines: a SQLite file in the lab's `.autodocket/` by default, PostgreSQL by URL."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -10,6 +11,7 @@ def sqlite_url(state_dir: Path) -> str:
     return f"sqlite:///{state_dir / 'autodocket.db'}"
 
 
+@functools.cache  # one engine (and connection pool) per database for the whole process
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":

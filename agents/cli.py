@@ -278,21 +278,35 @@ def run(docket: DocketOpt = None,
         search_budget: Annotated[int, typer.Option("--search-budget", help="configurations the "
                                                    "offline coder times on a GPU")] = 4,
         forever: Annotated[bool, typer.Option("--forever", help="keep watching the docket for "
-                                              "new tasks")] = False) -> None:
+                                              "new tasks")] = False,
+        budget_usd: Annotated[Optional[float], typer.Option(
+            "--budget-usd", help="spend cap on model calls for this run (default: [models] "
+            "budget_usd of autodocket.toml)")] = None) -> None:
     """Take the next tasks through plan, code, verify, measure, review and commit.
     Ctrl-C stops after the node in flight (checkpointed); the next run resumes it."""
     from agents.loop import run_docket
+    from agents.models import choose_backends, load_models
     from tools.bench import resolve_device
     lab = find_lab(docket)
     docket_mod.load(lab.docket_path)  # unreadable dockets stop here, untouched
     if not (lab.root / ".git").exists():
         _fail(f"{lab.root} is not a git repository: autodocket commits each task on a branch")
+    if budget_usd is not None and budget_usd < 0:
+        _fail("--budget-usd must be 0 or more")
     device = resolve_device(device)
-    console.print("no model configured: offline backend (catalog planner, template coder, "
-                  f"rule-based council); device {device}"
-                  + (" (correctness only, no timing)" if device == "cpu" else ""))
+    models = load_models(lab.config)
+    backends, notes = choose_backends(models)
+    where = f"device {device}" + (" (correctness only, no timing)" if device == "cpu" else "")
+    if set(backends.values()) == {"offline"} and not any(models.roles().values()):
+        console.print("no model configured: offline backend (catalog planner, template coder, "
+                      f"rule-based council); {where}")
+    else:
+        console.print("models: " + ", ".join(f"{r} {b}" for r, b in backends.items()) + f"; {where}")
+        for note in notes:
+            console.print(f"[yellow]{note}[/]")
     outcomes = run_docket(lab, max_tasks=10**9 if forever else max_tasks, device=device,
                           max_attempts=max_attempts, search_budget=search_budget, forever=forever,
+                          backends=backends, budget_usd=budget_usd,
                           progress=lambda m: console.print(f"[dim]{m}[/]"))
     table = Table(title="run summary", title_justify="left")
     for col in ("task", "outcome", "speedup or reason", "branch"):
@@ -300,8 +314,17 @@ def run(docket: DocketOpt = None,
     for o in outcomes:
         table.add_row(o.task_id, o.outcome, o.detail, o.branch or "")
     console.print(table)
+    from agents import models as models_mod  # the run's ledger (start_run replaced LEDGER)
+    spent = models_mod.LEDGER
+    if spent.calls:
+        console.print(f"model requests: {len(spent.calls)}, ${spent.spent_usd:.4f} spent"
+                      + (f" ({spent.unpriced_calls} answers without a price: set "
+                         "input_cost_per_token / output_cost_per_token)" if spent.unpriced_calls
+                         else ""))
     if not outcomes:
         print("nothing to do: every task is done, held or parked", file=sys.stderr)
+        raise typer.Exit(1)
+    if any(o.outcome == "spend-cap" for o in outcomes):
         raise typer.Exit(1)
 
 

@@ -2,10 +2,17 @@
 measurement; with models configured, each seat is a model returning the same JSON.
 
 Each seat returns {seat, verdict: approve|reject, findings: [{line, severity, text}],
-confidence}. Consensus: the majority, except that an `error` finding (correctness or safety)
-raised by one seat and confirmed by a second acts as a veto. Every dissent is kept.
+confidence}. Consensus: the majority of the seats that voted, except that an `error` finding
+(correctness or safety) raised by one seat and confirmed by a second acts as a veto. A model seat
+that gives no usable answer abstains (recorded); if every seat abstains, the rule-based seats
+review instead. Every dissent is kept.
 """
 from __future__ import annotations
+
+import json
+
+VERDICTS = ("approve", "reject")
+SEVERITIES = ("error", "warning", "info")
 
 
 def _seat(name, findings, confidence):
@@ -57,16 +64,69 @@ SEATS = [verifier_seat, harness_seat, performance_seat]
 
 
 def consensus(reviews: list[dict]) -> dict:
-    approvals = sum(r["verdict"] == "approve" for r in reviews)
-    errors = [r for r in reviews if any(f["severity"] == "error" for f in r["findings"])]
-    majority = "approve" if approvals * 2 > len(reviews) else "reject"
+    votes = [r for r in reviews if r["verdict"] in VERDICTS]
+    approvals = sum(r["verdict"] == "approve" for r in votes)
+    errors = [r for r in votes if any(f["severity"] == "error" for f in r["findings"])]
     vetoed = len(errors) >= 2
-    verdict = "reject" if vetoed else majority
-    return {"verdict": verdict, "approvals": approvals, "seats": len(reviews), "vetoed": vetoed,
+    verdict = "reject" if vetoed or approvals * 2 <= len(votes) else "approve"
+    return {"verdict": verdict, "approvals": approvals, "seats": len(reviews),
+            "voted": len(votes), "vetoed": vetoed,
             "dissent": [r for r in reviews if r["verdict"] != verdict],
-            "rule": "majority; an error finding raised by two seats is a veto"}
+            "rule": "majority of the seats that voted; an error finding raised by two seats is "
+                    "a veto"}
 
 
 def review_offline(verification: dict, measurement: dict) -> tuple[dict, list[dict]]:
     reviews = [seat(verification, measurement) for seat in SEATS]
     return consensus(reviews), reviews
+
+
+def parse_review(answer: str) -> dict:
+    from agents.models import AnswerError, json_object
+    value = json_object(answer)
+    if value.get("verdict") not in VERDICTS:
+        raise AnswerError('"verdict" must be "approve" or "reject"')
+    findings = value.get("findings", [])
+    if not isinstance(findings, list) or not all(
+            isinstance(f, dict) and f.get("severity") in SEVERITIES
+            and isinstance(f.get("text"), str)
+            and (f.get("line") is None or isinstance(f.get("line"), int)) for f in findings):
+        raise AnswerError('"findings" must be a list of {"line": int|null, "severity": '
+                          '"error"|"warning"|"info", "text": str}')
+    confidence = value.get("confidence")
+    if not isinstance(confidence, (int, float)) or not 0 <= confidence <= 1:
+        raise AnswerError('"confidence" must be a number from 0 to 1')
+    return {"verdict": value["verdict"], "findings": findings, "confidence": float(confidence)}
+
+
+def _brief(verification: dict, measurement: dict) -> tuple[str, str]:
+    v = {k: verification.get(k) for k in ("status", "counts", "unsupported", "error")}
+    v["findings"] = [f for f in verification.get("findings", []) if f["status"] != "proved"]
+    m = {k: measurement.get(k) for k in ("status", "correctness", "speedups", "rejections",
+                                          "static", "notes")}
+    return json.dumps(v, default=str), json.dumps(m, default=str)
+
+
+def review_with_models(seats, problem: str, kernel: str, verification: dict, measurement: dict,
+                       backoff_s: float) -> tuple[dict, list[dict], list[dict]]:
+    """(consensus, reviews, call records) from the model seats."""
+    from agents.models import ModelFailure, ask, prompt
+    v, m = _brief(verification, measurement)
+    numbered = "\n".join(f"{i:4d}  {line}" for i, line in enumerate(kernel.splitlines(), 1))
+    question = prompt("reviewer", problem=problem.strip(), kernel=numbered, verification=v,
+                      measurement=m, device=(measurement.get("device") or {}).get("name", "?"))
+    reviews, calls = [], []
+    for seat in seats:
+        try:
+            review, seat_calls = ask(seat, question, parse_review, backoff_s=backoff_s)
+            reviews.append({"seat": seat.name, **review})
+        except ModelFailure as err:
+            seat_calls = err.calls
+            reviews.append({"seat": seat.name, "verdict": "abstain", "confidence": 0.0,
+                            "findings": [{"line": None, "severity": "info", "text": str(err)}]})
+        calls += seat_calls
+    if not any(r["verdict"] in VERDICTS for r in reviews):
+        verdict, rule_reviews = review_offline(verification, measurement)
+        verdict["note"] = "no model seat answered: the rule-based seats reviewed"
+        return verdict, reviews + rule_reviews, calls
+    return consensus(reviews), reviews, calls

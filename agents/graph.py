@@ -9,12 +9,16 @@ Each node is a plain function of the typed state that calls into docket/, tools/
 memory/. Side effects are idempotent (files are overwritten, commits made only on change,
 status rows upserted), so a run killed anywhere resumes from its checkpoint. `await_approval`
 holds nothing but the interrupt: the researcher's `approve` / `reject` resumes it.
+`backend` says, per role (planner, coder, council), whether models or the offline backend
+answer; every model request is appended to `calls` and ends up in the evidence.
 """
 from __future__ import annotations
 
 import json
+import operator
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import TypedDict
+from typing import Annotated, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
@@ -39,6 +43,7 @@ class TaskState(TypedDict, total=False):
     search: list
     verification: dict
     measurement: dict
+    measured_at: str
     consensus: dict
     reviews: list
     feedback: list[str]
@@ -47,31 +52,63 @@ class TaskState(TypedDict, total=False):
     branch: str
     commit: str
     decision: dict
+    backend: dict  # role -> "models" | "offline"
+    calls: Annotated[list, operator.add]  # model requests: role, model, tokens, cost, outcome
 
 
 def _work(state: TaskState) -> Path:
     return Path(state["lab_root"]) / ".autodocket" / "work" / state["task_id"]
 
 
-def _store(state: TaskState):
+def _lab(state: TaskState):
     from agents.config import find_lab
-    return find_lab(Path(state["lab_root"]) / state["docket_key"]).store()
+    return find_lab(Path(state["lab_root"]) / state["docket_key"])
+
+
+def _models(state: TaskState, role: str):
+    """The lab's model configuration when `role` answers with models this run, else None."""
+    if (state.get("backend") or {}).get(role) != "models":
+        return None
+    from agents.models import load_models
+    return load_models(_lab(state).config)
 
 
 # nodes --------------------------------------------------------------------------------------
 def plan(state: TaskState) -> dict:
-    from agents.planner import plan_offline, write_problem
-    p = plan_offline(state["title"], state["text"])
+    from agents.models import ModelFailure
+    from agents.planner import plan_offline, plan_with_model, write_problem
+    target, calls = _work(state) / "problem.py", []
+    models = _models(state, "planner")
+    if models:
+        try:
+            p, calls = plan_with_model(models.planner, state["title"], state["text"], target,
+                                       models.backoff_s)
+        except ModelFailure as err:
+            return {"outcome": "parked", "reason": f"no plan: {err}", "calls": err.calls}
+    else:
+        p = plan_offline(state["title"], state["text"])
+        if p.outcome == "planned":
+            write_problem(p, target)
     if p.outcome != "planned":
-        return {"outcome": p.outcome, "reason": p.reason, "plan_note": p.reason}
-    path = write_problem(p, _work(state) / "problem.py")
-    return {"problem_path": str(path), "plan_note": p.reason, "attempt": 0}
+        return {"outcome": p.outcome, "reason": p.reason, "plan_note": p.reason, "calls": calls}
+    return {"problem_path": str(target), "plan_note": p.reason, "attempt": 0, "calls": calls}
 
 
 def code(state: TaskState) -> dict:
-    from agents.coder import code_offline
+    from agents.coder import code_offline, code_with_model
+    from agents.models import ModelFailure
     attempt = state.get("attempt", 0) + 1
     out = _work(state) / f"attempt-{attempt}" / "kernel.py"
+    models = _models(state, "coder")
+    if models:
+        try:
+            c, calls = code_with_model(models.coder, Path(state["problem_path"]), out,
+                                       state.get("feedback", []), models.backoff_s)
+        except ModelFailure as err:
+            return {"attempt": attempt, "kernel_path": "", "calls": err.calls,
+                    "feedback": state.get("feedback", []) + [f"attempt {attempt}, coder: {err}"]}
+        return {"attempt": attempt, "kernel_path": str(c.kernel), "coder_note": c.note,
+                "config": None, "search": None, "calls": calls}
     c = code_offline(Path(state["problem_path"]), out, attempt, state["device"],
                      budget=state.get("search_budget", 4))
     if c.kernel is None:
@@ -93,7 +130,8 @@ def verify(state: TaskState) -> dict:
 def measure(state: TaskState) -> dict:
     from tools.bench import bench
     report = bench(state["problem_path"], state["kernel_path"], device=state["device"])
-    update: dict = {"measurement": report.to_dict()}
+    update: dict = {"measurement": report.to_dict(),
+                    "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     if report.status != "correct":
         update["feedback"] = state.get("feedback", []) + [
             f"attempt {state['attempt']}, harness: {report.feedback()}"]
@@ -101,13 +139,24 @@ def measure(state: TaskState) -> dict:
 
 
 def review(state: TaskState) -> dict:
-    from agents.council import review_offline
-    verdict, reviews = review_offline(state["verification"], state["measurement"])
-    update: dict = {"consensus": verdict, "reviews": reviews}
+    from agents.council import review_offline, review_with_models
+    models = _models(state, "council")
+    calls = []
+    if models:
+        verdict, reviews, calls = review_with_models(
+            models.council, Path(state["problem_path"]).read_text(encoding="utf-8"),
+            Path(state["kernel_path"]).read_text(encoding="utf-8"), state["verification"],
+            state["measurement"], models.backoff_s)
+    else:
+        verdict, reviews = review_offline(state["verification"], state["measurement"])
+    update: dict = {"consensus": verdict, "reviews": reviews, "calls": calls}
     if verdict["verdict"] != "approve":
-        objections = [f["text"] for r in reviews for f in r["findings"] if f["severity"] == "error"]
+        objections = [f"{r['seat']}" + (f" (line {f['line']})" if f.get("line") else "") +
+                      f": {f['text']}" for r in reviews for f in r["findings"]
+                      if f["severity"] == "error"]
         update["feedback"] = state.get("feedback", []) + [
-            f"attempt {state['attempt']}, council: " + "; ".join(objections)]
+            f"attempt {state['attempt']}, council: " + ("; ".join(objections) or
+                                                         "no majority approved")]
     return update
 
 
@@ -128,7 +177,7 @@ def commit(state: TaskState) -> dict:
         files[f"{rid}/speedup.png"] = chart
     worktree = ensure_worktree(Path(state["lab_root"]), state["task_id"])
     sha = commit_files(worktree, files, commit_message(state))
-    _store(state).set(state["task_id"], "awaiting-review", f"branch {branch_name(state['task_id'])}")
+    _lab(state).store().set(state["task_id"], "awaiting-review", f"branch {branch_name(state['task_id'])}")
     return {"branch": branch_name(state["task_id"]), "commit": sha, "outcome": "awaiting-review"}
 
 
@@ -155,7 +204,7 @@ def park(state: TaskState) -> dict:
     outcome = state.get("outcome") if state.get("outcome") in ("needs-human", "parked") \
         else "parked"
     reason = state.get("reason") or "attempts used up: " + " | ".join(state.get("feedback", [])[-3:])
-    _store(state).set(state["task_id"], outcome, reason)
+    _lab(state).store().set(state["task_id"], outcome, reason)
     return {"outcome": outcome, "reason": reason}
 
 
@@ -184,7 +233,9 @@ def after_plan(state: TaskState) -> str:
 
 
 def after_code(state: TaskState) -> str:
-    return "verify" if state.get("outcome") != "parked" else "park"
+    if state.get("outcome") == "parked":
+        return "park"
+    return "verify" if state.get("kernel_path") else _retry_or_park(state)
 
 
 def after_verify(state: TaskState) -> str:
@@ -210,7 +261,7 @@ def build() -> StateGraph:
         g.add_node(node.__name__, node)
     g.add_edge(START, "plan")
     g.add_conditional_edges("plan", after_plan, ["code", "park"])
-    g.add_conditional_edges("code", after_code, ["verify", "park"])
+    g.add_conditional_edges("code", after_code, ["verify", "code", "park"])
     g.add_conditional_edges("verify", after_verify, ["measure", "code", "park"])
     g.add_conditional_edges("measure", after_measure, ["review", "code", "park"])
     g.add_conditional_edges("review", after_review, ["commit", "code", "park"])

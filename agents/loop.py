@@ -79,14 +79,23 @@ class _StopAfterNode:
 
 def run_docket(lab: Lab, *, max_tasks: int, device: str, max_attempts: int = 3,
                search_budget: int = 4, forever: bool = False, poll_seconds: float = 10.0,
+               backends: dict[str, str] | None = None, budget_usd: float | None = None,
                progress=lambda msg: None) -> list[Outcome]:
+    """`backends` (role -> "models" | "offline") defaults to what `models.choose_backends`
+    finds; the spend cap defaults to `[models] budget_usd`."""
+    from agents.models import choose_backends, load_models, start_run
+    models = load_models(lab.config)
+    if backends is None:
+        backends = choose_backends(models)[0]
+    start_run(budget_usd if budget_usd is not None else models.budget_usd)
     with _StopAfterNode() as stop:
         return _run(lab, max_tasks, device, max_attempts, search_budget, forever, poll_seconds,
-                    progress, stop)
+                    backends, progress, stop)
 
 
-def _run(lab, max_tasks, device, max_attempts, search_budget, forever, poll_seconds, progress,
-         stop) -> list[Outcome]:
+def _run(lab, max_tasks, device, max_attempts, search_budget, forever, poll_seconds, backends,
+         progress, stop) -> list[Outcome]:
+    from agents.models import SpendCapReached
     graph = _graph(lab)
     store = lab.store()
     outcomes: list[Outcome] = []
@@ -114,21 +123,28 @@ def _run(lab, max_tasks, device, max_attempts, search_budget, forever, poll_seco
                        "text": " ".join(filter(None, [task.description, task.criterion])),
                        "line": task.line, "docket_key": lab.docket_key, "lab_root": str(lab.root),
                        "device": device, "max_attempts": max_attempts,
-                       "search_budget": search_budget,
+                       "search_budget": search_budget, "backend": backends,
                        "feedback": [row.reason] if row and row.status == "queued" and row.reason
                        else []}
         store.set(task.id, "in-progress", row.reason if row else None)
         start = time.monotonic()
-        for update in graph.stream(payload, config, stream_mode="updates", durability="sync"):
-            for node, values in update.items():
-                if node == "__interrupt__":
-                    continue
-                attempt = (values or {}).get("attempt") or graph.get_state(config).values.get("attempt")
-                progress(f"{task.id}: {node} done (attempt {attempt or '-'}, "
-                         f"{time.monotonic() - start:.0f} s)")
-            if stop.requested:
-                progress(f"{task.id}: stopped after this node (checkpointed); run again to resume")
-                break
+        try:
+            for update in graph.stream(payload, config, stream_mode="updates", durability="sync"):
+                for node, values in update.items():
+                    if node == "__interrupt__":
+                        continue
+                    attempt = (values or {}).get("attempt") or \
+                        graph.get_state(config).values.get("attempt")
+                    progress(f"{task.id}: {node} done (attempt {attempt or '-'}, "
+                             f"{time.monotonic() - start:.0f} s)")
+                if stop.requested:
+                    progress(f"{task.id}: stopped after this node (checkpointed); run again to "
+                             "resume")
+                    break
+        except SpendCapReached as err:
+            progress(f"{task.id}: {err}; the task resumes from its checkpoint on the next run")
+            outcomes.append(Outcome(task.id, task.title, "spend-cap", str(err), None))
+            break
         values = graph.get_state(config).values
         if stop.requested and graph.get_state(config).next and values.get("outcome") is None:
             outcomes.append(Outcome(task.id, task.title, "stopped", "resumes on the next run",

@@ -2,10 +2,12 @@
 
 The offline planner matches the task's text to the kernel catalog (`kernels/problems`). Tasks
 that name no kernel work are `needs-human` (not a kernel task); kernel tasks the catalog does
-not cover are `parked` with "no offline plan". A model-backed planner writes new problems.
+not cover are `parked` with "no offline plan". The model planner writes a new problem file,
+which must parse, define the KernelBench names and run in the sandbox before it is used.
 """
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from dataclasses import dataclass
@@ -50,3 +52,32 @@ def write_problem(plan: Plan, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(CATALOG / f"{plan.problem}.py", target)
     return target
+
+
+def plan_with_model(role, title: str, text: str, target: Path, backoff_s: float):
+    """(Plan, call records) from the planner model; raises models.ModelFailure."""
+    from agents.models import AnswerError, ask, json_object, one_block, prompt, python_file
+    from tools.sandbox import run_python
+
+    def parse(answer: str) -> Plan:
+        lang, body = one_block(answer, ("python", "json"))
+        if lang == "json":
+            value = json_object(answer)
+            if value.get("kernel_task") is not False or not isinstance(value.get("reason"), str):
+                raise AnswerError('the JSON answer must be {"kernel_task": false, "reason": "..."}')
+            return Plan("needs-human", reason=f"not a kernel task (planner): {value['reason']}")
+        python_file(body, "the problem file", {"Model", "get_inputs", "get_init_inputs"})
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(body, encoding="utf-8")
+        ran = run_python(["-m", "tools.problem", str(target.resolve())], timeout=300)
+        if not ran.ok:
+            raise AnswerError(f"the problem file does not run: {ran.reason()}")
+        sets = json.loads(ran.stdout.strip().splitlines()[-1])
+        return Plan("planned", target.stem, "problem written by the planner model; its "
+                    f"reference ran on {len(sets)} input sets in the sandbox")
+
+    catalog = ", ".join(sorted(p.stem for p in CATALOG.glob("*.py") if p.stem != "__init__"))
+    question = prompt("planner", title=title, text=text or "(no more text)", catalog=catalog,
+                      example=(CATALOG / "softmax.py").read_text(encoding="utf-8").strip())
+    return ask(role, question, parse, backoff_s=backoff_s)
+

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import io
-from datetime import datetime, timezone
 from pathlib import Path
+
+from agents.models import usage_summary
 
 
 def sha256(path: Path) -> str:
@@ -23,7 +24,8 @@ def evidence(state: dict, problem: Path, kernel: Path) -> dict:
         "plan": state.get("plan_note"),
         "attempts": state["attempt"],
         "feedback": state.get("feedback", []),
-        "coder": {"backend": "offline", "note": state.get("coder_note"),
+        "backend": state.get("backend") or {},
+        "coder": {"note": state.get("coder_note"),
                   "config": state.get("config"), "search": state.get("search")},
         "verification": {k: v.get(k) for k in ("status", "counts", "seconds", "analysis_seconds",
                                                "findings", "unsupported", "error")},
@@ -36,8 +38,10 @@ def evidence(state: dict, problem: Path, kernel: Path) -> dict:
         "measurement_notes": m.get("notes"),
         "static_findings": m.get("static"),
         "council": {"consensus": state["consensus"], "reviews": state["reviews"]},
-        "model_calls": {"backend": "offline", "calls": [], "tokens": 0, "cost_usd": 0.0},
-        "recorded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "model_calls": usage_summary(state.get("calls") or []),
+        # when the measurement ran (checkpointed): a re-run of a killed commit writes the same
+        # bytes, so it makes no second commit
+        "recorded_at": state["measured_at"],
         "reproduce": f"autodocket bench {rid}/problem.py {rid}/kernel.py --device {device_flag}",
     }
 
@@ -84,11 +88,16 @@ def speedup_chart(timing: dict | None) -> bytes | None:
     return buf.getvalue()
 
 
+def _money(usd: float | None) -> str:
+    return "-" if usd is None else f"${usd:.4f}"
+
+
 def report_markdown(ev: dict, has_chart: bool) -> str:
     t, v = ev["task"], ev["verification"]
     lines = [f"# {t['title']}", "", f"Task `{t['id']}` from `{t['docket']}`: {t['text']}", "",
              "## What was tried", "", f"- plan: {ev['plan']}",
-             f"- coder: {ev['coder']['note']} (config `{ev['coder']['config']}`)",
+             f"- coder: {ev['coder']['note']}" + (f" (config `{ev['coder']['config']}`)"
+                                                  if ev["coder"].get("config") else ""),
              f"- attempts: {ev['attempts']}"]
     lines += [f"- feedback: {f}" for f in ev["feedback"]]
     lines += ["", "## Verification (Z3)", "",
@@ -130,5 +139,19 @@ def report_markdown(ev: dict, has_chart: bool) -> str:
     for r in ev["council"]["reviews"]:
         lines.append(f"- {r['seat']}: {r['verdict']} (confidence {r['confidence']})"
                      + "".join(f"\n  - {f['severity']}: {f['text']}" for f in r["findings"]))
+    calls = ev["model_calls"]
+    lines += ["", "## Model calls", "", "Roles: " + ", ".join(
+        f"{role} {how}" for role, how in ev.get("backend", {}).items()) + ".", ""]
+    if calls["requests"]:
+        lines += [f"{calls['requests']} requests, {calls['tokens']} tokens, "
+                  f"{_money(calls['cost_usd'])}" + (f" ({calls['unpriced']} without a price)"
+                                                 if calls["unpriced"] else "") + ".", "",
+                  "| role | model | outcome | tokens in | tokens out | cost | seconds |",
+                  "| --- | --- | --- | --- | --- | --- | --- |"]
+        lines += [f"| {c['role']} | {c['model']} | {c['outcome']} | {c['prompt_tokens']} | "
+                  f"{c['completion_tokens']} | "
+                  f"{_money(c.get('cost_usd'))} | {c.get('seconds')} |" for c in calls["calls"]]
+    else:
+        lines.append("No model was asked: the offline backend did this task.")
     lines += ["", "## Reproduce", "", f"    {ev['reproduce']}", ""]
     return "\n".join(lines)

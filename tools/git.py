@@ -43,13 +43,24 @@ def ensure_worktree(lab_root: Path, task_id: str) -> Repo:
     path = lab_root / ".autodocket" / "worktrees" / _check_id(task_id)
     branch = branch_name(task_id)
     if (path / ".git").exists():
-        return Repo(path)
+        worktree = Repo(path)
+        _clear_stale_locks(worktree, branch)
+        return worktree
     repo.git.worktree("prune")
     if branch in repo.heads:
         repo.git.worktree("add", str(path), branch)
     else:
         repo.git.worktree("add", "-b", branch, str(path), main_branch(repo))
     return Repo(path)
+
+
+def _clear_stale_locks(worktree: Repo, branch: str) -> None:
+    """Locks left by a git killed mid-commit. Only the task's one runner uses its worktree and
+    branch (a lease guards it), so a lock found before it commits is stale."""
+    common = Path(worktree.common_dir)
+    for lock in (Path(worktree.git_dir) / "index.lock", common / "refs" / "heads" /
+                 f"{branch}.lock", Path(worktree.git_dir) / "HEAD.lock"):
+        lock.unlink(missing_ok=True)
 
 
 def commit_files(worktree: Repo, files: dict[str, bytes | str], message: str) -> str:

@@ -57,3 +57,28 @@ def make_inputs(problem: types.ModuleType, spec) -> list:
     if isinstance(spec, dict):
         return list(problem.get_inputs(**spec))
     return list(problem.get_inputs(*spec))
+
+
+def check(path: str | Path) -> list[dict]:
+    """Run the reference once per input set on the CPU: what a planner's problem must survive."""
+    import torch
+    problem = load_problem(path)
+    model = problem.Model(*problem.get_init_inputs())
+    report = []
+    with torch.no_grad():
+        for label, spec in input_sets(problem):
+            inputs = make_inputs(problem, spec)
+            out = model(*inputs)
+            outs = out if isinstance(out, (tuple, list)) else [out]
+            report.append({"input_set": label,
+                           "inputs": [list(t.shape) for t in inputs if hasattr(t, "shape")],
+                           "outputs": [list(t.shape) for t in outs if hasattr(t, "shape")]})
+    if len(report) < 2:
+        raise ProblemError(f"{path}: one input set only; add SHAPES with another (a non-power-"
+                           "of-two one)")
+    return report
+
+
+if __name__ == "__main__":  # python -m tools.problem PATH (run sandboxed: it executes the file)
+    import json
+    print(json.dumps(check(sys.argv[1])))

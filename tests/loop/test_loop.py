@@ -154,6 +154,33 @@ def test_killed_run_resumes_with_one_branch_and_one_evidence(tmp_path, boundary)
     assert (lab / "DOCKET.md").read_bytes() == EXAMPLE.read_bytes()
 
 
+@pytest.mark.parametrize("hook", ["prepare-commit-msg", "post-commit"])
+def test_killed_mid_commit_resumes_with_one_commit(tmp_path, hook):
+    """A git hook kills the whole run from inside `git commit`: before the commit object
+    exists (files staged) or after it exists but before the node returns."""
+    lab = make_lab(tmp_path)
+    hook_path = lab / ".git" / "hooks" / hook
+    hook_path.write_text('#!/bin/bash\nrm -f "$0"\nkill -KILL -- -$(ps -o pgid= $$ | tr -d " ")\n')
+    hook_path.chmod(0o755)
+    proc = subprocess.run([sys.executable, "-m", "agents.cli", "run", "--max-tasks", "1",
+                           "--device", "cpu"], cwd=lab, capture_output=True, text=True,
+                          start_new_session=True, timeout=600)
+    assert proc.returncode == -signal.SIGKILL and not hook_path.exists()
+    # a git killed while it writes the index also leaves its lock behind
+    worktree = Repo(lab / ".autodocket" / "worktrees" / "fused-row-softmax")
+    (Path(worktree.git_dir) / "index.lock").touch()
+    resumed = cli(lab, "run", "--max-tasks", "1", "--device", "cpu")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "resuming at commit" in resumed.stdout
+    repo = Repo(lab)
+    assert [h.name for h in repo.heads if h.name.startswith("autodocket/")] == \
+        ["autodocket/fused-row-softmax"]
+    assert len(list(repo.iter_commits("main..autodocket/fused-row-softmax"))) == 1
+    prs = json.loads(cli(lab, "prs", "--json").stdout)
+    assert [p["task_id"] for p in prs] == ["fused-row-softmax"]
+    assert (lab / "DOCKET.md").read_bytes() == EXAMPLE.read_bytes()
+
+
 def test_knowledge_is_committed_and_rebuilt_from_the_repo_alone(tmp_path):
     import shutil
     lab = make_lab(tmp_path)

@@ -1,0 +1,210 @@
+"""The loop with model backends, through LiteLLM's real HTTP path to a scripted server."""
+import json
+from pathlib import Path
+
+import pytest
+from git import Repo
+
+from agents.council import consensus, parse_review
+from agents.models import AnswerError, json_object, one_block, strip_reasoning
+from scripted_models import ScriptedModels
+from test_loop import cli
+
+CASES = Path(__file__).resolve().parents[1] / "verify" / "cases"
+PROBLEM = (CASES / "softmax_problem.py").read_text().replace(
+    "SHAPES = [(7, 33)]", "ATOL, RTOL = 1e-5, 1e-5\nSHAPES = [(7, 33)]")
+GOOD = (CASES / "softmax_ok.py").read_text()
+OUT_OF_BOUNDS = GOOD.replace("num / tl.sum(num, axis=0), mask=cols < n_cols)",
+                             "num / tl.sum(num, axis=0))")
+REWARD_HACK = GOOD.replace("        return out", "        return torch.softmax(x, dim=-1)")
+IN_COST, OUT_COST = 1e-6, 2e-6  # dollars per token; every scripted answer uses 100 + 50 tokens
+ANSWER_COST = 100 * IN_COST + 50 * OUT_COST
+
+
+def block(lang: str, body: str) -> str:
+    return f"```{lang}\n{body.rstrip()}\n```"
+
+
+def verdict(v: str, *findings) -> dict:
+    return {"content": block("json", json.dumps({
+        "verdict": v, "confidence": 0.8,
+        "findings": [{"line": line, "severity": sev, "text": text}
+                     for line, sev, text in findings]}))}
+
+
+def make_lab(tmp_path: Path, docket: str, url: str, budget: float | None = None,
+             seats=("seat-a", "seat-b", "seat-c")) -> Path:
+    lab = tmp_path / "lab"
+    lab.mkdir()
+    (lab / "DOCKET.md").write_text(docket)
+    model = (f'api_base = "{url}", input_cost_per_token = {IN_COST}, '
+             f'output_cost_per_token = {OUT_COST}')
+    (lab / "autodocket.toml").write_text("\n".join([
+        "[models]", "retries = 3", "backoff_s = 0.01", "timeout_s = 2",
+        *([f"budget_usd = {budget}"] if budget is not None else []),
+        f'planner = {{ model = "openai/planner", {model} }}',
+        f'coder = {{ model = "openai/coder", {model} }}',
+        *[f'[[models.council]]\nname = "{s}"\nmodel = "openai/{s}"\n{model.replace(", ", chr(10))}'
+          for s in seats]]) + "\n")
+    repo = Repo.init(lab, initial_branch="main")
+    repo.index.add(["DOCKET.md", "autodocket.toml"])
+    repo.index.commit("lab")
+    return lab
+
+
+SOFTMAX_DOCKET = "# Lab\n\n## Pending Tasks\n- [ ] **Fused Row Softmax**: a Triton row softmax.\n"
+
+
+def test_retries_feedback_and_a_split_council_end_in_one_commit(tmp_path):
+    scripts = {
+        # garbage first (retried once with the parse error); then an answer whose inline
+        # reasoning holds a code block of its own, which must not count as the answer
+        "planner": [{"content": "Sure! I will plan this task."},
+                    {"content": "<think>draft:\n```python\nx = 1\n```\n</think>\n" +
+                     block("python", PROBLEM), "reasoning": "the task asks for softmax"}],
+        # a 429 burst, then a kernel with an unmasked store (the verifier's counterexample goes
+        # back), a timeout, then a reward hack (the harness rejects it), then the fix
+        "coder": [{"status": 429}, {"status": 429}, {"status": 429},
+                  {"content": block("python", OUT_OF_BOUNDS)},
+                  {"content": "too slow", "delay": 4},
+                  {"content": block("python", REWARD_HACK)},
+                  {"content": "<think>now mask the store</think>" + block("python", GOOD),
+                   "reasoning": "long reasoning"}],
+        "seat-a": [verdict("approve", (None, "info", "masks on every access"))],
+        "seat-b": [verdict("approve")],
+        "seat-c": [{"content": "I think it is fine?"},
+                   verdict("reject", (14, "error", "no vectorized loads: a slow kernel"))],
+    }
+    with ScriptedModels(scripts) as server:
+        lab = make_lab(tmp_path, SOFTMAX_DOCKET, server.url)
+        result = cli(lab, "run", "--max-tasks", "1", "--device", "cpu")
+        coder_prompts = [r["messages"][-1]["content"] for r in server.asked("coder")]
+        planner_turns = server.asked("planner")[-1]["messages"]
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "models: planner models, coder models, council models" in result.stdout
+
+    # the malformed planner answer went back once with the parse error
+    assert "could not be used: expected exactly one fenced code block, found 0" in \
+        planner_turns[-1]["content"]
+    # each retry of the coder carried the reason the last attempt failed
+    assert len(coder_prompts) == 7
+    assert "(first attempt)" in coder_prompts[3]
+    assert "verifier" in coder_prompts[5] and "counterexample" in coder_prompts[5].lower()
+    assert "harness" in coder_prompts[6] and "reference" in coder_prompts[6].lower()
+
+    branch = "autodocket/fused-row-softmax"
+    repo = Repo(lab)
+    rid = "results/fused-row-softmax"
+    ev = json.loads(repo.git.show(f"{branch}:{rid}/evidence.json"))
+    assert repo.git.show(f"{branch}:{rid}/kernel.py").strip() == GOOD.strip()
+    assert ev["attempts"] == 3 and ev["verification"]["status"] == "proved"
+    assert ev["correctness"]["status"] == "correct"
+    assert ev["feedback"][0].startswith("attempt 1, verifier")
+    assert ev["feedback"][1].startswith("attempt 2, harness")
+
+    calls = ev["model_calls"]["calls"]
+    outcomes = [(c["role"], c["outcome"].split(":")[0]) for c in calls]
+    assert outcomes.count(("coder", "error 429 RateLimitError")) == 3
+    assert ("coder", "error 408 Timeout") in outcomes
+    assert ("planner", "malformed") in outcomes and ("seat-c", "malformed") in outcomes
+    answered = [c for c in calls if c["outcome"] != "error" and not
+                c["outcome"].startswith("error")]
+    assert len(answered) == 2 + 3 + 4  # planner 2, coder 3 kernels, seats 1 + 1 + 2
+    assert ev["model_calls"]["tokens"] == 150 * len(answered)
+    assert ev["model_calls"]["cost_usd"] == pytest.approx(ANSWER_COST * len(answered))
+    assert all(c["reasoning_chars"] > 0 for c in calls if c["role"] == "planner"
+               and c["outcome"] == "answered")
+
+    council = ev["council"]["consensus"]
+    assert council["verdict"] == "approve" and council["approvals"] == 2
+    assert [d["seat"] for d in council["dissent"]] == ["seat-c"]
+    assert council["dissent"][0]["findings"][0]["line"] == 14
+    report = repo.git.show(f"{branch}:{rid}/REPORT.md")
+    assert "seat-c: reject" in report and "no vectorized loads" in report
+    prs = json.loads(cli(lab, "prs", "--json").stdout)
+    assert [(p["task_id"], p["council"]) for p in prs] == [("fused-row-softmax", "2/3 approve")]
+    assert (lab / "DOCKET.md").read_text() == SOFTMAX_DOCKET  # nothing ticked before approval
+
+
+def test_spend_cap_stops_the_run_before_the_next_request(tmp_path):
+    scripts = {"planner": [{"content": block("python", PROBLEM)}],
+               "coder": [{"content": block("python", GOOD)}]}
+    with ScriptedModels(scripts) as server:
+        lab = make_lab(tmp_path, SOFTMAX_DOCKET, server.url, budget=ANSWER_COST / 2)
+        result = cli(lab, "run", "--max-tasks", "1", "--device", "cpu")
+        asked = [r["model"] for r in server.requests]
+    assert result.returncode == 1
+    assert asked == ["planner"]  # the coder was never asked: the cap was spent
+    assert "spend-cap" in result.stdout and "spend cap $0.0001 reached" in result.stdout
+    assert not [h for h in Repo(lab).heads if h.name.startswith("autodocket/")]
+    assert (lab / "DOCKET.md").read_text() == SOFTMAX_DOCKET
+    show = json.loads(cli(lab, "show", "--json").stdout)
+    assert [t["status"] for t in show["tasks"]] == ["in-progress"]
+
+
+def test_planner_parks_a_task_that_is_not_kernel_work(tmp_path):
+    answer = block("json", json.dumps({"kernel_task": False,
+                                       "reason": "a chat integration, not a kernel"}))
+    with ScriptedModels({"planner": [{"content": answer}]}) as server:
+        lab = make_lab(tmp_path, "# Lab\n\n- [ ] **Proactive Discord Alerts**: summaries.\n",
+                       server.url)
+        result = cli(lab, "run", "--max-tasks", "1", "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    assert "needs-human" in result.stdout and "a chat integration" in result.stdout
+
+
+def test_unreachable_models_fall_back_to_offline_and_say_so(tmp_path):
+    lab = make_lab(tmp_path, "# Lab\n\n- [ ] **Proactive Discord Alerts**: summaries.\n",
+                   "http://127.0.0.1:9/v1")  # port 9 (discard): nothing listens
+    result = cli(lab, "run", "--max-tasks", "1", "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    assert "planner: no model reachable" in result.stdout and "offline" in result.stdout
+    assert "needs-human" in result.stdout
+
+
+# strict parsing and the consensus rule, without a server ---------------------------------------
+def test_reasoning_is_stripped_before_parsing():
+    assert strip_reasoning("<think>```python\nbad\n```</think>ok") == "ok"
+    assert strip_reasoning("thinking without an opening tag</think>\nanswer") == "answer"
+
+
+@pytest.mark.parametrize("answer, error", [
+    ("no block at all", "found 0"),
+    ("```python\na\n```\n```python\nb\n```", "found 2"),
+    ("```\na = 1\n```", "tagged python"),
+])
+def test_one_block_is_strict(answer, error):
+    with pytest.raises(AnswerError, match=error):
+        one_block(answer, ("python",))
+
+
+@pytest.mark.parametrize("answer, error", [
+    ('{"verdict": "maybe", "findings": [], "confidence": 1}', "verdict"),
+    ('{"verdict": "approve", "findings": [{"severity": "fatal", "text": "x"}], '
+     '"confidence": 1}', "findings"),
+    ('{"verdict": "approve", "findings": [], "confidence": 3}', "confidence"),
+    ("[1, 2]", "JSON object"),
+    ("{verdict: approve}", "not valid JSON"),
+])
+def test_review_schema_is_enforced(answer, error):
+    with pytest.raises(AnswerError, match=error):
+        parse_review(answer)
+    assert json_object('```json\n{"a": 1}\n```') == {"a": 1}
+
+
+def seat(name, verdict, *severities):
+    return {"seat": name, "verdict": verdict, "confidence": 0.5,
+            "findings": [{"line": None, "severity": s, "text": s} for s in severities]}
+
+
+def test_consensus_majority_veto_and_abstention():
+    split = consensus([seat("a", "approve"), seat("b", "approve"), seat("c", "reject", "error")])
+    assert split["verdict"] == "approve" and [d["seat"] for d in split["dissent"]] == ["c"]
+    # two seats raising an error finding veto an approving majority of three out of five
+    veto = consensus([seat("a", "approve"), seat("b", "approve"), seat("c", "approve", "error"),
+                      seat("d", "reject", "error"), seat("e", "reject")])
+    assert veto["verdict"] == "reject" and veto["vetoed"]
+    # an abstaining seat does not vote: one approval of one vote is a majority
+    lone = consensus([seat("a", "approve"), seat("b", "abstain")])
+    assert lone["verdict"] == "approve" and lone["voted"] == 1
+    assert consensus([seat("a", "approve"), seat("b", "reject")])["verdict"] == "reject"

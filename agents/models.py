@@ -115,11 +115,11 @@ class ModelsConfig:
 def _spec(raw: dict, defaults: dict, where: str) -> ModelSpec:
     if not isinstance(raw, dict) or not isinstance(raw.get("model"), str):
         raise ConfigError(f"autodocket.toml: {where} needs model = \"provider/name\"")
+    if "api_key" in raw:
+        raise ConfigError(f"autodocket.toml: {where}: put keys in the environment (api_key_env)")
     unknown = set(raw) - SPEC_KEYS
     if unknown:
         raise ConfigError(f"autodocket.toml: {where}: unknown key(s) {', '.join(sorted(unknown))}")
-    if "api_key" in raw:
-        raise ConfigError(f"autodocket.toml: {where}: put keys in the environment (api_key_env)")
     merged = {k: v for k, v in {**defaults, **raw}.items() if k in ModelSpec.__dataclass_fields__}
     return ModelSpec(**merged)
 

@@ -208,3 +208,19 @@ def test_consensus_majority_veto_and_abstention():
     lone = consensus([seat("a", "approve"), seat("b", "abstain")])
     assert lone["verdict"] == "approve" and lone["voted"] == 1
     assert consensus([seat("a", "approve"), seat("b", "reject")])["verdict"] == "reject"
+
+
+@pytest.mark.parametrize("toml, error", [
+    ('[models.coder]\nmodel = "openai/x"\napi_key = "sk-123"\n', "environment"),
+    ('[models.coder]\nmodel = "openai/x"\nspeed = 3\n', "unknown key"),
+    ('[models.planner]\napi_base = "http://127.0.0.1:1/v1"\n', "needs model"),
+])
+def test_bad_model_configuration_is_one_line_exit_2(tmp_path, toml, error):
+    lab = tmp_path / "lab"
+    lab.mkdir()
+    (lab / "DOCKET.md").write_text(SOFTMAX_DOCKET)
+    (lab / "autodocket.toml").write_text(toml)
+    Repo.init(lab)
+    result = cli(lab, "run", "--max-tasks", "1", "--device", "cpu")
+    assert result.returncode == 2 and error in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

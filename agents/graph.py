@@ -1,9 +1,10 @@
 """The autonomous loop for one docket task, as a LangGraph state machine.
 
-    plan ─▶ code ─▶ verify ─▶ measure ─▶ review ─▶ commit ─▶ await_approval ─▶ record
-             ▲        │          │          │                                   │
-             └────────┴──────────┴──────────┴── feedback (at most max_attempts) ┘ (rejected)
-    plan, or attempts used up ─▶ park
+    select ─▶ plan ─▶ code ─▶ verify ─▶ measure ─▶ review ─▶ commit ─▶ await_approval ─▶ record
+                       ▲ ▲      │          │          │                                   │
+                       │ └──────┴──────────┴──────────┴── feedback (at most max_attempts) ┘
+                       └ unusable model answer                                 (rejected)
+    plan, or attempts used up ─▶ park          select: the task is gone or done ─▶ end
 
 Each node is a plain function of the typed state that calls into docket/, tools/, kernels/ or
 memory/. Side effects are idempotent (files are overwritten, commits made only on change,
@@ -47,7 +48,7 @@ class TaskState(TypedDict, total=False):
     consensus: dict
     reviews: list
     feedback: list[str]
-    outcome: str  # awaiting-review | parked | needs-human | approved | queued
+    outcome: str  # awaiting-review | parked | needs-human | approved | queued | skipped
     reason: str
     branch: str
     commit: str
@@ -74,6 +75,25 @@ def _models(state: TaskState, role: str):
 
 
 # nodes --------------------------------------------------------------------------------------
+def select(state: TaskState) -> dict:
+    """Take the task as the docket has it now: the researcher may have ticked, edited or removed
+    it since the run picked it. Marks it in-progress; a rejected round's reason is feedback."""
+    import docket
+    from docket.audit import evidence_path
+    lab = _lab(state)
+    store = lab.store()
+    current = docket.load(lab.docket_path)
+    task = next((t for t in current.tasks if t.id == state["task_id"]), None)
+    if task is None or task.checked or evidence_path(lab.root, task.id).is_file():
+        store.clear(state["task_id"])
+        return {"outcome": "skipped", "reason": "no longer open in the docket"}
+    row = store.all().get(state["task_id"])
+    feedback = [row.reason] if row and row.status == "queued" and row.reason else []
+    store.set(state["task_id"], "in-progress", row.reason if row else None)
+    return {"title": task.title, "line": task.line, "feedback": feedback,
+            "text": " ".join(filter(None, [task.description, task.criterion]))}
+
+
 def plan(state: TaskState) -> dict:
     from agents.models import ModelFailure
     from agents.planner import plan_offline, plan_with_model, write_problem
@@ -228,6 +248,10 @@ def _retry_or_park(state: TaskState) -> str:
     return "code" if state.get("attempt", 0) < state.get("max_attempts", 3) else "park"
 
 
+def after_select(state: TaskState) -> str:
+    return END if state.get("outcome") == "skipped" else "plan"
+
+
 def after_plan(state: TaskState) -> str:
     return "code" if state.get("problem_path") else "park"
 
@@ -257,9 +281,10 @@ def after_record(state: TaskState) -> str:
 
 def build() -> StateGraph:
     g = StateGraph(TaskState)
-    for node in (plan, code, verify, measure, review, commit, await_approval, record, park):
+    for node in (select, plan, code, verify, measure, review, commit, await_approval, record, park):
         g.add_node(node.__name__, node)
-    g.add_edge(START, "plan")
+    g.add_edge(START, "select")
+    g.add_conditional_edges("select", after_select, ["plan", END])
     g.add_conditional_edges("plan", after_plan, ["code", "park"])
     g.add_conditional_edges("code", after_code, ["verify", "code", "park"])
     g.add_conditional_edges("verify", after_verify, ["measure", "code", "park"])

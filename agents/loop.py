@@ -1,8 +1,9 @@
 """Running the graph over a docket, and the researcher's decisions that resume it.
 
 One LangGraph thread per task and round (`<task-id>.<round>`; a rejection starts a new round),
-checkpointed in `.autodocket/checkpoints.sqlite`. A task left `in-progress` by a killed run is
-resumed from its last checkpoint before any new task is taken.
+checkpointed in `.autodocket/checkpoints.sqlite` (in PostgreSQL when the lab's database is). A
+task left `in-progress` by a killed run is resumed from its last checkpoint before any new task
+is taken.
 """
 from __future__ import annotations
 
@@ -36,9 +37,22 @@ class Outcome:
 
 
 def _graph(lab: Lab):
-    lab.state_dir.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(lab.state_dir / "checkpoints.sqlite", check_same_thread=False)
-    return build().compile(checkpointer=SqliteSaver(conn))
+    """The compiled graph with the lab's checkpointer: PostgreSQL when the lab's database is
+    (workers on several machines then resume each other's tasks), else a SQLite file."""
+    url = lab.database_url
+    if url.startswith(("postgresql://", "postgresql+psycopg://")):
+        from langgraph.checkpoint.postgres import PostgresSaver
+        from psycopg import Connection
+        from psycopg.rows import dict_row
+        conn = Connection.connect(url.replace("postgresql+psycopg://", "postgresql://", 1),
+                                  autocommit=True, prepare_threshold=0, row_factory=dict_row)
+        saver = PostgresSaver(conn)
+        saver.setup()  # idempotent: creates or migrates the checkpoint tables
+    else:
+        lab.state_dir.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(lab.state_dir / "checkpoints.sqlite", check_same_thread=False)
+        saver = SqliteSaver(conn)
+    return build().compile(checkpointer=saver)
 
 
 def _thread(task_id: str, rounds: int) -> dict:
@@ -119,14 +133,9 @@ def _run(lab, max_tasks, device, max_attempts, search_budget, forever, poll_seco
             progress(f"{task.id}: resuming at {', '.join(snapshot.next)}")
             payload = None
         else:
-            payload = {"task_id": task.id, "title": task.title,
-                       "text": " ".join(filter(None, [task.description, task.criterion])),
-                       "line": task.line, "docket_key": lab.docket_key, "lab_root": str(lab.root),
-                       "device": device, "max_attempts": max_attempts,
-                       "search_budget": search_budget, "backend": backends,
-                       "feedback": [row.reason] if row and row.status == "queued" and row.reason
-                       else []}
-        store.set(task.id, "in-progress", row.reason if row else None)
+            payload = {"task_id": task.id, "docket_key": lab.docket_key,
+                       "lab_root": str(lab.root), "device": device, "max_attempts": max_attempts,
+                       "search_budget": search_budget, "backend": backends}
         start = time.monotonic()
         try:
             for update in graph.stream(payload, config, stream_mode="updates", durability="sync"):

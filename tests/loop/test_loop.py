@@ -235,3 +235,28 @@ def test_ctrl_c_stops_after_the_node_and_the_next_run_resumes(tmp_path):
     assert not [h for h in Repo(lab).heads if h.name.startswith("autodocket/")]
     resumed = cli(lab, "run", "--max-tasks", "1", "--device", "cpu")
     assert "resuming at" in resumed.stdout and "awaiting-review" in resumed.stdout
+
+
+def test_select_skips_a_task_the_researcher_ticked_meanwhile(tmp_path):
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from agents.config import find_lab
+    from agents.graph import build
+    lab = make_lab(tmp_path)
+    docket = lab / "DOCKET.md"
+    docket.write_text(docket.read_text().replace("- [ ] **Fused Row Softmax**",
+                                                 "- [x] **Fused Row Softmax**"))
+    graph = build().compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "t"}}
+    state = {"docket_key": "DOCKET.md", "lab_root": str(lab), "device": "cpu",
+             "backend": {"planner": "offline", "coder": "offline", "council": "offline"}}
+    done = graph.invoke({**state, "task_id": "fused-row-softmax"}, config)
+    assert done["outcome"] == "skipped" and not graph.get_state(config).next
+    # an open task is taken as the docket has it now, and marked in-progress
+    config = {"configurable": {"thread_id": "u"}}
+    for update in graph.stream({**state, "task_id": "fused-bias-gelu"}, config,
+                               stream_mode="updates"):
+        if "select" in update:
+            assert update["select"]["title"] == "Fused Bias + GELU"
+            break
+    assert find_lab(docket).store().all()["fused-bias-gelu"].status == "in-progress"

@@ -11,7 +11,10 @@ memory/. Side effects are idempotent (files are overwritten, commits made only o
 status rows upserted), so a run killed anywhere resumes from its checkpoint. `await_approval`
 holds nothing but the interrupt: the researcher's `approve` / `reject` resumes it.
 `backend` says, per role (planner, coder, council), whether models or the offline backend
-answer; every model request is appended to `calls` and ends up in the evidence.
+answer; every model request is appended to `calls` and ends up in the evidence. What belongs to
+the machine running a node (`lab_root`, `device`, the shared git `remote`) comes from the run's
+`configurable`, not the state, and the problem and kernel travel as text: a worker on another
+machine resumes the task from its checkpoint.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, TypedDict
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
@@ -31,14 +35,12 @@ class TaskState(TypedDict, total=False):
     text: str
     line: int
     docket_key: str
-    lab_root: str
-    device: str
     max_attempts: int
     search_budget: int
     plan_note: str
-    problem_path: str
+    problem_source: str
     attempt: int
-    kernel_path: str
+    kernel_source: str  # "" after an attempt that gave no kernel
     coder_note: str
     config: dict
     search: list
@@ -57,30 +59,42 @@ class TaskState(TypedDict, total=False):
     calls: Annotated[list, operator.add]  # model requests: role, model, tokens, cost, outcome
 
 
-def _work(state: TaskState) -> Path:
-    return Path(state["lab_root"]) / ".autodocket" / "work" / state["task_id"]
-
-
-def _lab(state: TaskState):
+def _lab(state: TaskState, config: RunnableConfig):
     from agents.config import find_lab
-    return find_lab(Path(state["lab_root"]) / state["docket_key"])
+    return find_lab(Path(config["configurable"]["lab_root"]) / state["docket_key"])
 
 
-def _models(state: TaskState, role: str):
+def _work(state: TaskState, config: RunnableConfig) -> Path:
+    return Path(config["configurable"]["lab_root"]) / ".autodocket" / "work" / state["task_id"]
+
+
+def _files(state: TaskState, config: RunnableConfig) -> tuple[Path, Path]:
+    """The problem and the current kernel as files in this machine's work folder. The state
+    holds their text, so a worker on another machine resumes a task from its checkpoint."""
+    work = _work(state, config)
+    problem, kernel = work / "problem.py", work / f"attempt-{state['attempt']}" / "kernel.py"
+    for path, text in ((problem, state["problem_source"]), (kernel, state["kernel_source"])):
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    return problem, kernel
+
+
+def _models(state: TaskState, config: RunnableConfig, role: str):
     """The lab's model configuration when `role` answers with models this run, else None."""
     if (state.get("backend") or {}).get(role) != "models":
         return None
     from agents.models import load_models
-    return load_models(_lab(state).config)
+    return load_models(_lab(state, config).config)
 
 
 # nodes --------------------------------------------------------------------------------------
-def select(state: TaskState) -> dict:
+def select(state: TaskState, config: RunnableConfig) -> dict:
     """Take the task as the docket has it now: the researcher may have ticked, edited or removed
     it since the run picked it. Marks it in-progress; a rejected round's reason is feedback."""
     import docket
     from docket.audit import evidence_path
-    lab = _lab(state)
+    lab = _lab(state, config)
     store = lab.store()
     current = docket.load(lab.docket_path)
     task = next((t for t in current.tasks if t.id == state["task_id"]), None)
@@ -94,11 +108,11 @@ def select(state: TaskState) -> dict:
             "text": " ".join(filter(None, [task.description, task.criterion]))}
 
 
-def plan(state: TaskState) -> dict:
+def plan(state: TaskState, config: RunnableConfig) -> dict:
     from agents.models import ModelFailure
     from agents.planner import plan_offline, plan_with_model, write_problem
-    target, calls = _work(state) / "problem.py", []
-    models = _models(state, "planner")
+    target, calls = _work(state, config) / "problem.py", []
+    models = _models(state, config, "planner")
     if models:
         try:
             p, calls = plan_with_model(models.planner, state["title"], state["text"], target,
@@ -111,35 +125,37 @@ def plan(state: TaskState) -> dict:
             write_problem(p, target)
     if p.outcome != "planned":
         return {"outcome": p.outcome, "reason": p.reason, "plan_note": p.reason, "calls": calls}
-    return {"problem_path": str(target), "plan_note": p.reason, "attempt": 0, "calls": calls}
+    return {"problem_source": target.read_text(encoding="utf-8"), "plan_note": p.reason,
+            "attempt": 0, "calls": calls}
 
 
-def code(state: TaskState) -> dict:
+def code(state: TaskState, config: RunnableConfig) -> dict:
     from agents.coder import code_offline, code_with_model
     from agents.models import ModelFailure
     attempt = state.get("attempt", 0) + 1
-    out = _work(state) / f"attempt-{attempt}" / "kernel.py"
-    models = _models(state, "coder")
+    problem = _files({**state, "kernel_source": ""}, config)[0]
+    out = _work(state, config) / f"attempt-{attempt}" / "kernel.py"
+    models = _models(state, config, "coder")
     if models:
         try:
-            c, calls = code_with_model(models.coder, Path(state["problem_path"]), out,
-                                       state.get("feedback", []), models.backoff_s)
+            c, calls = code_with_model(models.coder, problem, out, state.get("feedback", []),
+                                       models.backoff_s)
         except ModelFailure as err:
-            return {"attempt": attempt, "kernel_path": "", "calls": err.calls,
+            return {"attempt": attempt, "kernel_source": "", "calls": err.calls,
                     "feedback": state.get("feedback", []) + [f"attempt {attempt}, coder: {err}"]}
-        return {"attempt": attempt, "kernel_path": str(c.kernel), "coder_note": c.note,
-                "config": None, "search": None, "calls": calls}
-    c = code_offline(Path(state["problem_path"]), out, attempt, state["device"],
+        return {"attempt": attempt, "kernel_source": out.read_text(encoding="utf-8"),
+                "coder_note": c.note, "config": None, "search": None, "calls": calls}
+    c = code_offline(problem, out, attempt, config["configurable"]["device"],
                      budget=state.get("search_budget", 4))
     if c.kernel is None:
-        return {"attempt": attempt, "outcome": "parked", "reason": c.note}
-    return {"attempt": attempt, "kernel_path": str(c.kernel), "coder_note": c.note,
-            "config": c.config, "search": c.search}
+        return {"attempt": attempt, "kernel_source": "", "outcome": "parked", "reason": c.note}
+    return {"attempt": attempt, "kernel_source": out.read_text(encoding="utf-8"),
+            "coder_note": c.note, "config": c.config, "search": c.search}
 
 
-def verify(state: TaskState) -> dict:
+def verify(state: TaskState, config: RunnableConfig) -> dict:
     from tools.verify import verify as run_verify
-    report = run_verify(state["problem_path"], state["kernel_path"])
+    report = run_verify(*_files(state, config))
     update: dict = {"verification": report.to_dict()}
     if report.status in ("violated", "error"):
         update["feedback"] = state.get("feedback", []) + [
@@ -147,9 +163,9 @@ def verify(state: TaskState) -> dict:
     return update
 
 
-def measure(state: TaskState) -> dict:
+def measure(state: TaskState, config: RunnableConfig) -> dict:
     from tools.bench import bench
-    report = bench(state["problem_path"], state["kernel_path"], device=state["device"])
+    report = bench(*_files(state, config), device=config["configurable"]["device"])
     update: dict = {"measurement": report.to_dict(),
                     "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     if report.status != "correct":
@@ -158,15 +174,14 @@ def measure(state: TaskState) -> dict:
     return update
 
 
-def review(state: TaskState) -> dict:
+def review(state: TaskState, config: RunnableConfig) -> dict:
     from agents.council import review_offline, review_with_models
-    models = _models(state, "council")
+    models = _models(state, config, "council")
     calls = []
     if models:
         verdict, reviews, calls = review_with_models(
-            models.council, Path(state["problem_path"]).read_text(encoding="utf-8"),
-            Path(state["kernel_path"]).read_text(encoding="utf-8"), state["verification"],
-            state["measurement"], models.backoff_s)
+            models.council, state["problem_source"], state["kernel_source"],
+            state["verification"], state["measurement"], models.backoff_s)
     else:
         verdict, reviews = review_offline(state["verification"], state["measurement"])
     update: dict = {"consensus": verdict, "reviews": reviews, "calls": calls}
@@ -180,11 +195,13 @@ def review(state: TaskState) -> dict:
     return update
 
 
-def commit(state: TaskState) -> dict:
+def commit(state: TaskState, config: RunnableConfig) -> dict:
+    """Commit on the task's branch; with a shared remote (workers), start from the remote's
+    branch if another worker pushed it, and push."""
     from agents.report import evidence, report_markdown, speedup_chart
     from memory.facts import evidence_records
-    from tools.git import branch_name, commit_files, ensure_worktree
-    problem, kernel = Path(state["problem_path"]), Path(state["kernel_path"])
+    from tools.git import branch_name, commit_files, ensure_worktree, push_branch
+    problem, kernel = _files(state, config)
     ev = evidence(state, problem, kernel)
     chart = speedup_chart(state["measurement"].get("timing"))
     rid = f"results/{state['task_id']}"
@@ -195,10 +212,15 @@ def commit(state: TaskState) -> dict:
                  ev, None, ev["recorded_at"]))}
     if chart is not None:
         files[f"{rid}/speedup.png"] = chart
-    worktree = ensure_worktree(Path(state["lab_root"]), state["task_id"])
+    lab = _lab(state, config)
+    remote = config["configurable"].get("remote")
+    worktree = ensure_worktree(lab.root, state["task_id"], remote=remote)
     sha = commit_files(worktree, files, commit_message(state))
-    _lab(state).store().set(state["task_id"], "awaiting-review", f"branch {branch_name(state['task_id'])}")
-    return {"branch": branch_name(state["task_id"]), "commit": sha, "outcome": "awaiting-review"}
+    if remote:
+        push_branch(lab.root, state["task_id"], remote)
+    branch = branch_name(state["task_id"])
+    lab.store().set(state["task_id"], "awaiting-review", f"branch {branch}")
+    return {"branch": branch, "commit": sha, "outcome": "awaiting-review"}
 
 
 def await_approval(state: TaskState) -> dict:
@@ -220,11 +242,11 @@ def record(state: TaskState) -> dict:
     return {"feedback": feedback, "outcome": "queued", "reason": reason}
 
 
-def park(state: TaskState) -> dict:
+def park(state: TaskState, config: RunnableConfig) -> dict:
     outcome = state.get("outcome") if state.get("outcome") in ("needs-human", "parked") \
         else "parked"
     reason = state.get("reason") or "attempts used up: " + " | ".join(state.get("feedback", [])[-3:])
-    _lab(state).store().set(state["task_id"], outcome, reason)
+    _lab(state, config).store().set(state["task_id"], outcome, reason)
     return {"outcome": outcome, "reason": reason}
 
 
@@ -253,13 +275,13 @@ def after_select(state: TaskState) -> str:
 
 
 def after_plan(state: TaskState) -> str:
-    return "code" if state.get("problem_path") else "park"
+    return "code" if state.get("problem_source") else "park"
 
 
 def after_code(state: TaskState) -> str:
     if state.get("outcome") == "parked":
         return "park"
-    return "verify" if state.get("kernel_path") else _retry_or_park(state)
+    return "verify" if state.get("kernel_source") else _retry_or_park(state)
 
 
 def after_verify(state: TaskState) -> str:

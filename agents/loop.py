@@ -55,8 +55,11 @@ def _graph(lab: Lab):
     return build().compile(checkpointer=saver)
 
 
-def _thread(task_id: str, rounds: int) -> dict:
-    return {"configurable": {"thread_id": f"{task_id}.{rounds}"}}
+def _thread(lab: Lab, task_id: str, rounds: int, device: str = "cpu",
+            remote: str | None = None) -> dict:
+    """The task's LangGraph thread, and what belongs to this machine (see agents/graph.py)."""
+    return {"configurable": {"thread_id": f"{task_id}.{rounds}", "lab_root": str(lab.root),
+                             "device": device, "remote": remote}}
 
 
 def _summary(values: dict) -> str:
@@ -127,15 +130,15 @@ def _run(lab, max_tasks, device, max_attempts, search_budget, forever, poll_seco
             continue
         row = states.get(task.id)
         rounds = row.rounds if row else 0
-        config = _thread(task.id, rounds)
+        config = _thread(lab, task.id, rounds, device)
         snapshot = graph.get_state(config)
         if snapshot.next and "await_approval" not in snapshot.next:
             progress(f"{task.id}: resuming at {', '.join(snapshot.next)}")
             payload = None
         else:
             payload = {"task_id": task.id, "docket_key": lab.docket_key,
-                       "lab_root": str(lab.root), "device": device, "max_attempts": max_attempts,
-                       "search_budget": search_budget, "backend": backends}
+                       "max_attempts": max_attempts, "search_budget": search_budget,
+                       "backend": backends}
         start = time.monotonic()
         try:
             for update in graph.stream(payload, config, stream_mode="updates", durability="sync"):
@@ -225,7 +228,7 @@ def approve(lab: Lab, task_id: str) -> str:
         raise
     lab.knowledge().add(records)
     graph = _graph(lab)
-    graph.invoke(Command(resume={"decision": "approve"}), _thread(task_id, row.rounds))
+    graph.invoke(Command(resume={"decision": "approve"}), _thread(lab, task_id, row.rounds))
     lab.store().clear(task_id)
     remove_worktree(lab.root, task_id)
     repo.git.branch("-d", branch)
@@ -279,8 +282,8 @@ def reject(lab: Lab, task_id: str, reason: str, park: bool = False) -> str:
     row, _ = _awaiting(lab, task_id)
     graph = _graph(lab)
     graph.invoke(Command(resume={"decision": "reject", "reason": reason, "park": park}),
-                 _thread(task_id, row.rounds))
-    values = graph.get_state(_thread(task_id, row.rounds)).values
+                 _thread(lab, task_id, row.rounds))
+    values = graph.get_state(_thread(lab, task_id, row.rounds)).values
     if values.get("outcome") == "queued":
         lab.store().set(task_id, "queued", values.get("reason"), new_round=True)
     return values.get("outcome", "?")

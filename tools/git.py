@@ -38,7 +38,9 @@ def main_branch(repo: Repo) -> str:
     return repo.active_branch.name
 
 
-def ensure_worktree(lab_root: Path, task_id: str) -> Repo:
+def ensure_worktree(lab_root: Path, task_id: str, remote: str | None = None) -> Repo:
+    """The task's worktree, created on first use: from the remote's branch when another worker
+    already pushed one, else from main."""
     repo = Repo(lab_root)
     path = lab_root / ".autodocket" / "worktrees" / _check_id(task_id)
     branch = branch_name(task_id)
@@ -47,11 +49,20 @@ def ensure_worktree(lab_root: Path, task_id: str) -> Repo:
         _clear_stale_locks(worktree, branch)
         return worktree
     repo.git.worktree("prune")
+    if remote:
+        repo.git.fetch(remote, "--prune")
     if branch in repo.heads:
         repo.git.worktree("add", str(path), branch)
+    elif remote and f"{remote}/{branch}" in [r.name for r in repo.remotes[remote].refs]:
+        repo.git.worktree("add", "-b", branch, str(path), f"{remote}/{branch}")
     else:
         repo.git.worktree("add", "-b", branch, str(path), main_branch(repo))
     return Repo(path)
+
+
+def push_branch(lab_root: Path, task_id: str, remote: str) -> None:
+    branch = branch_name(task_id)
+    Repo(lab_root).git.push(remote, f"{branch}:{branch}")
 
 
 def _clear_stale_locks(worktree: Repo, branch: str) -> None:

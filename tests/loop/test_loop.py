@@ -247,13 +247,13 @@ def test_select_skips_a_task_the_researcher_ticked_meanwhile(tmp_path):
     docket.write_text(docket.read_text().replace("- [ ] **Fused Row Softmax**",
                                                  "- [x] **Fused Row Softmax**"))
     graph = build().compile(checkpointer=InMemorySaver())
-    config = {"configurable": {"thread_id": "t"}}
-    state = {"docket_key": "DOCKET.md", "lab_root": str(lab), "device": "cpu",
+    config = {"configurable": {"thread_id": "t", "lab_root": str(lab), "device": "cpu"}}
+    state = {"docket_key": "DOCKET.md",
              "backend": {"planner": "offline", "coder": "offline", "council": "offline"}}
     done = graph.invoke({**state, "task_id": "fused-row-softmax"}, config)
     assert done["outcome"] == "skipped" and not graph.get_state(config).next
     # an open task is taken as the docket has it now, and marked in-progress
-    config = {"configurable": {"thread_id": "u"}}
+    config = {"configurable": {**config["configurable"], "thread_id": "u"}}
     for update in graph.stream({**state, "task_id": "fused-bias-gelu"}, config,
                                stream_mode="updates"):
         if "select" in update:

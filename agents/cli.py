@@ -269,22 +269,16 @@ def solve(problem: Path,
         console.print(f"note: {note}")
 
 
-@app.command()
-@user_errors
-def run(docket: DocketOpt = None,
-        max_tasks: Annotated[int, typer.Option("--max-tasks", help="tasks to take")] = 3,
-        device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
-        max_attempts: Annotated[int, typer.Option("--max-attempts")] = 3,
-        search_budget: Annotated[int, typer.Option("--search-budget", help="configurations the "
-                                                   "offline coder times on a GPU")] = 4,
-        forever: Annotated[bool, typer.Option("--forever", help="keep watching the docket for "
-                                              "new tasks")] = False,
-        budget_usd: Annotated[Optional[float], typer.Option(
-            "--budget-usd", help="spend cap on model calls for this run (default: [models] "
-            "budget_usd of autodocket.toml)")] = None) -> None:
-    """Take the next tasks through plan, code, verify, measure, review and commit.
-    Ctrl-C stops after the node in flight (checkpointed); the next run resumes it."""
-    from agents.loop import run_docket
+MaxAttemptsOpt = Annotated[int, typer.Option("--max-attempts", help="coder attempts per task")]
+SearchBudgetOpt = Annotated[int, typer.Option("--search-budget", help="configurations the "
+                                              "offline coder times on a GPU")]
+BudgetOpt = Annotated[Optional[float], typer.Option(
+    "--budget-usd", help="spend cap on model calls for this run (default: [models] budget_usd "
+    "of autodocket.toml)")]
+
+
+def _start_run(docket, device: str, budget_usd: float | None):
+    """Checks shared by `run` and `worker`; says which backends answer. (lab, device, backends)"""
     from agents.models import choose_backends, load_models
     from tools.bench import resolve_device
     lab = find_lab(docket)
@@ -301,20 +295,22 @@ def run(docket: DocketOpt = None,
         console.print("no model configured: offline backend (catalog planner, template coder, "
                       f"rule-based council); {where}")
     else:
-        console.print("models: " + ", ".join(f"{r} {b}" for r, b in backends.items()) + f"; {where}")
+        console.print("models: " + ", ".join(f"{r} {b}" for r, b in backends.items()) +
+                      f"; {where}")
         for note in notes:
             console.print(f"[yellow]{note}[/]")
-    outcomes = run_docket(lab, max_tasks=10**9 if forever else max_tasks, device=device,
-                          max_attempts=max_attempts, search_budget=search_budget, forever=forever,
-                          backends=backends, budget_usd=budget_usd,
-                          progress=lambda m: console.print(f"[dim]{m}[/]"))
+    return lab, device, backends
+
+
+def _finish_run(outcomes) -> None:
+    """The summary table, the run's model spend, and the exit code."""
+    from agents import models as models_mod  # the run's ledger (start_run replaced LEDGER)
     table = Table(title="run summary", title_justify="left")
     for col in ("task", "outcome", "speedup or reason", "branch"):
         table.add_column(col, overflow="fold")
     for o in outcomes:
         table.add_row(o.task_id, o.outcome, o.detail, o.branch or "")
     console.print(table)
-    from agents import models as models_mod  # the run's ledger (start_run replaced LEDGER)
     spent = models_mod.LEDGER
     if spent.calls:
         console.print(f"model requests: {len(spent.calls)}, ${spent.spent_usd:.4f} spent"
@@ -326,6 +322,145 @@ def run(docket: DocketOpt = None,
         raise typer.Exit(1)
     if any(o.outcome == "spend-cap" for o in outcomes):
         raise typer.Exit(1)
+
+
+@app.command()
+@user_errors
+def run(docket: DocketOpt = None,
+        max_tasks: Annotated[int, typer.Option("--max-tasks", help="tasks to take (per worker "
+                                               "with --workers)")] = 3,
+        device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
+        max_attempts: MaxAttemptsOpt = 3, search_budget: SearchBudgetOpt = 4,
+        forever: Annotated[bool, typer.Option("--forever", help="keep watching the docket for "
+                                              "new tasks")] = False,
+        workers: Annotated[int, typer.Option("--workers", help="start this many worker "
+                                             "processes (one per visible GPU) and drain the "
+                                             "docket")] = 0,
+        budget_usd: BudgetOpt = None) -> None:
+    """Take the next tasks through plan, code, verify, measure, review and commit.
+    Ctrl-C stops after the node in flight (checkpointed); the next run resumes it."""
+    from agents.loop import RunSettings, run_docket
+    if workers:
+        return _run_workers(docket, workers, device, max_tasks, max_attempts, search_budget,
+                            budget_usd)
+    lab, device, backends = _start_run(docket, device, budget_usd)
+    settings = RunSettings(device, max_attempts, search_budget, backends)
+    _finish_run(run_docket(lab, settings, max_tasks=10**9 if forever else max_tasks,
+                           forever=forever, budget_usd=budget_usd,
+                           progress=lambda m: console.print(f"[dim]{m}[/]")))
+
+
+def _run_workers(docket, n: int, device: str, max_tasks: int, max_attempts: int,
+                 search_budget: int, budget_usd: float | None) -> None:
+    """`run --workers N`: one `autodocket worker --drain` process per GPU (or N CPU workers),
+    each logging to .autodocket/logs/; then the docket's statuses."""
+    import subprocess
+
+    from tools.bench import resolve_device
+    lab = find_lab(docket)
+    device = resolve_device(device)
+    gpus = _visible_gpus() if device == "cuda" else 0
+    if device == "cuda" and n > gpus:
+        _fail(f"--workers {n}: only {gpus} GPU(s) visible; timing never shares a GPU")
+    logs = lab.state_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    procs = []
+    for i in range(n):
+        where = ["--gpu", str(i)] if device == "cuda" else ["--device", "cpu"]
+        cmd = [sys.executable, "-m", "agents.cli", "worker", "--docket", str(lab.docket_path),
+               *where, "--drain", "--max-tasks", str(max_tasks), "--max-attempts",
+               str(max_attempts), "--search-budget", str(search_budget), "--name",
+               f"{lab.root.name}-w{i}", *(["--budget-usd", str(budget_usd)] if budget_usd
+                                          is not None else [])]
+        log = (logs / f"worker-{i}.log").open("w")
+        procs.append((subprocess.Popen(cmd, cwd=lab.root, stdout=log, stderr=subprocess.STDOUT),
+                      log))
+        console.print(f"worker {i}: {' '.join(where)}, log {log.name}")
+    codes = [p.wait() for p, _ in procs]
+    for _, log in procs:
+        log.close()
+    show_workers(lab)
+    if any(c not in (0, 1) for c in codes):
+        _fail(f"worker exit codes {codes}: see {logs}")
+
+
+def _visible_gpus() -> int:
+    import torch
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+@app.command()
+@user_errors
+def worker(docket: DocketOpt = None,
+           gpu: Annotated[Optional[int], typer.Option("--gpu", help="the GPU this worker owns "
+                                                      "(sets CUDA_VISIBLE_DEVICES)")] = None,
+           device: Annotated[str, typer.Option(help="auto, cpu or cuda (without --gpu)")] = "auto",
+           database: Annotated[Optional[str], typer.Option(
+               "--database", help="database URL shared by the workers (PostgreSQL for several "
+               "rigs); default: the lab's")] = None,
+           remote: Annotated[Optional[str], typer.Option(
+               "--remote", help="git remote to pull main from and push branches to")] = None,
+           max_tasks: Annotated[int, typer.Option("--max-tasks", help="stop after this many "
+                                                  "tasks")] = 10**9,
+           drain: Annotated[bool, typer.Option("--drain", help="exit once the docket has "
+                                               "nothing left, in anyone's hands")] = False,
+           lease_seconds: Annotated[float, typer.Option("--lease-seconds", help="a task's lease "
+                                                        "expires this long after the last "
+                                                        "heartbeat")] = 60.0,
+           name: Annotated[Optional[str], typer.Option("--name", help="worker id (default "
+                                                       "host-device-pid)")] = None,
+           max_attempts: MaxAttemptsOpt = 3, search_budget: SearchBudgetOpt = 4,
+           budget_usd: BudgetOpt = None) -> None:
+    """A long-running worker: claims the next task with a lease, runs it through the graph,
+    pushes its branch to the shared remote, and claims the next."""
+    import os
+
+    from agents.loop import RunSettings, run_docket
+    if gpu is not None:
+        if gpu < 0:
+            _fail("--gpu must be 0 or more")
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu)  # before anything touches CUDA
+        device = "cuda"
+    if database:
+        os.environ["AUTODOCKET_DATABASE_URL"] = database
+    if lease_seconds <= 0:
+        _fail("--lease-seconds must be more than 0")
+    lab, device, backends = _start_run(docket, device, budget_usd)
+    if remote:
+        from git import Repo
+        if remote not in [r.name for r in Repo(lab.root).remotes]:
+            _fail(f"{lab.root} has no git remote {remote!r}")
+    settings = RunSettings(device, max_attempts, search_budget, backends, remote, lease_seconds)
+    _finish_run(run_docket(lab, settings, max_tasks=max_tasks, worker_id=name,
+                           wait_for_others=drain, forever=not drain, poll_seconds=
+                           min(10.0, lease_seconds / 2), budget_usd=budget_usd,
+                           progress=lambda m: console.print(f"[dim]{m}[/]")))
+
+
+def show_workers(lab, json_out: bool = False) -> None:
+    from memory.db import make_engine
+    from memory.leases import Leases
+    rows = Leases(make_engine(lab.database_url), lab.docket_key).workers()
+    if json_out:
+        return _emit_json(rows)
+    table = Table(title=f"workers of {lab.docket_key}", title_justify="left")
+    for col in ("worker", "device", "state", "task", "stage", "done", "heartbeat"):
+        table.add_column(col, overflow="fold")
+    for w in rows:
+        table.add_row(w["worker"], w["device"], w["state"], w["task"] or "", w["stage"] or "",
+                      str(w["tasks_done"]), f"{w['heartbeat_s_ago']:.0f} s ago")
+    console.print(table)
+
+
+@app.command()
+@user_errors
+def workers(docket: DocketOpt = None, json_out: JsonOpt = False) -> None:
+    """Workers of this lab: device, current task and stage, last heartbeat (`lost` once it is
+    older than a lease)."""
+    lab = find_lab(docket)
+    if not lab.has_database():
+        _fail("no worker has run on this lab yet")
+    show_workers(lab, json_out)
 
 
 @app.command()

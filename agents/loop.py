@@ -11,6 +11,7 @@ import json
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 
@@ -94,83 +95,162 @@ class _StopAfterNode:
         return False
 
 
-def run_docket(lab: Lab, *, max_tasks: int, device: str, max_attempts: int = 3,
-               search_budget: int = 4, forever: bool = False, poll_seconds: float = 10.0,
-               backends: dict[str, str] | None = None, budget_usd: float | None = None,
+@dataclass
+class RunSettings:
+    device: str = "cpu"
+    max_attempts: int = 3
+    search_budget: int = 4
+    backends: dict | None = None  # role -> "models" | "offline"; None: as reachable
+    remote: str | None = None  # shared git remote that workers pull from and push to
+    lease_s: float = 60.0
+
+
+def task_order(lab: Lab, d, store) -> list[str]:
+    """Tasks to claim, in order: ones a killed run left in progress, then open ones."""
+    states = store.all()
+    resumable = [t.id for t in d.tasks
+                 if states.get(t.id) and states[t.id].status == "in-progress"]
+    return resumable + [t.id for t in d.open_tasks(skip=store.held(),
+                                                   done=lab.with_evidence(d))]
+
+
+def run_docket(lab: Lab, settings: RunSettings, *, max_tasks: int, worker_id: str | None = None,
+               wait_for_others: bool = False, forever: bool = False,
+               poll_seconds: float = 10.0, budget_usd: float | None = None,
                progress=lambda msg: None) -> list[Outcome]:
-    """`backends` (role -> "models" | "offline") defaults to what `models.choose_backends`
-    finds; the spend cap defaults to `[models] budget_usd`."""
+    """Claim tasks (a lease per task, so runs and workers sharing the database never run one
+    task twice) and take each through the graph. Stops after `max_tasks`, when nothing is left
+    to claim (`wait_for_others`: when nothing is left at all, tasks leased by other workers
+    included), or never (`forever`). The spend cap defaults to `[models] budget_usd`."""
     from agents.models import choose_backends, load_models, start_run
+    from memory.leases import Leases, default_worker_id
     models = load_models(lab.config)
-    if backends is None:
-        backends = choose_backends(models)[0]
+    if settings.backends is None:
+        settings.backends = choose_backends(models)[0]
     start_run(budget_usd if budget_usd is not None else models.budget_usd)
-    with _StopAfterNode() as stop:
-        return _run(lab, max_tasks, device, max_attempts, search_budget, forever, poll_seconds,
-                    backends, progress, stop)
-
-
-def _run(lab, max_tasks, device, max_attempts, search_budget, forever, poll_seconds, backends,
-         progress, stop) -> list[Outcome]:
-    from agents.models import SpendCapReached
-    graph = _graph(lab)
-    store = lab.store()
+    worker_id = worker_id or default_worker_id(settings.device)
+    leases = Leases(make_engine(lab.database_url), lab.docket_key, settings.lease_s)
+    leases.register(worker_id, settings.device)
+    graph, store = _graph(lab), lab.store()
     outcomes: list[Outcome] = []
-    while len(outcomes) < max_tasks and not stop.requested:
-        d = docket_mod.load(lab.docket_path)
-        states = store.all()
-        resumable = [t for t in d.tasks if states.get(t.id) and states[t.id].status == "in-progress"]
-        task = resumable[0] if resumable else d.next_task(skip=store.held(),
-                                                          done=lab.with_evidence(d))
-        if task is None:
-            if not forever:
-                break
-            progress(f"nothing to do; watching {lab.docket_path.name} for new tasks")
-            _wait_for_change(lab.docket_path, poll_seconds, stop)
-            continue
-        row = states.get(task.id)
-        rounds = row.rounds if row else 0
-        config = _thread(lab, task.id, rounds, device)
-        snapshot = graph.get_state(config)
-        if snapshot.next and "await_approval" not in snapshot.next:
-            progress(f"{task.id}: resuming at {', '.join(snapshot.next)}")
-            payload = None
-        else:
-            payload = {"task_id": task.id, "docket_key": lab.docket_key,
-                       "max_attempts": max_attempts, "search_budget": search_budget,
-                       "backend": backends}
-        start = time.monotonic()
+    with _StopAfterNode() as stop:
         try:
-            for update in graph.stream(payload, config, stream_mode="updates", durability="sync"):
-                for node, values in update.items():
-                    if node == "__interrupt__":
-                        continue
-                    attempt = (values or {}).get("attempt") or \
-                        graph.get_state(config).values.get("attempt")
-                    progress(f"{task.id}: {node} done (attempt {attempt or '-'}, "
-                             f"{time.monotonic() - start:.0f} s)")
-                if stop.requested:
-                    progress(f"{task.id}: stopped after this node (checkpointed); run again to "
-                             "resume")
+            while len(outcomes) < max_tasks and not stop.requested:
+                if settings.remote:
+                    sync_main(lab, settings.remote)
+                order = task_order(lab, docket_mod.load(lab.docket_path), store)
+                task_id = leases.claim(worker_id, order) if order else None
+                if task_id is None:
+                    if not (forever or wait_for_others and order):
+                        break
+                    leases.beat(worker_id, state="idle", task_id=None, stage=None)
+                    progress("nothing to claim now; waiting" if order else
+                             f"nothing to do; watching {lab.docket_path.name} for new tasks")
+                    _sleep(poll_seconds, stop)
+                    continue
+                with _Heartbeat(leases, worker_id, task_id) as beat:
+                    outcome = _run_task(graph, lab, store, task_id, settings, progress,
+                                        stop, beat)
+                leases.release(worker_id, task_id)
+                leases.beat(worker_id, state="idle", task_id=None, stage=outcome.outcome,
+                            finished=outcome.outcome not in ("stopped", "lost-lease"))
+                outcomes.append(outcome)
+                if outcome.outcome in ("stopped", "spend-cap"):
                     break
-        except SpendCapReached as err:
-            progress(f"{task.id}: {err}; the task resumes from its checkpoint on the next run")
-            outcomes.append(Outcome(task.id, task.title, "spend-cap", str(err), None))
-            break
-        values = graph.get_state(config).values
-        if stop.requested and graph.get_state(config).next and values.get("outcome") is None:
-            outcomes.append(Outcome(task.id, task.title, "stopped", "resumes on the next run",
-                                    values.get("branch")))
-            break
-        outcomes.append(Outcome(task.id, task.title, values.get("outcome", "?"), _summary(values),
-                                values.get("branch")))
+        finally:
+            leases.beat(worker_id, state="stopped", task_id=None)
     return outcomes
 
 
-def _wait_for_change(path, poll_seconds: float, stop) -> None:
-    before = path.stat().st_mtime_ns
-    while not stop.requested and path.stat().st_mtime_ns == before:
-        time.sleep(poll_seconds)
+def _run_task(graph, lab: Lab, store, task_id: str, settings: RunSettings, progress, stop,
+              beat) -> Outcome:
+    from agents.models import SpendCapReached
+    row = store.all().get(task_id)
+    config = _thread(lab, task_id, row.rounds if row else 0, settings.device, settings.remote)
+    snapshot = graph.get_state(config)
+    if snapshot.next and "await_approval" not in snapshot.next:
+        progress(f"{task_id}: resuming at {', '.join(snapshot.next)}")
+        payload = None
+    else:
+        payload = {"task_id": task_id, "docket_key": lab.docket_key,
+                   "max_attempts": settings.max_attempts,
+                   "search_budget": settings.search_budget, "backend": settings.backends}
+    start = time.monotonic()
+    try:
+        for update in graph.stream(payload, config, stream_mode="updates", durability="sync"):
+            for node, values in update.items():
+                if node == "__interrupt__":
+                    continue
+                attempt = (values or {}).get("attempt") or \
+                    graph.get_state(config).values.get("attempt")
+                stage = f"{node} done (attempt {attempt or '-'}, {time.monotonic() - start:.0f} s)"
+                beat.stage = stage
+                progress(f"{task_id}: {stage}")
+            if beat.lost:
+                progress(f"{task_id}: lease lost to another worker; leaving the task to it")
+                return Outcome(task_id, "", "lost-lease", "another worker holds it now", None)
+            if stop.requested:
+                progress(f"{task_id}: stopped after this node (checkpointed); run again to "
+                         "resume")
+                break
+    except SpendCapReached as err:
+        progress(f"{task_id}: {err}; the task resumes from its checkpoint on the next run")
+        return Outcome(task_id, "", "spend-cap", str(err), None)
+    snapshot = graph.get_state(config)
+    values = snapshot.values
+    if stop.requested and snapshot.next and values.get("outcome") is None:
+        return Outcome(task_id, values.get("title", ""), "stopped", "resumes on the next run",
+                       values.get("branch"))
+    return Outcome(task_id, values.get("title", ""), values.get("outcome", "?"),
+                   _summary(values), values.get("branch"))
+
+
+class _Heartbeat:
+    """Extends the task's lease (and says the worker's stage) every third of the lease, in a
+    thread; `lost` turns true if another worker took the lease meanwhile."""
+
+    def __init__(self, leases, worker_id: str, task_id: str):
+        self.leases, self.worker_id, self.task_id = leases, worker_id, task_id
+        self.stage, self.lost = "claimed", False
+        self._done = threading.Event()
+
+    def __enter__(self):
+        self._beat()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+        return self
+
+    def _beat(self):
+        if not self.leases.renew(self.worker_id, self.task_id):
+            self.lost = True
+        self.leases.beat(self.worker_id, state="running", task_id=self.task_id,
+                         stage=self.stage)
+
+    def _loop(self):
+        while not self._done.wait(self.leases.ttl.total_seconds() / 3):
+            self._beat()
+
+    def __exit__(self, *exc):
+        self._done.set()
+        self._thread.join()
+        return False
+
+
+def sync_main(lab: Lab, remote: str) -> None:
+    """A worker's clone follows the shared remote's main (approvals land there)."""
+    from git import Repo
+
+    from tools.git import main_branch
+    repo = Repo(lab.root)
+    main = main_branch(repo)
+    repo.git.fetch(remote, main)
+    repo.git.merge("--ff-only", f"{remote}/{main}")
+
+
+def _sleep(seconds: float, stop) -> None:
+    end = time.monotonic() + seconds
+    while not stop.requested and time.monotonic() < end:
+        time.sleep(min(0.5, end - time.monotonic()))
 
 
 # the researcher's side ----------------------------------------------------------------------

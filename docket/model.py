@@ -78,19 +78,25 @@ class Docket:
                 groups.setdefault(t.duplicate_of, [t.duplicate_of]).append(t.id)
         return list(groups.values())
 
-    def next_task(self, skip: set[str] | frozenset[str] = frozenset(),
-                  done: set[str] | frozenset[str] = frozenset()) -> Task | None:
-        """First open task under a pending section, else the first open task anywhere.
+    def open_tasks(self, skip: set[str] | frozenset[str] = frozenset(),
+                   done: set[str] | frozenset[str] = frozenset()) -> list[Task]:
+        """Open tasks in the order they are taken: those under a pending section first, then
+        the others, each in file order.
 
         `skip`: ids autodocket holds elsewhere (in progress, awaiting review, parked);
         `done`: ids with an evidence record (how plan-table rows become done).
         """
         candidates = [t for t in self.tasks
                       if not t.checked and t.id not in skip and t.id not in done]
-        for t in candidates:
-            if t.section and PENDING_SECTION.search(t.section):
-                return t
-        return candidates[0] if candidates else None
+        is_pending = [bool(t.section and PENDING_SECTION.search(t.section)) for t in candidates]
+        return ([t for t, p in zip(candidates, is_pending) if p] +
+                [t for t, p in zip(candidates, is_pending) if not p])
+
+    def next_task(self, skip: set[str] | frozenset[str] = frozenset(),
+                  done: set[str] | frozenset[str] = frozenset()) -> Task | None:
+        """The first of `open_tasks`."""
+        tasks = self.open_tasks(skip, done)
+        return tasks[0] if tasks else None
 
     # editing: each edit touches only the lines the task owns --------------------------------
     def tick(self, task_id: str, evidence: str | None = None) -> bool:

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import functools
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 
 
 def sqlite_url(state_dir: Path) -> str:
@@ -30,3 +31,20 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return create_engine(url, pool_pre_ping=True)
+
+
+
+@contextmanager
+def schema_transaction(engine: Engine):
+    """A transaction for schema changes, safe when several workers start at once: on
+    PostgreSQL under an advisory lock (two concurrent CREATE TABLEs of one name fail on a
+    catalog conflict)."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(727001)"))  # autodocket's schema
+        yield conn
+
+
+def create_tables(engine: Engine, metadata, tables) -> None:
+    with schema_transaction(engine) as conn:
+        metadata.create_all(conn, tables=tables)

@@ -22,6 +22,7 @@ from sqlalchemy import (DateTime, Engine, Float, ForeignKey, Index, Integer, Str
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from .db import create_tables, schema_transaction
 from .state import Base
 
 MAX_QUERY_TERMS = 32
@@ -139,7 +140,7 @@ def _iso(t: datetime | str | None) -> str | None:
 
 
 def _install_search(engine: Engine) -> None:
-    with engine.begin() as conn:
+    with schema_transaction(engine) as conn:
         if engine.dialect.name == "sqlite":
             conn.exec_driver_sql("CREATE VIRTUAL TABLE IF NOT EXISTS kg_fts USING fts5("
                                  "text, content='kg_fact', content_rowid='id')")
@@ -157,7 +158,7 @@ def _install_search(engine: Engine) -> None:
 class KnowledgeGraph:
     def __init__(self, engine: Engine):
         self.engine = engine
-        Base.metadata.create_all(engine, tables=[Entity.__table__, Fact.__table__])
+        create_tables(engine, Base.metadata, [Entity.__table__, Fact.__table__])
         _install_search(engine)
 
     # writing -----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import DateTime, Engine, String, Text, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from memory.db import create_tables
 from memory.state import Base
 
 
@@ -36,7 +37,7 @@ class Lease(Base):
 class Worker(Base):
     __tablename__ = "worker"
     worker_id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    host: Mapped[str] = mapped_column(String(200))
+    host: Mapped[str] = mapped_column(String(200))  # rig(): hostname and pid namespace
     pid: Mapped[int]
     device: Mapped[str] = mapped_column(String(64))
     docket: Mapped[str] = mapped_column(String(512))
@@ -44,6 +45,7 @@ class Worker(Base):
     task_id: Mapped[str | None] = mapped_column(String(200), default=None)
     stage: Mapped[str | None] = mapped_column(Text, default=None)
     tasks_done: Mapped[int] = mapped_column(default=0)
+    lease_s: Mapped[float] = mapped_column(default=60.0)  # silent this long: `lost`
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -69,6 +71,18 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def rig() -> str:
+    """This machine as workers see it: where a worker's pid can be checked. The hostname and
+    the pid namespace (containers on one host have their own); AUTODOCKET_RIG overrides it."""
+    if os.environ.get("AUTODOCKET_RIG"):
+        return os.environ["AUTODOCKET_RIG"]
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        namespace = 0
+    return f"{socket.gethostname()}:{namespace}"
+
+
 def default_worker_id(device: str) -> str:
     return f"{socket.gethostname()}-{device}-{os.getpid()}"
 
@@ -76,17 +90,16 @@ def default_worker_id(device: str) -> str:
 class Leases:
     def __init__(self, engine: Engine, docket: str, ttl_s: float = 60.0):
         self.engine, self.docket, self.ttl = engine, docket, timedelta(seconds=ttl_s)
-        Base.metadata.create_all(engine)
+        create_tables(engine, Base.metadata, [Lease.__table__, Worker.__table__])
 
     def _free(self, now: datetime):
         return or_(Lease.worker.is_(None), Lease.expires_at < now)
 
     def reap_dead_local_workers(self) -> list[str]:
         """Workers of this host whose process is gone: leases freed, state `dead`."""
-        host = socket.gethostname()
         with Session(self.engine) as s, s.begin():
             dead = [w.worker_id for w in s.scalars(select(Worker).where(
-                Worker.host == host, Worker.state.in_(("idle", "running"))))
+                Worker.host == rig(), Worker.state.in_(("idle", "running"))))
                 if not _alive(w.pid)]
             if dead:
                 s.execute(update(Lease).where(Lease.worker.in_(dead)).values(
@@ -137,9 +150,10 @@ class Leases:
     def register(self, worker_id: str, device: str) -> None:
         now = _now()
         with Session(self.engine) as s, s.begin():
-            s.merge(Worker(worker_id=worker_id, host=socket.gethostname(), pid=os.getpid(),
+            s.merge(Worker(worker_id=worker_id, host=rig(), pid=os.getpid(),
                            device=device, docket=self.docket, state="idle", task_id=None,
-                           stage=None, tasks_done=0, started_at=now, heartbeat_at=now))
+                           stage=None, tasks_done=0, lease_s=self.ttl.total_seconds(),
+                           started_at=now, heartbeat_at=now))
 
     def beat(self, worker_id: str, *, state: str | None = None, task_id: str | None = "",
              stage: str | None = "", finished: bool = False) -> None:
@@ -163,7 +177,7 @@ class Leases:
                              .order_by(Worker.started_at)).all()
             return [{"worker": w.worker_id, "host": w.host, "pid": w.pid, "device": w.device,
                      "state": w.state if w.state in ("stopped", "dead") or
-                     now - _aware(w.heartbeat_at) < self.ttl else "lost",
+                     now - _aware(w.heartbeat_at) < timedelta(seconds=w.lease_s) else "lost",
                      "task": w.task_id, "stage": w.stage, "tasks_done": w.tasks_done,
                      "heartbeat_s_ago": round((now - _aware(w.heartbeat_at)).total_seconds(), 1)}
                     for w in rows]

@@ -10,6 +10,8 @@ from datetime import datetime, timezone
 from sqlalchemy import DateTime, Engine, Integer, String, Text, delete, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from memory.db import create_tables
+
 STATUSES = ("in-progress", "awaiting-review", "parked", "needs-human", "queued")
 HELD = ("in-progress", "awaiting-review", "parked", "needs-human")  # `next` skips these
 
@@ -31,7 +33,7 @@ class TaskState(Base):
 class StateStore:
     def __init__(self, engine: Engine, docket: str):
         self.engine, self.docket = engine, docket
-        Base.metadata.create_all(engine)
+        create_tables(engine, Base.metadata, [TaskState.__table__])
 
     def set(self, task_id: str, status: str, reason: str | None = None,
             new_round: bool = False) -> None:

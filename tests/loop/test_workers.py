@@ -1,0 +1,150 @@
+"""Many workers, one docket: leases in the database, branches pushed to a shared bare remote."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from git import Repo
+
+import docket
+
+from memory.db import make_engine
+from memory.leases import Leases, Worker
+
+KINDS = ["Fused Row Softmax", "Fused Bias + GELU", "RMSNorm with Residual", "SwiGLU Gate",
+         "LayerNorm Forward"]
+
+
+def docket_of(n: int) -> str:
+    """n offline-solvable kernel tasks (the catalog planner matches each title)."""
+    return "# Lab\n\n## Pending Tasks\n" + "".join(
+        f"- [ ] **{KINDS[i % len(KINDS)]} {i + 1}**: a Triton kernel for it.\n" for i in range(n))
+
+
+# leases, against SQLite and PostgreSQL -------------------------------------------------------
+def test_claims_are_exclusive_in_order_and_released(db_url):
+    a, b = (Leases(make_engine(db_url), "DOCKET.md", ttl_s=60) for _ in range(2))
+    tasks = ["t1", "t2", "t3"]
+    assert a.claim("A", tasks) == "t1" and b.claim("B", tasks) == "t2"
+    assert a.renew("A", "t1") and not b.renew("B", "t1")
+    a.release("A", "t1")
+    assert b.claim("B", tasks) == "t1" and a.claim("A", tasks) == "t3"
+    assert a.claim("A", tasks) is None
+
+
+def test_an_expired_lease_goes_to_the_next_worker_and_its_holder_learns_it(db_url):
+    leases = Leases(make_engine(db_url), "DOCKET.md", ttl_s=0.5)
+    assert leases.claim("A", ["t1"]) == "t1"
+    assert leases.claim("B", ["t1"]) is None  # A's lease still runs
+    time.sleep(0.7)  # A stopped renewing (killed on another rig, say)
+    assert leases.claim("B", ["t1"]) == "t1"
+    assert not leases.renew("A", "t1") and leases.holder("t1")[0] == "B"
+
+
+def test_a_dead_worker_of_this_rig_gives_its_lease_up_at_once(db_url):
+    leases = Leases(make_engine(db_url), "DOCKET.md", ttl_s=600)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid that no longer runs
+    leases.register("ghost", "cpu")
+    assert leases.claim("ghost", ["t1"]) == "t1"
+    with leases.engine.begin() as conn:  # then the ghost's process dies
+        conn.execute(Worker.__table__.update().where(Worker.worker_id == "ghost")
+                     .values(pid=dead.pid))
+    assert leases.claim("B", ["t1"]) == "t1"  # no 10-minute wait
+    assert [w["state"] for w in leases.workers() if w["worker"] == "ghost"] == ["dead"]
+
+
+def test_concurrent_claims_never_give_one_task_twice(pg_url):
+    tasks = [f"t{i}" for i in range(40)]
+    got: dict[str, list[str]] = {}
+
+    errors = []
+
+    def drain(name):
+        try:
+            leases = Leases(make_engine(pg_url), "DOCKET.md", ttl_s=60)
+            mine = got.setdefault(name, [])
+            while (t := leases.claim(name, tasks)) is not None:
+                mine.append(t)
+        except Exception as err:  # noqa: BLE001 - a thread's error must fail the test
+            errors.append(err)
+
+    threads = [threading.Thread(target=drain, args=(f"w{i}",)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    claimed = [t for mine in got.values() for t in mine]
+    assert sorted(claimed) == sorted(tasks)
+    assert sum(bool(mine) for mine in got.values()) >= 2  # really shared out
+
+
+# four worker processes drain twenty tasks; one is killed mid-task -----------------------------
+def worker_cmd(lab: Path, name: str, pg: str, lease_s: float) -> list[str]:
+    return [sys.executable, "-m", "agents.cli", "worker", "--device", "cpu", "--database", pg,
+            "--remote", "origin", "--drain", "--lease-seconds", str(lease_s), "--name", name]
+
+
+def test_four_workers_drain_twenty_tasks_and_survive_a_sigkill(tmp_path, pg_url):
+    remote = tmp_path / "shared.git"
+    Repo.init(remote, bare=True, initial_branch="main")
+    seed = Repo.init(tmp_path / "seed", initial_branch="main")
+    (tmp_path / "seed" / "DOCKET.md").write_text(docket_of(20))
+    seed.index.add(["DOCKET.md"])
+    seed.index.commit("lab")
+    seed.create_remote("origin", str(remote)).push("main:main")
+    clones = [Repo.clone_from(str(remote), tmp_path / f"rig{i}").working_tree_dir
+              for i in range(4)]
+    env = {**os.environ, "COLUMNS": "200"}
+    lease_s = 6
+    # the victim runs as if on another rig: its death is noticed by its lease running out
+    victim = subprocess.Popen(worker_cmd(Path(clones[0]), "victim", pg_url, lease_s),
+                              cwd=clones[0], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, start_new_session=True,
+                              env={**env, "AUTODOCKET_RIG": "rig-that-dies"})
+    others = [subprocess.Popen(worker_cmd(Path(c), f"w{i}", pg_url, lease_s), cwd=c,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env=env) for i, c in enumerate(clones[1:], 1)]
+    killed_task = None
+    for line in victim.stdout:  # SIGKILL mid-task: verified, not yet measured
+        if "verify done" in line:
+            killed_task = line.split(":")[0].strip()
+            os.killpg(victim.pid, signal.SIGKILL)
+            break
+    victim.wait()
+    assert killed_task, "the victim never reached verify"
+    holder, expires = Leases(make_engine(pg_url), "DOCKET.md").holder(killed_task)
+    assert holder == "victim" and expires > datetime.now(timezone.utc)  # not taken at once
+    logs = [p.communicate(timeout=600)[0] for p in others]
+    assert [p.returncode for p in others] == [0, 0, 0], logs
+
+    shared = Repo(remote)
+    branches = sorted(h.name for h in shared.heads if h.name.startswith("autodocket/"))
+    ids = [t.id for t in docket.parse(docket_of(20)).tasks]
+    assert branches == sorted(f"autodocket/{i}" for i in ids)
+    for task_id in ids:  # one commit, one evidence record per task, on the shared remote
+        branch = f"autodocket/{task_id}"
+        assert len(list(shared.iter_commits(f"main..{branch}"))) == 1
+        files = shared.git.ls_tree("-r", "--name-only", branch).splitlines()
+        assert [f for f in files if f.endswith("evidence.json")] == \
+            [f"results/{task_id}/evidence.json"]
+    # each task ran to a commit exactly once; the victim's task was resumed by another worker
+    # only after its lease had run out
+    finished = [ln.split("│")[1].strip() for log in logs for ln in log.splitlines()
+                if "awaiting-review" in ln and ln.startswith("│")]
+    assert sorted(finished) == sorted(ids)
+    resumer = [log for log in logs if f"{killed_task}: resuming at measure" in log]
+    assert len(resumer) == 1
+    status = json.loads(subprocess.run(
+        [sys.executable, "-m", "agents.cli", "workers", "--json"], cwd=clones[1], env={
+            **env, "AUTODOCKET_DATABASE_URL": pg_url}, capture_output=True, text=True).stdout)
+    states = {w["worker"]: w for w in status}
+    assert states["victim"]["state"] == "lost" and states["victim"]["task"] == killed_task
+    assert sum(w["tasks_done"] for w in status) == 20

@@ -148,3 +148,23 @@ def test_four_workers_drain_twenty_tasks_and_survive_a_sigkill(tmp_path, pg_url)
     states = {w["worker"]: w for w in status}
     assert states["victim"]["state"] == "lost" and states["victim"]["task"] == killed_task
     assert sum(w["tasks_done"] for w in status) == 20
+
+
+def test_two_measurements_never_share_a_gpu(tmp_path, monkeypatch):
+    """A second worker on the same card waits for the first one's measurement to end."""
+    import tempfile
+
+    from tools.bench import gpu_lock
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "7")
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import time\nfrom tools.bench import gpu_lock\n"
+        "with gpu_lock('cuda'):\n    print('held', flush=True)\n    time.sleep(1.5)\n")],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
+    assert holder.stdout.readline().strip() == "held"
+    with gpu_lock("cuda") as waited:
+        assert waited > 0.5
+    with gpu_lock("cpu") as waited:
+        assert waited == 0.0
+    holder.wait()

@@ -10,10 +10,13 @@ the kernels run in Triton's interpreter: correctness only, and no speedup is cla
 """
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import shutil
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,6 +74,25 @@ def resolve_device(device: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+@contextmanager
+def gpu_lock(device: str):
+    """Hold this GPU for one measurement: two workers (or a worker and `autodocket bench`) on
+    one card would time each other's kernels. A lock file per visible GPU; yields the seconds
+    spent waiting for it. The CPU path needs none."""
+    if device != "cuda":
+        yield 0.0
+        return
+    gpu = (os.environ.get("CUDA_VISIBLE_DEVICES") or "0").split(",")[0].strip()
+    path = Path(tempfile.gettempdir()) / f"autodocket-gpu-{gpu}.lock"
+    start = time.perf_counter()
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield time.perf_counter() - start
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
           timeout: float | None = None, repeats: int = 100, memory_gb: float = 16,
           baselines: bool = True) -> BenchReport:
@@ -90,14 +112,18 @@ def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
     env = {"TRITON_INTERPRET": "1"} if device == "cpu" else {}
     start = time.perf_counter()
     try:
-        result = run_python(["-m", "tools.bench.worker", str(problem), str(kernel), str(out),
-                             device, str(repeats)] + ([] if baselines else ["--no-baselines"]),
-                            timeout=timeout or (900 if device == "cuda" else 300),
-                            memory_gb=memory_gb, gpu=device == "cuda", env=env, scratch=scratch)
+        with gpu_lock(device) as waited:
+            result = run_python(["-m", "tools.bench.worker", str(problem), str(kernel), str(out),
+                                 device, str(repeats)] + ([] if baselines else ["--no-baselines"]),
+                                timeout=timeout or (900 if device == "cuda" else 300),
+                                memory_gb=memory_gb, gpu=device == "cuda", env=env,
+                                scratch=scratch)
         data = json.loads(out.read_text()) if out.is_file() else None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     report.seconds = time.perf_counter() - start
+    if waited > 1:
+        report.notes.append(f"waited {waited:.0f} s for the GPU: another measurement held it")
     if not result.network_isolated:
         report.notes.append("no network namespace on this machine: the candidate had network")
     if data is None:

@@ -48,3 +48,12 @@ def schema_transaction(engine: Engine):
 def create_tables(engine: Engine, metadata, tables) -> None:
     with schema_transaction(engine) as conn:
         metadata.create_all(conn, tables=tables)
+
+
+def dialect_insert(engine: Engine):
+    """The dialect's `insert`, which has `on_conflict_do_nothing` (concurrent writers)."""
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert

@@ -22,7 +22,7 @@ from sqlalchemy import (DateTime, Engine, Float, ForeignKey, Index, Integer, Str
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .db import create_tables, schema_transaction
+from .db import create_tables, dialect_insert, schema_transaction
 from .state import Base
 
 MAX_QUERY_TERMS = 32
@@ -164,10 +164,7 @@ class KnowledgeGraph:
     # writing -----------------------------------------------------------------------------
     def _entity_ids(self, s: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """Ids of (kind, name) entities, creating the missing ones (concurrent writers too)."""
-        if self.engine.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+        insert = dialect_insert(self.engine)
         keys = sorted(keys)
         ids: dict[tuple[str, str], int] = {}
         for i in range(0, len(keys), 400):

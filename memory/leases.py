@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import DateTime, Engine, String, Text, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from memory.db import create_tables
+from memory.db import create_tables, dialect_insert
 from memory.state import Base
 
 
@@ -111,9 +111,10 @@ class Leases:
         """The first candidate whose lease is free or expired, now leased to `worker_id`."""
         self.reap_dead_local_workers()
         with Session(self.engine) as s, s.begin():
-            known = set(s.scalars(select(Lease.task_id).where(
-                Lease.docket == self.docket, Lease.task_id.in_(candidates))))
-            s.add_all(Lease(docket=self.docket, task_id=t) for t in candidates if t not in known)
+            for i in range(0, len(candidates), 500):  # within SQLite's bound-parameter limit
+                s.execute(dialect_insert(self.engine)(Lease).values(
+                    [{"docket": self.docket, "task_id": t} for t in candidates[i:i + 500]])
+                    .on_conflict_do_nothing())
         for task_id in candidates:
             with Session(self.engine) as s, s.begin():
                 now = _now()

@@ -9,23 +9,13 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pytest
 from git import Repo
 
 import docket
 
+from benchmarks.workers_throughput import shared_lab, synthetic_docket, worker_command
 from memory.db import make_engine
 from memory.leases import Leases, Worker
-
-KINDS = ["Fused Row Softmax", "Fused Bias + GELU", "RMSNorm with Residual", "SwiGLU Gate",
-         "LayerNorm Forward"]
-
-
-def docket_of(n: int) -> str:
-    """n offline-solvable kernel tasks (the catalog planner matches each title)."""
-    return "# Lab\n\n## Pending Tasks\n" + "".join(
-        f"- [ ] **{KINDS[i % len(KINDS)]} {i + 1}**: a Triton kernel for it.\n" for i in range(n))
-
 
 # leases, against SQLite and PostgreSQL -------------------------------------------------------
 def test_claims_are_exclusive_in_order_and_released(db_url):
@@ -87,29 +77,16 @@ def test_concurrent_claims_never_give_one_task_twice(pg_url):
 
 
 # four worker processes drain twenty tasks; one is killed mid-task -----------------------------
-def worker_cmd(lab: Path, name: str, pg: str, lease_s: float) -> list[str]:
-    return [sys.executable, "-m", "agents.cli", "worker", "--device", "cpu", "--database", pg,
-            "--remote", "origin", "--drain", "--lease-seconds", str(lease_s), "--name", name]
-
-
 def test_four_workers_drain_twenty_tasks_and_survive_a_sigkill(tmp_path, pg_url):
-    remote = tmp_path / "shared.git"
-    Repo.init(remote, bare=True, initial_branch="main")
-    seed = Repo.init(tmp_path / "seed", initial_branch="main")
-    (tmp_path / "seed" / "DOCKET.md").write_text(docket_of(20))
-    seed.index.add(["DOCKET.md"])
-    seed.index.commit("lab")
-    seed.create_remote("origin", str(remote)).push("main:main")
-    clones = [Repo.clone_from(str(remote), tmp_path / f"rig{i}").working_tree_dir
-              for i in range(4)]
+    remote, clones = shared_lab(tmp_path, 20, 4)
     env = {**os.environ, "COLUMNS": "200"}
     lease_s = 6
     # the victim runs as if on another rig: its death is noticed by its lease running out
-    victim = subprocess.Popen(worker_cmd(Path(clones[0]), "victim", pg_url, lease_s),
+    victim = subprocess.Popen(worker_command("victim", pg_url, "cpu", lease_s),
                               cwd=clones[0], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True, start_new_session=True,
                               env={**env, "AUTODOCKET_RIG": "rig-that-dies"})
-    others = [subprocess.Popen(worker_cmd(Path(c), f"w{i}", pg_url, lease_s), cwd=c,
+    others = [subprocess.Popen(worker_command(f"w{i}", pg_url, "cpu", lease_s), cwd=c,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                env=env) for i, c in enumerate(clones[1:], 1)]
     killed_task = None
@@ -127,7 +104,7 @@ def test_four_workers_drain_twenty_tasks_and_survive_a_sigkill(tmp_path, pg_url)
 
     shared = Repo(remote)
     branches = sorted(h.name for h in shared.heads if h.name.startswith("autodocket/"))
-    ids = [t.id for t in docket.parse(docket_of(20)).tasks]
+    ids = [t.id for t in docket.parse(synthetic_docket(20)).tasks]
     assert branches == sorted(f"autodocket/{i}" for i in ids)
     for task_id in ids:  # one commit, one evidence record per task, on the shared remote
         branch = f"autodocket/{task_id}"

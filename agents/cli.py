@@ -463,17 +463,23 @@ def workers(docket: DocketOpt = None, json_out: JsonOpt = False) -> None:
     show_workers(lab, json_out)
 
 
+RemoteOpt = Annotated[Optional[str], typer.Option(
+    "--remote", help="the shared git remote workers push to (fetch the agents' branches first)")]
+
+
 @app.command()
 @user_errors
-def prs(docket: DocketOpt = None, json_out: JsonOpt = False) -> None:
+def prs(docket: DocketOpt = None, remote: RemoteOpt = None, json_out: JsonOpt = False) -> None:
     """The agents' open pull requests: one row per autodocket/<task-id> branch."""
     from datetime import datetime, timezone
 
     from git import Repo
 
     from agents.loop import _blob
-    from tools.git import agent_branches, branch_name, merges_cleanly
+    from tools.git import agent_branches, branch_name, fetch_agent_branches, merges_cleanly
     lab = find_lab(docket)
+    if remote:
+        fetch_agent_branches(lab.root, remote)
     rows = []
     repo = Repo(lab.root)
     for task_id in agent_branches(lab.root):
@@ -512,15 +518,22 @@ def prs(docket: DocketOpt = None, json_out: JsonOpt = False) -> None:
 
 @app.command("approve")
 @user_errors
-def approve_cmd(task_id: str, docket: DocketOpt = None) -> None:
-    """Merge an agent's branch into main and tick its docket line with the evidence."""
+def approve_cmd(task_id: str, docket: DocketOpt = None, remote: RemoteOpt = None) -> None:
+    """Merge an agent's branch into main and tick its docket line with the evidence; with
+    --remote, push main there and delete the agent's branch from it."""
     from agents.loop import DecisionError, approve
+    from tools.git import fetch_agent_branches, publish_approval
     lab = find_lab(docket)
+    if remote:
+        fetch_agent_branches(lab.root, remote)
     try:
         line = approve(lab, task_id)
     except DecisionError as err:
         _fail(str(err))
-    console.print(f"approved {task_id}: {line}")
+    if remote:
+        publish_approval(lab.root, task_id, remote)
+    console.print(f"approved {task_id}: {line}" + (f"; pushed main to {remote}" if remote
+                                                   else ""))
 
 
 @app.command("reject")

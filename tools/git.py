@@ -60,6 +60,20 @@ def ensure_worktree(lab_root: Path, task_id: str, remote: str | None = None) -> 
     return Repo(path)
 
 
+def fetch_agent_branches(lab_root: Path, remote: str) -> None:
+    """The agents' branches from the shared remote, as local branches (the remote is their
+    authority: workers push there)."""
+    Repo(lab_root).git.fetch(remote, "--prune", f"+refs/heads/{BRANCH_PREFIX}*:"
+                             f"refs/heads/{BRANCH_PREFIX}*")
+
+
+def publish_approval(lab_root: Path, task_id: str, remote: str) -> None:
+    """After an approval: main goes to the remote, the agent's branch leaves it."""
+    repo = Repo(lab_root)
+    repo.git.push(remote, main_branch(repo))
+    repo.git.push(remote, "--delete", branch_name(task_id))
+
+
 def push_branch(lab_root: Path, task_id: str, remote: str) -> None:
     branch = branch_name(task_id)
     Repo(lab_root).git.push(remote, f"{branch}:{branch}")

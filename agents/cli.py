@@ -302,8 +302,9 @@ def _start_run(docket, device: str, budget_usd: float | None):
     return lab, device, backends
 
 
-def _finish_run(outcomes) -> None:
-    """The summary table, the run's model spend, and the exit code."""
+def _finish_run(outcomes, idle_is_failure: bool = True) -> None:
+    """The summary table, the run's model spend, and the exit code (a worker that found
+    nothing to claim, `idle_is_failure=False`, did its job)."""
     from agents import models as models_mod  # the run's ledger (start_run replaced LEDGER)
     table = Table(title="run summary", title_justify="left")
     for col in ("task", "outcome", "speedup or reason", "branch"):
@@ -317,7 +318,7 @@ def _finish_run(outcomes) -> None:
                       + (f" ({spent.unpriced_calls} answers without a price: set "
                          "input_cost_per_token / output_cost_per_token)" if spent.unpriced_calls
                          else ""))
-    if not outcomes:
+    if not outcomes and idle_is_failure:
         print("nothing to do: every task is done, held or parked", file=sys.stderr)
         raise typer.Exit(1)
     if any(o.outcome == "spend-cap" for o in outcomes):
@@ -434,7 +435,8 @@ def worker(docket: DocketOpt = None,
     _finish_run(run_docket(lab, settings, max_tasks=max_tasks, worker_id=name,
                            wait_for_others=drain, forever=not drain, poll_seconds=
                            min(10.0, lease_seconds / 2), budget_usd=budget_usd,
-                           progress=lambda m: console.print(f"[dim]{m}[/]")))
+                           progress=lambda m: console.print(f"[dim]{m}[/]")),
+                idle_is_failure=False)
 
 
 def show_workers(lab, json_out: bool = False) -> None:

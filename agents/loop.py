@@ -21,7 +21,7 @@ from langgraph.types import Command
 import docket as docket_mod
 from agents.config import Lab
 from agents.graph import build
-from memory.db import make_engine
+from memory.db import make_engine, schema_lock
 
 
 class DecisionError(ValueError):
@@ -48,7 +48,8 @@ def _graph(lab: Lab):
         conn = Connection.connect(url.replace("postgresql+psycopg://", "postgresql://", 1),
                                   autocommit=True, prepare_threshold=0, row_factory=dict_row)
         saver = PostgresSaver(conn)
-        saver.setup()  # idempotent: creates or migrates the checkpoint tables
+        with schema_lock(lambda sql: next(iter(conn.execute(sql).fetchone().values()))):
+            saver.setup()  # idempotent: creates or migrates the checkpoint tables
     else:
         lab.state_dir.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(lab.state_dir / "checkpoints.sqlite", check_same_thread=False)

@@ -81,9 +81,11 @@ def one_run(n_workers: int, n_tasks: int, admin: str, device: str) -> dict:
             logs = [p.communicate()[0] for p in procs]
             wall = time.perf_counter() - start
             branches = [h.name for h in Repo(remote).heads if h.name.startswith("autodocket/")]
-            if any(p.returncode != 0 for p in procs) or len(branches) != n_tasks:
-                raise SystemExit(f"N={n_workers}: workers failed or left tasks undone "
-                                 f"({len(branches)}/{n_tasks} branches)\n" + logs[0][-3000:])
+            failed = [log for p, log in zip(procs, logs) if p.returncode != 0]
+            if failed or len(branches) != n_tasks:
+                raise SystemExit(f"N={n_workers}: {len(failed)} worker(s) failed, "
+                                 f"{len(branches)}/{n_tasks} branches\n" +
+                                 (failed or logs)[0][-3000:])
     finally:
         drop_database(admin, url)
     return {"workers": n_workers, "tasks": n_tasks, "wall_s": round(wall, 1),

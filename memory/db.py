@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,15 +35,34 @@ def make_engine(url: str) -> Engine:
 
 
 
+SCHEMA_LOCK = 727001  # PostgreSQL advisory lock key: whoever changes autodocket's schema holds it
+
+
+@contextmanager
+def schema_lock(scalar):
+    """Hold the schema lock on a PostgreSQL session in autocommit mode; `scalar(sql)` runs a
+    query there and returns its first column. Polled with try-lock, not waited on: a statement
+    blocked on the lock would hold a snapshot that LangGraph's CREATE INDEX CONCURRENTLY (in
+    another worker, under the lock) waits for, a deadlock."""
+    while not scalar(f"SELECT pg_try_advisory_lock({SCHEMA_LOCK})"):
+        time.sleep(0.05)
+    try:
+        yield
+    finally:
+        scalar(f"SELECT pg_advisory_unlock({SCHEMA_LOCK})")
+
+
 @contextmanager
 def schema_transaction(engine: Engine):
-    """A transaction for schema changes, safe when several workers start at once: on
-    PostgreSQL under an advisory lock (two concurrent CREATE TABLEs of one name fail on a
-    catalog conflict)."""
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(727001)"))  # autodocket's schema
-        yield conn
+    """A connection for schema changes, safe when several workers start at once (two
+    concurrent CREATE TABLEs of one name fail on a catalog conflict in PostgreSQL)."""
+    if engine.dialect.name != "postgresql":
+        with engine.begin() as conn:
+            yield conn
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        with schema_lock(lambda sql: conn.execute(text(sql)).scalar()):
+            yield conn
 
 
 def create_tables(engine: Engine, metadata, tables) -> None:

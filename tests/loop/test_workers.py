@@ -125,6 +125,20 @@ def test_four_workers_drain_twenty_tasks_and_survive_a_sigkill(tmp_path, pg_url)
     states = {w["worker"]: w for w in status}
     assert states["victim"]["state"] == "lost" and states["victim"]["task"] == killed_task
     assert sum(w["tasks_done"] for w in status) == 20
+    # the researcher, in a clone of their own sharing the database, approves one of them
+    mine = Repo.clone_from(str(remote), tmp_path / "researcher")
+    env_db = {**env, "AUTODOCKET_DATABASE_URL": pg_url}
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "agents.cli", *args], env=env_db,
+                              cwd=mine.working_tree_dir, capture_output=True, text=True)
+
+    prs = json.loads(cli("prs", "--remote", "origin", "--json").stdout)
+    assert sorted(p["task_id"] for p in prs) == sorted(ids)
+    approved = cli("approve", ids[0], "--remote", "origin")
+    assert approved.returncode == 0, approved.stderr
+    assert f"autodocket/{ids[0]}" not in [h.name for h in shared.heads]
+    assert shared.git.show("main:DOCKET.md").splitlines()[3].startswith("- [x]")
 
 
 def test_two_measurements_never_share_a_gpu(tmp_path, monkeypatch):
@@ -145,17 +159,3 @@ def test_two_measurements_never_share_a_gpu(tmp_path, monkeypatch):
     with gpu_lock("cpu") as waited:
         assert waited == 0.0
     holder.wait()
-    # the researcher, in a clone of their own sharing the database, approves one of them
-    mine = Repo.clone_from(str(remote), tmp_path / "researcher")
-    env_db = {**env, "AUTODOCKET_DATABASE_URL": pg_url}
-
-    def cli(*args):
-        return subprocess.run([sys.executable, "-m", "agents.cli", *args], env=env_db,
-                              cwd=mine.working_tree_dir, capture_output=True, text=True)
-
-    prs = json.loads(cli("prs", "--remote", "origin", "--json").stdout)
-    assert sorted(p["task_id"] for p in prs) == sorted(ids)
-    approved = cli("approve", ids[0], "--remote", "origin")
-    assert approved.returncode == 0, approved.stderr
-    assert f"autodocket/{ids[0]}" not in [h.name for h in shared.heads]
-    assert shared.git.show("main:DOCKET.md").splitlines()[3].startswith("- [x]")

@@ -1,7 +1,9 @@
 """Database engines: a SQLite file in the lab's `.autodocket/` by default, PostgreSQL by URL."""
 from __future__ import annotations
 
+import fcntl
 import functools
+import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,10 +57,17 @@ def schema_lock(scalar):
 @contextmanager
 def schema_transaction(engine: Engine):
     """A connection for schema changes, safe when several workers start at once (two
-    concurrent CREATE TABLEs of one name fail on a catalog conflict in PostgreSQL)."""
-    if engine.dialect.name != "postgresql":
-        with engine.begin() as conn:
-            yield conn
+    concurrent CREATE TABLEs of one name fail: SQLite's check-then-create races, PostgreSQL
+    conflicts in its catalog)."""
+    if engine.dialect.name == "sqlite":  # one host: a file lock beside the database
+        database = engine.url.database
+        lock = Path(f"{database}.schema-lock") if database and database != ":memory:" \
+            else None
+        with (lock.open("a") if lock else open(os.devnull)) as handle:
+            if lock:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            with engine.begin() as conn:
+                yield conn
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         with schema_lock(lambda sql: conn.execute(text(sql)).scalar()):

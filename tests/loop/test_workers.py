@@ -159,3 +159,20 @@ def test_two_measurements_never_share_a_gpu(tmp_path, monkeypatch):
     with gpu_lock("cpu") as waited:
         assert waited == 0.0
     holder.wait()
+
+
+def test_run_workers_starts_one_worker_each_and_shares_the_docket(tmp_path):
+    """`run --workers 2` on the CPU: two worker processes on the lab's own SQLite database."""
+    from test_loop import cli, make_lab
+    lab = make_lab(tmp_path)
+    result = cli(lab, "run", "--workers", "2", "--max-tasks", "1", "--device", "cpu")
+    assert result.returncode == 0, result.stdout + result.stderr
+    logs = sorted((lab / ".autodocket" / "logs").glob("worker-*.log"))
+    assert len(logs) == 2
+    done = [log.read_text().count("commit done") for log in logs]
+    assert done == [1, 1]  # each worker took one task, none took the other's
+    status = json.loads(cli(lab, "workers", "--json").stdout)
+    assert sorted(w["worker"] for w in status) == ["lab-w0", "lab-w1"]
+    assert all(w["state"] == "stopped" and w["tasks_done"] == 1 for w in status)
+    branches = [h.name for h in Repo(lab).heads if h.name.startswith("autodocket/")]
+    assert sorted(branches) == ["autodocket/fused-bias-gelu", "autodocket/fused-row-softmax"]

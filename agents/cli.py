@@ -690,9 +690,9 @@ def kg_rebuild(docket: DocketOpt = None) -> None:
 @kg_app.command("ask")
 @user_errors
 def kg_ask(question: str, docket: DocketOpt = None) -> None:
-    """Answer from retrieved facts only (needs a model)."""
-    _fail("kg ask needs a model, and none is configured; `autodocket kg query` searches the "
-          "facts directly")
+    """Answer from retrieved facts only, through a model: not built yet."""
+    _fail("kg ask is not built yet (it will answer through a configured model from retrieved "
+          "facts only); `autodocket kg query` searches the facts directly")
 
 
 def main() -> None:

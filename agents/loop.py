@@ -154,7 +154,8 @@ def run_docket(lab: Lab, settings: RunSettings, *, max_tasks: int, worker_id: st
                                         stop, beat)
                 leases.release(worker_id, task_id)
                 leases.beat(worker_id, state="idle", task_id=None, stage=outcome.outcome,
-                            finished=outcome.outcome not in ("stopped", "lost-lease"))
+                            finished=outcome.outcome not in ("stopped", "lost-lease",
+                                                             "spend-cap"))
                 outcomes.append(outcome)
                 if outcome.outcome in ("stopped", "spend-cap"):
                     break
@@ -229,7 +230,11 @@ class _Heartbeat:
 
     def _loop(self):
         while not self._done.wait(self.leases.ttl.total_seconds() / 3):
-            self._beat()
+            try:
+                self._beat()
+            except Exception:  # noqa: BLE001 - database unreachable: the lease may lapse
+                self.lost = True  # so leave the task after this node; its checkpoint stays
+                return
 
     def __exit__(self, *exc):
         self._done.set()

@@ -68,16 +68,22 @@ def _work(state: TaskState, config: RunnableConfig) -> Path:
     return Path(config["configurable"]["lab_root"]) / ".autodocket" / "work" / state["task_id"]
 
 
+def _written(path: Path, text: str) -> Path:
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _problem_file(state: TaskState, config: RunnableConfig) -> Path:
+    return _written(_work(state, config) / "problem.py", state["problem_source"])
+
+
 def _files(state: TaskState, config: RunnableConfig) -> tuple[Path, Path]:
     """The problem and the current kernel as files in this machine's work folder. The state
     holds their text, so a worker on another machine resumes a task from its checkpoint."""
-    work = _work(state, config)
-    problem, kernel = work / "problem.py", work / f"attempt-{state['attempt']}" / "kernel.py"
-    for path, text in ((problem, state["problem_source"]), (kernel, state["kernel_source"])):
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-    return problem, kernel
+    kernel = _work(state, config) / f"attempt-{state['attempt']}" / "kernel.py"
+    return _problem_file(state, config), _written(kernel, state["kernel_source"])
 
 
 def _models(state: TaskState, config: RunnableConfig, role: str):
@@ -133,7 +139,7 @@ def code(state: TaskState, config: RunnableConfig) -> dict:
     from agents.coder import code_offline, code_with_model
     from agents.models import ModelFailure
     attempt = state.get("attempt", 0) + 1
-    problem = _files({**state, "kernel_source": ""}, config)[0]
+    problem = _problem_file(state, config)
     out = _work(state, config) / f"attempt-{attempt}" / "kernel.py"
     models = _models(state, config, "coder")
     if models:

@@ -6,7 +6,7 @@ values, so the round trip costs one read and about 1.1 writes of the input.
 Tunables: GROUPS (groups per program), num_warps.
 """
 FAMILY = "quant_int3"
-REQUIRES = [{"round", "amax", "rshift"}]
+REQUIRES = [{"round", "amax", "rshift", "lshift"}]  # bit planes shift both ways
 PARAMS = {"GROUPS": [16, 32, 64, 128], "num_warps": [2, 4, 8]}
 DEFAULT = {"GROUPS": 64, "num_warps": 4}
 

@@ -58,8 +58,9 @@ class Poison:
                 t = fn(*a, **k)
                 if t.is_floating_point():
                     t.fill_(float("nan"))
-                elif t.dtype != torch.bool:
-                    t.fill_(-7777 if t.dtype.is_signed else 77)
+                elif t.dtype != torch.bool:  # a sentinel that fits the type (int8 too)
+                    info = torch.iinfo(t.dtype)
+                    t.fill_(max(info.min + 7, -7777) if t.dtype.is_signed else info.max - 7)
                 return t
             return wrapper
 

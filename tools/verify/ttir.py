@@ -97,6 +97,8 @@ def _result_types(name: str, rest: str) -> list[Type]:
     types = parse_types(sig)
     if name == "arith.select":
         return types[-1:]
+    if name == "tt.load" and types and types[0].is_ptr:  # the type shown is the pointer's
+        return [Type(types[0].shape, types[0].elem[len("ptr<"):-1])]
     if name in ("arith.cmpi", "arith.cmpf") and types:
         return [Type(types[0].shape, "i1")]
     return types[:1]

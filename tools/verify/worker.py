@@ -65,7 +65,7 @@ def analyse(problem_path: str, kernel_path: str, coverage: bool = True) -> dict:
             args = []
             for i, (name, value) in enumerate(runtime):
                 if isinstance(value, torch.Tensor):
-                    args.append(Sym("ptr", (), 0, base=i))
+                    args.append(Sym("ptr", (), z3.IntVal(0), base=i))
                 elif isinstance(value, bool):
                     args.append(Sym("bool", (), z3.BoolVal(value)))
                 elif isinstance(value, int):

@@ -1,0 +1,89 @@
+"""Per-group int8 or packed int4 quantization (groups of 32, symmetric, round half to even),
+and dequantization, in one pass. A program takes GROUPS groups as a [GROUPS, 32] tile: scale =
+max|x| / QMAX, codes, and the dequantized values; int4 codes are packed two per byte (even
+lane low nibble, odd lane high nibble) by splitting the tile into even and odd lanes.
+
+Tunables: GROUPS (groups per program), num_warps. The bit width comes from the problem: a
+problem that shifts codes into nibbles (`<<`) wants int4, one that does not wants int8.
+"""
+FAMILY = "quant_int"
+REQUIRES = [{"round", "amax", "clamp"}]
+PARAMS = {"GROUPS": [16, 32, 64, 128], "num_warps": [2, 4, 8]}
+DEFAULT = {"GROUPS": 64, "num_warps": 4}
+
+
+def valid(config: dict) -> bool:
+    return config["GROUPS"] // config["num_warps"] >= 4
+
+
+SOURCE = r'''
+import torch
+import torch.nn as nn
+import triton
+import triton.language as tl
+
+GROUPS = $GROUPS
+NUM_WARPS = $num_warps
+BITS = $BITS
+
+
+@triton.jit
+def _codes(x, scale, QMIN: tl.constexpr, QMAX: tl.constexpr):
+    v = tl.div_rn(x, scale[:, None])  # IEEE division: the codes must equal torch's exactly
+    base = tl.floor(v)
+    frac = v - base
+    odd = (base.to(tl.int32) & 1) == 1
+    r = tl.where((frac > 0.5) | ((frac == 0.5) & odd), base + 1.0, base)  # half to even
+    return tl.minimum(tl.maximum(r, QMIN), QMAX)
+
+
+@triton.jit
+def quant_roundtrip(x_ptr, codes_ptr, scale_ptr, deq_ptr, n_groups, GROUPS: tl.constexpr,
+                    BITS: tl.constexpr):
+    g = tl.program_id(0) * GROUPS + tl.arange(0, GROUPS)
+    live = g < n_groups
+    if BITS == 8:
+        lane = tl.arange(0, 32)
+        offs = g[:, None].to(tl.int64) * 32 + lane[None, :]
+        x = tl.load(x_ptr + offs, mask=live[:, None], other=0.0)
+        scale = tl.maximum(tl.max(tl.abs(x), axis=1), 1e-8) / 127.0
+        q = _codes(x, scale, -127.0, 127.0)
+        tl.store(codes_ptr + offs, q.to(tl.int8), mask=live[:, None])
+        tl.store(deq_ptr + offs, q * scale[:, None], mask=live[:, None])
+    else:
+        pair = tl.arange(0, 16)
+        even = g[:, None].to(tl.int64) * 32 + 2 * pair[None, :]
+        lo = tl.load(x_ptr + even, mask=live[:, None], other=0.0)
+        hi = tl.load(x_ptr + even + 1, mask=live[:, None], other=0.0)
+        amax = tl.maximum(tl.max(tl.abs(lo), axis=1), tl.max(tl.abs(hi), axis=1))
+        scale = tl.maximum(amax, 1e-8) / 7.0
+        q_lo = _codes(lo, scale, -8.0, 7.0)
+        q_hi = _codes(hi, scale, -8.0, 7.0)
+        packed = (q_lo + 8.0).to(tl.int32) | ((q_hi + 8.0).to(tl.int32) << 4)
+        byte = g[:, None].to(tl.int64) * 16 + pair[None, :]
+        tl.store(codes_ptr + byte, packed.to(tl.uint8), mask=live[:, None])
+        tl.store(deq_ptr + even, q_lo * scale[:, None], mask=live[:, None])
+        tl.store(deq_ptr + even + 1, q_hi * scale[:, None], mask=live[:, None])
+    tl.store(scale_ptr + g, scale, mask=live)
+
+
+class ModelNew(nn.Module):
+    def forward(self, x):
+        x = x.contiguous()
+        n_groups = x.numel() // 32
+        if BITS == 8:
+            codes = torch.empty((n_groups, 32), dtype=torch.int8, device=x.device)
+        else:
+            codes = torch.empty((n_groups, 16), dtype=torch.uint8, device=x.device)
+        scale = torch.empty((n_groups,), dtype=x.dtype, device=x.device)
+        deq = torch.empty_like(x)
+        quant_roundtrip[(triton.cdiv(n_groups, GROUPS),)](x, codes, scale, deq, n_groups,
+                                                         GROUPS=GROUPS, BITS=BITS,
+                                                         num_warps=NUM_WARPS)
+        return codes, scale, deq
+'''
+
+
+def render(config: dict, ops: set[str]) -> str:
+    from string import Template
+    return Template(SOURCE).substitute(config, BITS=4 if "lshift" in ops else 8)

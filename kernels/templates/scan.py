@@ -1,0 +1,57 @@
+"""Inclusive prefix sum along rows. One program per row walks it in blocks: a tree scan
+(tl.cumsum) inside the block plus the running total of the blocks before it, so the row is
+read once and written once whatever its width.
+
+Tunables: BLOCK (columns per step, capped at the row's width rounded up), num_warps.
+"""
+FAMILY = "scan"
+REQUIRES = [{"cumsum"}]
+PARAMS = {"BLOCK": [1024, 2048, 4096], "num_warps": [4, 8, 16]}
+DEFAULT = {"BLOCK": 2048, "num_warps": 8}
+
+
+def valid(config: dict) -> bool:
+    return config["BLOCK"] // (32 * config["num_warps"]) >= 4
+
+
+SOURCE = r'''
+import torch
+import torch.nn as nn
+import triton
+import triton.language as tl
+
+BLOCK = $BLOCK
+NUM_WARPS = $num_warps
+
+
+@triton.jit
+def cumsum_row(out_ptr, in_ptr, in_stride, out_stride, n_cols, BLOCK: tl.constexpr):
+    row = tl.program_id(0).to(tl.int64)
+    src = in_ptr + row * in_stride
+    dst = out_ptr + row * out_stride
+    carry = tl.zeros((), tl.float32)
+    for start in range(0, n_cols, BLOCK):
+        cols = start + tl.arange(0, BLOCK)
+        x = tl.load(src + cols, mask=cols < n_cols, other=0.0).to(tl.float32)
+        y = tl.cumsum(x, axis=0) + carry
+        tl.store(dst + cols, y, mask=cols < n_cols)
+        carry += tl.sum(x, axis=0)
+
+
+class ModelNew(nn.Module):
+    def forward(self, x):
+        x2 = x.reshape(-1, x.shape[-1])
+        if x2.stride(-1) != 1:
+            x2 = x2.contiguous()
+        out = torch.empty_like(x2)
+        block = min(BLOCK, triton.next_power_of_2(x2.shape[1]))
+        warps = max(1, min(NUM_WARPS, block // 128))
+        cumsum_row[(x2.shape[0],)](out, x2, x2.stride(0), out.stride(0), x2.shape[1],
+                                   BLOCK=block, num_warps=warps)
+        return out.reshape(x.shape)
+'''
+
+
+def render(config: dict, ops: set[str]) -> str:
+    from string import Template
+    return Template(SOURCE).substitute(config)

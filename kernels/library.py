@@ -47,6 +47,12 @@ def problem_ops(source: str) -> set[str]:
                 func = node.func
                 name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
                 ops.add(_MODULE_OPS.get(name, name))
+                # the flags that change what a call computes, where a template cares
+                flags = {k.arg: getattr(k.value, "value", None) for k in node.keywords}
+                if flags.get("approximate") == "tanh":
+                    ops.add(name + "_tanh")  # gelu(..., approximate="tanh")
+                if flags.get("is_causal") is True:
+                    ops.add("causal")
             elif isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
                 ops.add(_BINOPS[type(node.op)])
     return ops
@@ -73,12 +79,14 @@ def match(problem: Path) -> Match | None:
 
 
 def configs(template: ModuleType, budget: int) -> list[dict]:
-    """The default first, then the other valid points of the grid, at most `budget`."""
+    """The default first, then the template's PREFERRED points (where a family knows its good
+    corners, e.g. matmul tiles), then the other valid points of the grid, at most `budget`."""
     keys = list(template.PARAMS)
     grid = [dict(zip(keys, values)) for values in itertools.product(
         *(template.PARAMS[k] for k in keys))]
-    rest = [c for c in grid if c != template.DEFAULT and template.valid(c)]
-    return ([template.DEFAULT] + rest)[:budget]
+    preferred = [c for c in getattr(template, "PREFERRED", []) if c != template.DEFAULT]
+    rest = [c for c in grid if c != template.DEFAULT and c not in preferred and template.valid(c)]
+    return ([template.DEFAULT] + preferred + rest)[:budget]
 
 
 @dataclass
@@ -131,7 +139,7 @@ def solve(problem: str | Path, out: str | Path | None = None, *, device: str = "
     candidates = configs(found.template, budget if device == "cuda" else 1)
     scratch = Path(tempfile.mkdtemp(prefix="autodocket-solve-"))
     result = SolveResult("failed", family=found.family)
-    best: tuple[float, dict, Path] | None = None
+    best: tuple[float, dict, Path, dict] | None = None
     try:
         for i, config in enumerate(candidates):
             path = scratch / f"candidate_{i}.py"
@@ -149,12 +157,12 @@ def solve(problem: str | Path, out: str | Path | None = None, *, device: str = "
             if attempt.correct and proof.status not in ("violated", "error"):
                 score = median if median is not None else float(i)
                 if best is None or score < best[0]:
-                    best = (score, config, path)
+                    best = (score, config, path, measured.to_dict())
         if best is None:
             result.reason = "no configuration passed: " + "; ".join(
                 f"{a.config}: {', '.join(a.reasons) or a.verified}" for a in result.attempts)
             return result
-        _, config, path = best
+        _, config, path, winner_measurement = best
         target = Path(out) if out else problem.with_name(problem.stem + "_kernel.py")
         shutil.copyfile(path, target)
         if final_check:
@@ -163,7 +171,9 @@ def solve(problem: str | Path, out: str | Path | None = None, *, device: str = "
         if not final_check:
             return result
         result.verification = verify(problem, target).to_dict()
-        result.measurement = bench(problem, target, device=device).to_dict()
+        # on the CPU nothing is timed: the search's correctness run is the final one
+        result.measurement = winner_measurement if device == "cpu" else \
+            bench(problem, target, device=device).to_dict()
         if result.measurement["status"] != "correct":
             result.status, result.reason = "failed", "the winner failed its final measurement"
         return result

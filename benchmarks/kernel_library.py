@@ -1,10 +1,13 @@
 """The kernel library on this GPU: offline coder on every catalog problem, side by side with
-PyTorch eager and torch.compile, placed against the card's measured copy bandwidth.
+PyTorch eager and torch.compile, placed on the card's measured roofline (tools/roofline.py:
+copy bandwidth for memory-bound problems, the cuBLAS bf16 rate for compute-bound ones).
 
-    python benchmarks/kernel_library.py [--budget 3] [--only softmax,swiglu] [--json benchmarks/results/kernels.json]
+    python benchmarks/kernel_library.py [--budget 3] [--only softmax,swiglu]
+                                        [--json benchmarks/results/kernels.json]
 
 Prints a table (medians from one run per problem: kernel, eager, compile, speedups, achieved
-bandwidth, fraction of the copy roofline) and writes JSON. Needs CUDA.
+bandwidth or TFLOP/s, fraction of the binding ceiling; for problems with a Linear also cuBLAS
+on the matmul alone) and writes JSON. Needs CUDA.
 """
 from __future__ import annotations
 
@@ -19,31 +22,23 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def copy_bandwidth() -> float:
-    """Device-to-device copy, bytes read plus written per second (the memory roofline)."""
-    import torch
-    from triton.testing import do_bench
-    src = torch.empty(2**28, dtype=torch.float32, device="cuda")
-    dst = torch.empty_like(src)
-    ms = do_bench(lambda: dst.copy_(src), warmup=25, rep=200, return_mode="median")
-    return 2 * src.numel() * 4 / (ms * 1e-3)
-
-
-def bytes_moved(problem_path: Path) -> int:
-    """Each input read once and each output written once, at the default input set."""
-    import torch
-    spec = importlib.util.spec_from_file_location("p", problem_path)
+def load(problem_path: Path):
+    spec = importlib.util.spec_from_file_location(problem_path.stem, problem_path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    inputs = [x.to(getattr(module, "DTYPE", x.dtype)) if x.is_floating_point() else x
-              for x in module.get_inputs()]
-    model = module.Model(*module.get_init_inputs()).to("meta")
-    with torch.no_grad():
-        out = model(*[x.to("meta") for x in inputs])
-    outs = out if isinstance(out, tuple) else (out,)
-    params = sum(p.numel() * p.element_size() for p in model.parameters())
-    return sum(x.numel() * x.element_size() for x in inputs) + params + \
-        sum(o.numel() * o.element_size() for o in outs)
+    return module
+
+
+def matmul_alone_ms(problem, repeats: int) -> float:
+    """cuBLAS on the problem's matmul without its epilogue (x @ weight^T; the catalog's linear
+    problems take the weight as their second input), timed the harness's way."""
+    import torch
+
+    from tools.bench.worker import time_callables
+    from tools.problem import make_inputs
+    x, weight = (t.to(problem.DTYPE) for t in make_inputs(problem, None, "cuda")[:2])
+    timing = time_callables({"mm": lambda a, w_t: torch.mm(a, w_t)}, [[x, weight.t()]], repeats)
+    return timing["mm"]["median_ms"]
 
 
 def main() -> None:
@@ -57,7 +52,10 @@ def main() -> None:
         print("no CUDA device here: the kernel benchmark needs a GPU", file=sys.stderr)
         sys.exit(1)
     from kernels.library import CATALOG, solve
-    peak = copy_bandwidth()
+    from tools.roofline import ceilings, place, problem_cost
+    peak = ceilings()
+    device = torch.cuda.get_device_name(0)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
     rows = []
     names = [n for n in sorted(p.stem for p in CATALOG.glob("*.py"))
              if not args.only or n in args.only.split(",")]
@@ -66,14 +64,15 @@ def main() -> None:
     for name in names:
         problem = CATALOG / f"{name}.py"
         result = solve(problem, out_dir / f"{name}_kernel.py", device="cuda", budget=args.budget,
-                       progress=lambda m: print(f"  {name}: {m}", flush=True))
+                       progress=lambda m, name=name: print(f"  {name}: {m}", flush=True))
         if result.status != "solved":
             rows.append({"problem": name, "status": result.status, "reason": result.reason})
             continue
         default = result.measurement["timing"]["sets"][0]
         t = default["first"]
-        moved = bytes_moved(problem)
-        bw = moved / (t["kernel"]["median_ms"] * 1e-3)
+        module = load(problem)
+        spot = place(problem_cost(module), t["kernel"]["median_ms"], peak)
+        mm_ms = matmul_alone_ms(module, 100) if result.family == "matmul" else None
         rows.append({"problem": name, "status": "solved", "family": result.family,
                      "config": result.config, "verified": result.verification["status"],
                      "shapes": default["shapes"], "kernel_ms": t["kernel"]["median_ms"],
@@ -81,32 +80,39 @@ def main() -> None:
                      "compile_ms": t.get("compile", {}).get("median_ms"),
                      "vs_eager": default.get("speedup_vs_eager"),
                      "vs_compile": default.get("speedup_vs_compile"),
-                     "bytes": moved, "bandwidth_tb_s": bw / 1e12, "roofline_fraction": bw / peak,
+                     "cublas_matmul_alone_ms": mm_ms,
+                     "vs_cublas_matmul_alone": mm_ms / t["kernel"]["median_ms"] if mm_ms else None,
+                     "roofline": spot,
                      "all_sets": [{k: s.get(k) for k in ("input_set", "shapes", "speedup_vs_eager",
                                                          "speedup_vs_compile")}
                                   for s in result.measurement["timing"]["sets"]],
                      "attempts": [a.__dict__ for a in result.attempts]})
-    device = torch.cuda.get_device_name(0)
-    print(f"\n{device}; copy roofline {peak / 1e12:.2f} TB/s (read + write); default input sets; "
+        args.json.write_text(json.dumps({"device": device, "ceilings": peak, "rows": rows},
+                                        indent=2))  # after every problem: a cut run keeps rows
+    print(f"\n{device}; ceilings: copy {peak['copy_bytes_per_s'] / 1e12:.2f} TB/s (read + write), "
+          f"cuBLAS bf16 {peak['bf16_flops_per_s'] / 1e12:.0f} TFLOP/s; default input sets; "
           "medians in ms")
-    print(f"{'problem':<18}{'verified':<10}{'kernel':>9}{'eager':>9}{'compile':>9}{'vs eager':>9}"
-          f"{'vs comp.':>9}{'TB/s':>7}{'roof':>6}")
+    print(f"{'problem':<22}{'verified':<10}{'kernel':>9}{'eager':>9}{'compile':>9}{'vs eager':>9}"
+          f"{'vs comp.':>9}{'achieved':>14}{'roof':>6}")
     for r in rows:
         if r["status"] != "solved":
-            print(f"{r['problem']:<18}{r['status']}: {r['reason'][:90]}")
+            print(f"{r['problem']:<22}{r['status']}: {r['reason'][:90]}")
             continue
         comp = f"{r['compile_ms']:>9.4f}" if r["compile_ms"] else f"{'-':>9}"
         vs_c = f"{r['vs_compile']:>8.2f}x" if r["vs_compile"] else f"{'-':>9}"
-        print(f"{r['problem']:<18}{r['verified']:<10}{r['kernel_ms']:>9.4f}{r['eager_ms']:>9.4f}"
-              f"{comp}{r['vs_eager']:>8.2f}x{vs_c}{r['bandwidth_tb_s']:>7.2f}"
-              f"{r['roofline_fraction']:>6.0%}")
+        spot = r["roofline"]
+        achieved = f"{spot['flops_per_s'] / 1e12:>8.0f} TF/s" if spot["bound"] == "compute" \
+            else f"{spot['bandwidth_bytes_per_s'] / 1e12:>8.2f} TB/s"
+        print(f"{r['problem']:<22}{r['verified']:<10}{r['kernel_ms']:>9.4f}{r['eager_ms']:>9.4f}"
+              f"{comp}{r['vs_eager']:>8.2f}x{vs_c}{achieved:>14}"
+              f"{spot['fraction_of_ceiling']:>6.0%}")
+        if r["cublas_matmul_alone_ms"]:
+            print(f"{'':<22}cuBLAS matmul alone {r['cublas_matmul_alone_ms']:.4f} ms: the fused "
+                  f"kernel runs at {r['vs_cublas_matmul_alone']:.2f}x its speed")
     solved = [r for r in rows if r["status"] == "solved"]
     if solved:
         geo = math.exp(sum(math.log(r["vs_eager"]) for r in solved) / len(solved))
         print(f"geometric mean speedup vs eager: {geo:.2f}x over {len(solved)} problems")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"device": device, "copy_bandwidth_bytes_s": peak,
-                                     "rows": rows}, indent=2))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ verified (Z3) and measured (the harness) before it is kept.
 """
 from __future__ import annotations
 
-import ast
 import importlib
 import itertools
 import pkgutil
@@ -18,14 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+from tools.problem import problem_ops
+
 from . import templates as templates_pkg
 
 CATALOG = Path(__file__).parent / "problems"
-# nn modules whose construction in Model.__init__ says what forward computes
-_MODULE_OPS = {"LayerNorm": "layer_norm", "RMSNorm": "rms_norm", "Softmax": "softmax",
-               "LogSoftmax": "log_softmax", "GELU": "gelu", "SiLU": "silu", "Linear": "linear",
-               "Conv2d": "conv2d", "MultiheadAttention": "attention"}
-_BINOPS = {ast.RShift: "rshift", ast.LShift: "lshift", ast.MatMult: "matmul", ast.Pow: "pow"}
 # a template fits a problem that does one of these only if it names the op in REQUIRES: a
 # softmax inside attention is not a softmax problem
 _FOREIGN = {"matmul", "mm", "bmm", "linear", "conv2d", "scaled_dot_product_attention",
@@ -35,27 +31,6 @@ _FOREIGN = {"matmul", "mm", "bmm", "linear", "conv2d", "scaled_dot_product_atten
 def templates() -> list[ModuleType]:
     return [importlib.import_module(f"{templates_pkg.__name__}.{m.name}")
             for m in pkgutil.iter_modules(templates_pkg.__path__)]
-
-
-def problem_ops(source: str) -> set[str]:
-    """Operations the problem's Model uses, read from its source (nothing is executed)."""
-    tree = ast.parse(source)
-    ops: set[str] = set()
-    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Model"):
-        for node in ast.walk(cls):
-            if isinstance(node, ast.Call):
-                func = node.func
-                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-                ops.add(_MODULE_OPS.get(name, name))
-                # the flags that change what a call computes, where a template cares
-                flags = {k.arg: getattr(k.value, "value", None) for k in node.keywords}
-                if flags.get("approximate") == "tanh":
-                    ops.add(name + "_tanh")  # gelu(..., approximate="tanh")
-                if flags.get("is_causal") is True:
-                    ops.add("causal")
-            elif isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-                ops.add(_BINOPS[type(node.op)])
-    return ops
 
 
 @dataclass

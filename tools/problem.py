@@ -7,10 +7,39 @@ constructor and forward signature. Loading executes the file: call this only in 
 """
 from __future__ import annotations
 
+import ast
 import importlib.util
 import sys
 import types
 from pathlib import Path
+
+
+# nn modules whose construction in Model.__init__ says what forward computes
+_MODULE_OPS = {"LayerNorm": "layer_norm", "RMSNorm": "rms_norm", "Softmax": "softmax",
+               "LogSoftmax": "log_softmax", "GELU": "gelu", "SiLU": "silu", "Linear": "linear",
+               "Conv2d": "conv2d", "MultiheadAttention": "attention"}
+_BINOPS = {ast.RShift: "rshift", ast.LShift: "lshift", ast.MatMult: "matmul", ast.Pow: "pow"}
+
+
+def problem_ops(source: str) -> set[str]:
+    """Operations the problem's Model uses, read from its source (nothing is executed)."""
+    tree = ast.parse(source)
+    ops: set[str] = set()
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Model"):
+        for node in ast.walk(cls):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                ops.add(_MODULE_OPS.get(name, name))
+                # the flags that change what a call computes, where a template cares
+                flags = {k.arg: getattr(k.value, "value", None) for k in node.keywords}
+                if flags.get("approximate") == "tanh":
+                    ops.add(name + "_tanh")  # gelu(..., approximate="tanh")
+                if flags.get("is_causal") is True:
+                    ops.add("causal")
+            elif isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+                ops.add(_BINOPS[type(node.op)])
+    return ops
 
 
 class ProblemError(ValueError):
@@ -51,12 +80,16 @@ def input_sets(problem: types.ModuleType) -> list[tuple[str, object]]:
     return sets
 
 
-def make_inputs(problem: types.ModuleType, spec) -> list:
-    if spec is None:
-        return list(problem.get_inputs())
-    if isinstance(spec, dict):
-        return list(problem.get_inputs(**spec))
-    return list(problem.get_inputs(*spec))
+def make_inputs(problem: types.ModuleType, spec, device: str = "cpu") -> list:
+    """The input set `spec`, created on `device`: random inputs of a few hundred MB are drawn
+    on the GPU in milliseconds, on the CPU in seconds."""
+    import torch
+    with torch.device(device):
+        if spec is None:
+            return list(problem.get_inputs())
+        if isinstance(spec, dict):
+            return list(problem.get_inputs(**spec))
+        return list(problem.get_inputs(*spec))
 
 
 def check(path: str | Path) -> list[dict]:

@@ -89,8 +89,9 @@ def _rss_bytes(pid: int) -> int:
     return 0
 
 
-def _command(args: list[str], network: bool) -> tuple[list[str], bool]:
-    cmd = [sys.executable, *args]
+def _command(args: list[str], network: bool, prefix: list[str] | None = None
+             ) -> tuple[list[str], bool]:
+    cmd = [*(prefix or []), sys.executable, *args]
     if not network and _can_unshare_net():
         return [shutil.which("unshare"), "--net", *cmd], True
     return cmd, False
@@ -171,13 +172,14 @@ def run_module_reused(module: str, argv: list[str], *, timeout: float, memory_gb
 
 def run_python(args: list[str], *, timeout: float, memory_gb: float = 8, gpu: bool = False,
                env: dict[str, str] | None = None, network: bool = False,
-               scratch: Path | None = None) -> SandboxResult:
-    """Run `python ARGS...` sandboxed. On a GPU the address-space limit would break CUDA's
-    reservations, so memory is watched (resident size) and the process killed instead."""
+               scratch: Path | None = None, prefix: list[str] | None = None) -> SandboxResult:
+    """Run `python ARGS...` sandboxed (`PREFIX... python ARGS...` with a prefix, e.g. a
+    profiler). On a GPU the address-space limit would break CUDA's reservations, so memory is
+    watched (resident size) and the process killed instead."""
     own_scratch = scratch is None
     scratch = Path(scratch or tempfile.mkdtemp(prefix="autodocket-sandbox-"))
     child_env = _child_env(scratch, env)
-    cmd, isolated = _command(args, network)
+    cmd, isolated = _command(args, network, prefix)
     limit = int(memory_gb * 2**30)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=scratch, env=child_env, stdout=subprocess.PIPE,

@@ -1,5 +1,6 @@
 """bf16 linear layer with a fused bias + tanh-GELU epilogue: gelu(x @ W^T + b), as an MLP's
-first projection. Accumulation in float32; the result is bf16."""
+first projection. Accumulation in float32; the result is bf16. Weight and bias are inputs, so
+every input set chooses all three sizes."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -11,20 +12,19 @@ ATOL, RTOL = 2e-2, 2e-2
 
 
 class Model(nn.Module):
-    def __init__(self, in_features, out_features):
-        super().__init__()
-        self.proj = nn.Linear(in_features, out_features)
-
-    def forward(self, x):
-        return F.gelu(self.proj(x), approximate="tanh")
+    def forward(self, x, weight, bias):
+        return F.gelu(F.linear(x, weight, bias), approximate="tanh")
 
 
-def get_inputs(tokens=8192):
-    return [torch.randn(tokens, 8192)]
+def get_inputs(tokens=8192, in_features=8192, out_features=8192):
+    scale = in_features ** -0.5  # nn.Linear's initial range: outputs of order 1
+    return [torch.randn(tokens, in_features),
+            (torch.rand(out_features, in_features) * 2 - 1) * scale,
+            (torch.rand(out_features) * 2 - 1) * scale]
 
 
 def get_init_inputs():
-    return [8192, 8192]
+    return []
 
 
-SHAPES = [(1000,), (24,)]  # not multiples of any block; the last CPU-sized
+SHAPES = [(1000, 4096, 11008), (24, 96, 80)]  # a Llama MLP width; the last CPU-sized, uneven

@@ -25,7 +25,7 @@ class Model(nn.Module):
         return weights, experts, counts, aux_loss, load.std()
 
 
-def get_inputs(tokens=65536, experts=64):
+def get_inputs(tokens=262144, experts=64):
     return [torch.randn(tokens, experts)]
 
 

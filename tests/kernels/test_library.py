@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from kernels.library import CATALOG, match, problem_ops, solve, templates
+from kernels.library import CATALOG, match, solve, templates
+from tools.problem import problem_ops
 
 PROBLEMS = sorted(p.stem for p in CATALOG.glob("*.py"))
 
@@ -33,14 +34,41 @@ def test_matching_uses_operations_not_file_names(tmp_path):
 
 
 def test_no_template_is_reported_not_faked(tmp_path):
-    scan = tmp_path / "scan.py"
-    scan.write_text("import torch\nclass Model(torch.nn.Module):\n"
-                    "    def forward(self, x):\n        return torch.cumsum(x, dim=-1)\n"
-                    "def get_inputs():\n    return [torch.randn(4, 8)]\n"
-                    "def get_init_inputs():\n    return []\n")
-    result = solve(scan, tmp_path / "k.py", device="cpu")
-    assert result.status == "no-template" and "cumsum" in result.reason
+    product = tmp_path / "cumprod.py"
+    product.write_text("import torch\nclass Model(torch.nn.Module):\n"
+                       "    def forward(self, x):\n        return torch.cumprod(x, dim=-1)\n"
+                       "def get_inputs():\n    return [torch.randn(4, 8)]\n"
+                       "def get_init_inputs():\n    return []\n")
+    result = solve(product, tmp_path / "k.py", device="cpu")
+    assert result.status == "no-template" and "cumprod" in result.reason
     assert not (tmp_path / "k.py").exists()
+
+
+def _problem(tmp_path, name, forward):
+    path = tmp_path / f"{name}.py"
+    path.write_text("import torch\nimport torch.nn.functional as F\n"
+                    "class Model(torch.nn.Module):\n"
+                    f"    def forward(self, *args):\n        return {forward}\n")
+    return path
+
+
+def test_match_reads_the_flags_that_change_the_computation(tmp_path):
+    # attention without is_causal=True is not what the causal template computes
+    full = _problem(tmp_path, "full", "F.scaled_dot_product_attention(*args)")
+    causal = _problem(tmp_path, "causal",
+                      "F.scaled_dot_product_attention(*args, is_causal=True)")
+    assert match(full) is None and match(causal).family == "attention"
+    # the bit width of a quantizer comes from its packing, the family from its operations
+    assert match(CATALOG / "kv_quant_int3.py").family == "quant_int3"
+    assert match(CATALOG / "kv_quant_int4.py").family == match(
+        CATALOG / "kv_quant_int8.py").family == "quant_int"
+    # the epilogue follows GELU's approximation
+    from kernels.library import render
+    tanh, erf = match(CATALOG / "matmul_bias_gelu.py"), match(_problem(
+        tmp_path, "linear_erf", "F.gelu(F.linear(*args))"))
+    assert tanh.family == erf.family == "matmul"
+    assert "ACT = 1" in render(tanh, tanh.template.DEFAULT)
+    assert "ACT = 2" in render(erf, erf.template.DEFAULT)
 
 
 def test_templates_declare_their_search_space():

@@ -195,7 +195,7 @@ def check_correctness(problem, ref, cand, device, dtype, atol, rtol) -> list[dic
         shapes = None
         for trial in range(TRIALS):
             torch.manual_seed(1000 + trial)
-            inputs = _prepare(make_inputs(problem, spec), device, dtype)
+            inputs = _prepare(make_inputs(problem, spec, device), device, dtype)
             shapes = [list(x.shape) for x in inputs if isinstance(x, torch.Tensor)]
             pristine = [x.clone() if isinstance(x, torch.Tensor) else x for x in inputs]
             with torch.no_grad():
@@ -227,7 +227,7 @@ def check_correctness(problem, ref, cand, device, dtype, atol, rtol) -> list[dic
                 worst[k] = max(worst[k], errs[k])
         # ghost run: with every Triton launch a no-op the output must be wrong
         torch.manual_seed(2000)
-        inputs = _prepare(make_inputs(problem, spec), device, dtype)
+        inputs = _prepare(make_inputs(problem, spec, device), device, dtype)
         with torch.no_grad():
             expected = ref(*[x.clone() if isinstance(x, torch.Tensor) else x for x in inputs])
             with GhostKernels(), Poison():
@@ -300,7 +300,7 @@ def measure(problem, ref, cand, device, dtype, repeats: int, baselines: bool = T
         sets = []
         for i in range(4):  # rotate among input sets so a cache keyed on inputs cannot win
             torch.manual_seed(3000 + i)
-            sets.append(_prepare(make_inputs(problem, spec), device, dtype))
+            sets.append(_prepare(make_inputs(problem, spec, device), device, dtype))
         fns = {"kernel": cand, "eager": ref}
         compile_error = None
         if baselines:

@@ -1,0 +1,102 @@
+"""The roofline: the least a problem must move and compute, and what this card can do.
+
+    cost = problem_cost(problem_module)        # {"bytes": ..., "flops": ...}, nothing computed
+    peak = ceilings()                          # measured once per card and cached
+    place(cost, median_ms, peak)               # achieved rates, the bound, the fraction of it
+
+The ceilings are measured, not taken from a data sheet: device-to-device copy bandwidth (bytes
+read plus written per second) and the dense bf16 matmul rate of cuBLAS at 8192^3.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+COPY_ELEMENTS = 2**28  # 1 GiB of float32 each way: far past every cache
+MATMUL_SIZE = 8192
+
+
+def problem_cost(problem, spec=None) -> dict:
+    """Every input and parameter read once and every output written once (bytes); FLOPs as
+    counted by torch.utils.flop_counter (matmuls, convolutions, attention), halved for causal
+    attention, whose masked half of the scores is no work. Runs on meta tensors where the
+    problem's operations allow, else on the CPU."""
+    try:
+        return _cost(problem, spec, "meta")
+    except (NotImplementedError, RuntimeError):  # data-dependent ops (bincount, nonzero)
+        return _cost(problem, spec, "cpu")
+
+
+def _cost(problem, spec, device: str) -> dict:
+    import inspect
+
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from tools.problem import make_inputs, problem_ops
+    dtype = getattr(problem, "DTYPE", None)
+    with torch.device(device):
+        model = problem.Model(*problem.get_init_inputs())
+        inputs = [x.to(dtype) if dtype is not None and x.is_floating_point() else x
+                  for x in make_inputs(problem, spec, device) if isinstance(x, torch.Tensor)]
+    if dtype is not None:
+        model = model.to(dtype)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        out = model(*inputs)
+    outs = [o for o in (out if isinstance(out, (tuple, list)) else [out])
+            if isinstance(o, torch.Tensor)]
+    size = sum(t.numel() * t.element_size() for t in [*inputs, *outs, *model.parameters()])
+    flops = counter.get_total_flops()
+    if "causal" in problem_ops(inspect.getsource(problem)):
+        flops //= 2
+    return {"bytes": int(size), "flops": int(flops),
+            "inputs": [list(x.shape) for x in inputs]}
+
+
+def _cache_file() -> Path:
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "autodocket" / "ceilings.json"
+
+
+def ceilings(refresh: bool = False) -> dict:
+    """This card's measured copy bandwidth and bf16 matmul rate, cached per card and torch."""
+    import torch
+    from triton.testing import do_bench
+    key = f"{torch.cuda.get_device_name(0)} | torch {torch.__version__}"
+    cache = _cache_file()
+    known = json.loads(cache.read_text()) if cache.is_file() else {}
+    if key in known and not refresh:
+        return known[key]
+    src = torch.empty(COPY_ELEMENTS, dtype=torch.float32, device="cuda")
+    dst = torch.empty_like(src)
+    copy_ms = do_bench(lambda: dst.copy_(src), warmup=25, rep=200, return_mode="median")
+    a = torch.randn(MATMUL_SIZE, MATMUL_SIZE, dtype=torch.bfloat16, device="cuda")
+    b = torch.randn_like(a)
+    mm_ms = do_bench(lambda: a @ b, warmup=25, rep=200, return_mode="median")
+    entry = {"device": torch.cuda.get_device_name(0),
+             "copy_bytes_per_s": 2 * COPY_ELEMENTS * 4 / (copy_ms * 1e-3),
+             "bf16_flops_per_s": 2 * MATMUL_SIZE**3 / (mm_ms * 1e-3),
+             "method": f"triton.testing.do_bench medians: copy of {COPY_ELEMENTS} float32, "
+                       f"torch bf16 matmul {MATMUL_SIZE}^3 (cuBLAS)"}
+    known[key] = entry
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(known, indent=1))
+    return entry
+
+
+def place(cost: dict, median_ms: float, peak: dict) -> dict:
+    """Achieved bandwidth and FLOP rate, which ceiling binds (by arithmetic intensity against
+    the ridge point) and the fraction of that ceiling reached."""
+    seconds = median_ms * 1e-3
+    bandwidth = cost["bytes"] / seconds
+    rate = cost["flops"] / seconds
+    ridge = peak["bf16_flops_per_s"] / peak["copy_bytes_per_s"]
+    intensity = cost["flops"] / cost["bytes"] if cost["bytes"] else float("inf")
+    bound = "compute" if cost["flops"] and intensity > ridge else "memory"
+    fraction = rate / peak["bf16_flops_per_s"] if bound == "compute" else \
+        bandwidth / peak["copy_bytes_per_s"]
+    return {"bytes": cost["bytes"], "flops": cost["flops"], "median_ms": median_ms,
+            "bandwidth_bytes_per_s": bandwidth, "flops_per_s": rate,
+            "intensity_flops_per_byte": intensity, "ridge_flops_per_byte": ridge,
+            "bound": bound, "fraction_of_ceiling": fraction}

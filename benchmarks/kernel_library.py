@@ -89,6 +89,7 @@ def main() -> None:
                      "attempts": [a.__dict__ for a in result.attempts]})
         args.json.write_text(json.dumps({"device": device, "ceilings": peak, "rows": rows},
                                         indent=2))  # after every problem: a cut run keeps rows
+    args.json.write_text(json.dumps({"device": device, "ceilings": peak, "rows": rows}, indent=2))
     print(f"\n{device}; ceilings: copy {peak['copy_bytes_per_s'] / 1e12:.2f} TB/s (read + write), "
           f"cuBLAS bf16 {peak['bf16_flops_per_s'] / 1e12:.0f} TFLOP/s; default input sets; "
           "medians in ms")

@@ -57,8 +57,8 @@ def main() -> None:
     device = torch.cuda.get_device_name(0)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     rows = []
-    names = [n for n in sorted(p.stem for p in CATALOG.glob("*.py"))
-             if not args.only or n in args.only.split(",")]
+    catalog = sorted(p.stem for p in CATALOG.glob("*.py"))
+    names = [n for n in args.only.split(",") if n in catalog] if args.only else catalog
     out_dir = ROOT / "benchmarks/results/kernels"
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in names:

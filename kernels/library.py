@@ -4,7 +4,8 @@ search the template's configurations by measurement (GPU) or take its defaults (
     result = solve("problem.py", out="kernel.py", device="auto")
 
 A problem no template fits is answered "no offline solution", never faked; every candidate is
-verified (Z3) and measured (the harness) before it is kept.
+measured (the harness), and the fastest correct one is kept only once the Z3 verifier finds no
+violation (the next fastest is proved if it fails).
 """
 from __future__ import annotations
 
@@ -114,25 +115,32 @@ def solve(problem: str | Path, out: str | Path | None = None, *, device: str = "
     candidates = configs(found.template, budget if device == "cuda" else 1)
     scratch = Path(tempfile.mkdtemp(prefix="autodocket-solve-"))
     result = SolveResult("failed", family=found.family)
-    best: tuple[float, dict, Path, dict] | None = None
+    measured_ok: list[tuple[float, Attempt, Path, dict]] = []
     try:
         for i, config in enumerate(candidates):
             path = scratch / f"candidate_{i}.py"
             path.write_text(render(found, config))
             say(f"{found.family} config {i + 1}/{len(candidates)}: {config}")
-            proof = verify(problem, path)
             measured = bench(problem, path, device=device, repeats=repeats, baselines=False)
             median = None
             if measured.timing:
                 median = sum(s["first"]["kernel"]["median_ms"] for s in measured.timing["sets"])
-            attempt = Attempt(config, proof.status, measured.status == "correct", median,
-                              measured.reasons() + ([proof.feedback()] if proof.status in
-                                                    ("violated", "error") else []))
+            attempt = Attempt(config, "not verified", measured.status == "correct", median,
+                              measured.reasons())
             result.attempts.append(attempt)
-            if attempt.correct and proof.status not in ("violated", "error"):
+            if attempt.correct:
                 score = median if median is not None else float(i)
-                if best is None or score < best[0]:
-                    best = (score, config, path, measured.to_dict())
+                measured_ok.append((score, attempt, path, measured.to_dict()))
+        # prove the fastest first: the slower ones are verified only if it fails its proof
+        best = None
+        for score, attempt, path, measurement in sorted(measured_ok, key=lambda m: m[0]):
+            proof = verify(problem, path)
+            attempt.verified = proof.status
+            if proof.status in ("violated", "error"):
+                attempt.reasons.append(proof.feedback())
+                continue
+            best = (score, attempt.config, path, measurement)
+            break
         if best is None:
             result.reason = "no configuration passed: " + "; ".join(
                 f"{a.config}: {', '.join(a.reasons) or a.verified}" for a in result.attempts)

@@ -14,9 +14,9 @@ PARAMS = {"BLOCK_M": [128, 64], "BLOCK_N": [64, 128], "num_warps": [8, 4],
           "num_stages": [3, 2, 4]}
 DEFAULT = {"BLOCK_M": 128, "BLOCK_N": 64, "num_warps": 8, "num_stages": 3}
 PREFERRED = [
-    {"BLOCK_M": 128, "BLOCK_N": 128, "num_warps": 8, "num_stages": 3},
-    {"BLOCK_M": 128, "BLOCK_N": 64, "num_warps": 8, "num_stages": 2},
     {"BLOCK_M": 64, "BLOCK_N": 64, "num_warps": 4, "num_stages": 3},
+    {"BLOCK_M": 128, "BLOCK_N": 128, "num_warps": 8, "num_stages": 3},
+    {"BLOCK_M": 128, "BLOCK_N": 64, "num_warps": 4, "num_stages": 3},
 ]
 
 
@@ -43,12 +43,14 @@ def _attend(acc, l_i, m_i, q, k_base, v_base, sks, svs, offs_m, start, stop, seq
     offs_d = tl.arange(0, HEAD_DIM)
     for start_n in range(start, stop, BLOCK_N):
         cols = start_n + offs_n
+        # K is read in its own [keys, dim] layout and transposed in registers/shared memory:
+        # the tensor cores take a transposed operand for free
         if DIAGONAL:
-            k = tl.load(k_base + cols[None, :].to(tl.int64) * sks + offs_d[:, None],
-                        mask=cols[None, :] < seq, other=0.0)
+            k = tl.load(k_base + cols[:, None].to(tl.int64) * sks + offs_d[None, :],
+                        mask=cols[:, None] < seq, other=0.0)
         else:
-            k = tl.load(k_base + cols[None, :].to(tl.int64) * sks + offs_d[:, None])
-        qk = tl.dot(q, k) * qk_scale
+            k = tl.load(k_base + cols[:, None].to(tl.int64) * sks + offs_d[None, :])
+        qk = tl.dot(q, tl.trans(k)) * qk_scale
         if DIAGONAL:
             qk = tl.where(offs_m[:, None] >= cols[None, :], qk, -float("inf"))
         m_new = tl.maximum(m_i, tl.max(qk, axis=1))

@@ -59,30 +59,53 @@ def _cache_file() -> Path:
     return Path(root) / "autodocket" / "ceilings.json"
 
 
-def ceilings(refresh: bool = False) -> dict:
-    """This card's measured copy bandwidth and bf16 matmul rate, cached per card and torch."""
-    import torch
-    from triton.testing import do_bench
-    key = f"{torch.cuda.get_device_name(0)} | torch {torch.__version__}"
+def known_ceilings() -> dict:
+    """Every card's ceilings measured on this machine so far, by card key."""
     cache = _cache_file()
-    known = json.loads(cache.read_text()) if cache.is_file() else {}
+    return json.loads(cache.read_text()) if cache.is_file() else {}
+
+
+def remember(entry: dict) -> None:
+    """Keep a measurement a sandboxed child made (its HOME is a scratch folder)."""
+    known = known_ceilings()
+    known[entry["key"]] = entry
+    cache = _cache_file()
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(known, indent=1))
+
+
+def ceilings(known: dict | None = None, refresh: bool = False) -> dict:
+    """This card's measured copy bandwidth and bf16 matmul rate, measured once per card and
+    torch version. `known`: earlier measurements handed to a sandboxed child; without it the
+    cache file is read and written here."""
+    import torch
+    key = f"{torch.cuda.get_device_name(0)} | torch {torch.__version__}"
+    own_cache = known is None
+    known = known_ceilings() if own_cache else known
     if key in known and not refresh:
         return known[key]
-    src = torch.empty(COPY_ELEMENTS, dtype=torch.float32, device="cuda")
-    dst = torch.empty_like(src)
-    copy_ms = do_bench(lambda: dst.copy_(src), warmup=25, rep=200, return_mode="median")
-    a = torch.randn(MATMUL_SIZE, MATMUL_SIZE, dtype=torch.bfloat16, device="cuda")
-    b = torch.randn_like(a)
-    mm_ms = do_bench(lambda: a @ b, warmup=25, rep=200, return_mode="median")
-    entry = {"device": torch.cuda.get_device_name(0),
+    copy_ms, mm_ms = _median_ms("copy"), _median_ms("matmul")
+    entry = {"key": key, "device": torch.cuda.get_device_name(0),
              "copy_bytes_per_s": 2 * COPY_ELEMENTS * 4 / (copy_ms * 1e-3),
              "bf16_flops_per_s": 2 * MATMUL_SIZE**3 / (mm_ms * 1e-3),
              "method": f"triton.testing.do_bench medians: copy of {COPY_ELEMENTS} float32, "
                        f"torch bf16 matmul {MATMUL_SIZE}^3 (cuBLAS)"}
-    known[key] = entry
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps(known, indent=1))
+    if own_cache:
+        remember(entry)
     return entry
+
+
+def _median_ms(what: str) -> float:
+    """One ceiling's benchmark; its buffers are freed on return."""
+    import torch
+    from triton.testing import do_bench
+    if what == "copy":
+        src = torch.empty(COPY_ELEMENTS, dtype=torch.float32, device="cuda")
+        dst = torch.empty_like(src)
+        return do_bench(lambda: dst.copy_(src), warmup=25, rep=200, return_mode="median")
+    a = torch.randn(MATMUL_SIZE, MATMUL_SIZE, dtype=torch.bfloat16, device="cuda")
+    b = torch.randn_like(a)
+    return do_bench(lambda: a @ b, warmup=25, rep=200, return_mode="median")
 
 
 def place(cost: dict, median_ms: float, peak: dict) -> dict:

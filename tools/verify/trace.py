@@ -16,6 +16,7 @@ from triton.runtime.jit import JITFunction
 LAUNCH_OPTIONS = {"num_warps", "num_stages", "num_ctas", "maxnreg", "enable_fp_fusion",
                   "launch_cooperative_grid", "launch_pdl", "stream", "warmup", "grid",
                   "enable_warp_specialization", "debug", "sanitize_overflow"}
+COMPILE_OPTIONS = {"num_warps", "num_stages", "num_ctas", "maxnreg"}
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Launch:
     constexpr_names: set[str]
     config: str = ""
     tensors: dict[str, TensorArg] = field(default_factory=dict)
+    options: dict = field(default_factory=dict)  # num_warps, num_stages, ... as launched
 
     @property
     def name(self) -> str:
@@ -67,7 +69,8 @@ def _record(launches: list[Launch], fn: JITFunction, args, kwargs, config: str =
     if callable(grid):
         grid = grid(dict(params))
     grid = tuple(int(g) for g in grid) + (1,) * (3 - len(grid))
-    launch = Launch(fn, grid, params, _constexpr_names(fn), config)
+    launch = Launch(fn, grid, params, _constexpr_names(fn), config,
+                    options={k: v for k, v in kwargs.items() if k in COMPILE_OPTIONS})
     for name, value in params:
         if isinstance(value, torch.Tensor):
             launch.tensors[name] = describe_tensor(value)
@@ -136,22 +139,28 @@ def _signature(launch: Launch) -> tuple[dict, dict]:
     return signature, constexprs
 
 
+def ast_source(launch: Launch):
+    """The launch as Triton's compiler input (signature and constexprs made concrete)."""
+    from triton.compiler import ASTSource
+    signature, constexprs = _signature(launch)
+    try:
+        return ASTSource(launch.fn, signature, constexprs)
+    except Exception:  # older Triton keys constexprs by argument index
+        names = [n for n, _ in launch.params]
+        return ASTSource(launch.fn, signature,
+                         {(names.index(k),): v for k, v in constexprs.items()})
+
+
 def compile_ttir(launch: Launch) -> str:
     """TTIR text (with locations) of the launched kernel, for an sm_90 target, on the CPU."""
     from triton._C.libtriton import ir
     from triton.backends import backends
     from triton.backends.compiler import GPUTarget
-    from triton.compiler import ASTSource
 
     target = GPUTarget("cuda", 90, 32)
     backend = backends["nvidia"].compiler(target)
     options = backend.parse_options({})
-    signature, constexprs = _signature(launch)
-    try:
-        src = ASTSource(launch.fn, signature, constexprs)
-    except Exception:  # older Triton keys constexprs by argument index
-        names = [n for n, _ in launch.params]
-        src = ASTSource(launch.fn, signature, {(names.index(k),): v for k, v in constexprs.items()})
+    src = ast_source(launch)
     context = ir.context()
     ir.load_dialects(context)
     backend.load_dialects(context)

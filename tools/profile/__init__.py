@@ -1,0 +1,145 @@
+"""Profile a candidate: where it sits on the roofline, what the compiler made of each Triton
+kernel, what Nsight Compute saw, and a rule-based reading of it all (tools/profile/diagnose).
+
+    report = profile("problem.py", "kernel.py", device="auto")
+    report.diagnosis     # ["memory-bound: 2.71 TB/s, 90% of ...", "register spills in ..."]
+    report.feedback()    # the lines the coder gets about its last attempt
+
+What cannot be gathered is said in `missing`: without a GPU there is no timing and no ncu, and
+the compiler metadata is for sm_90 (the GPU machine's H100), compiled here on the CPU.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tools.sandbox import run_python
+
+from . import ncu
+from .diagnose import diagnose
+
+
+@dataclass
+class ProfileReport:
+    status: str  # profiled | error
+    device: dict = field(default_factory=dict)
+    roofline: dict | None = None
+    kernels: list[dict] = field(default_factory=list)
+    ncu: list[dict] | None = None
+    missing: list[str] = field(default_factory=list)
+    diagnosis: list[str] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def feedback(self) -> str:
+        if self.status != "profiled":
+            return f"no profile: {self.error}"
+        meta = "; ".join(
+            f"{k['kernel']}: {k['metadata'].get('registers', '?')} registers, "
+            f"{k['metadata'].get('local_bytes', '?')} B spilled, "
+            f"{k['metadata'].get('shared_bytes', '?')} B shared, grid {k['programs']} programs"
+            for k in _first_of_each(self.kernels))
+        lines = [f"profile ({self.device.get('name', '?')}): {meta}"] + self.diagnosis
+        return "\n".join(lines + [f"not profiled: {m}" for m in self.missing])
+
+
+def _first_of_each(kernels: list[dict]) -> list[dict]:
+    seen = {}
+    for k in kernels:
+        seen.setdefault(k["kernel"], k)
+    return list(seen.values())
+
+
+def profile(problem: str | Path, kernel: str | Path, *, device: str = "auto",
+            use_ncu: bool = True, timeout: float = 600,
+            save_ncu_csv: str | Path | None = None) -> ProfileReport:
+    """`save_ncu_csv`: also keep the raw ncu CSV there (test fixtures are captured so)."""
+    from tools.bench import resolve_device
+    problem, kernel = Path(problem).resolve(), Path(kernel).resolve()
+    for path in (problem, kernel):
+        if not path.is_file():
+            return ProfileReport("error", error=f"{path}: no such file")
+    device = resolve_device(device)
+    scratch = Path(tempfile.mkdtemp(prefix="autodocket-profile-"))
+    start = time.perf_counter()
+    try:
+        report = _profile(problem, kernel, device, use_ncu, timeout, scratch)
+        if save_ncu_csv and (scratch / "ncu.csv").is_file():
+            shutil.copyfile(scratch / "ncu.csv", save_ncu_csv)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    report.seconds = round(time.perf_counter() - start, 2)
+    return report
+
+
+def _profile(problem: Path, kernel: Path, device: str, use_ncu: bool, timeout: float,
+             scratch: Path) -> ProfileReport:
+    from tools.bench import gpu_lock
+    from tools.roofline import known_ceilings, remember
+    out = scratch / "profile.json"
+    with gpu_lock(device):
+        run = run_python(["-m", "tools.profile.worker", str(problem), str(kernel), str(out),
+                          device], timeout=timeout, gpu=device == "cuda", scratch=scratch,
+                         env={"AUTODOCKET_CEILINGS": json.dumps(known_ceilings())})
+        if not out.is_file():
+            return ProfileReport("error", error="profile child " + run.reason())
+        data = json.loads(out.read_text())
+        if "error" in data:
+            return ProfileReport("error", error=data["error"])
+        report = ProfileReport("profiled", data["device"], data["roofline"], data["kernels"])
+        if data.get("ceilings"):
+            remember(data["ceilings"])
+        if device == "cuda" and use_ncu and ncu.ncu_path():
+            report.ncu, missing = _run_ncu(problem, kernel, scratch, timeout)
+            report.missing += missing
+    if device != "cuda":
+        report.missing.append("no GPU here: no timing, no roofline position, no Nsight "
+                              "Compute; compiler metadata is for sm_90, compiled on the CPU")
+    elif not use_ncu:
+        report.missing.append("Nsight Compute not asked for (--no-ncu)")
+    elif not ncu.ncu_path():
+        report.missing.append("ncu not found on PATH: no hardware counters")
+    report.missing += [f"{k['kernel']}: {k['metadata']['missing']}"
+                       for k in _first_of_each(report.kernels) if "missing" in k["metadata"]]
+    report.diagnosis = diagnose(report.roofline, report.kernels, report.ncu,
+                                report.device.get("sm_count"))
+    return report
+
+
+def _run_ncu(problem: Path, kernel: Path, scratch: Path, timeout: float
+             ) -> tuple[list[dict] | None, list[str]]:
+    """One profiled launch of each kernel in the NVTX range. ncu talks to the process it
+    profiles over loopback, so this child keeps the network namespace (said in `missing`)."""
+    base = str(scratch / "ncu")
+    run = run_python(["-m", "tools.profile.worker", str(problem), str(kernel),
+                      str(scratch / "launch.json"), "cuda", "--launch-only"],
+                     timeout=timeout, gpu=True, scratch=scratch, network=True,
+                     prefix=ncu.command(base))
+    report_file = Path(base + ".ncu-rep")
+    if not report_file.is_file():
+        return None, ["ncu failed: " + (run.stderr or run.stdout or run.reason())[-400:]]
+    csv_text = subprocess.run(ncu.export_csv(str(report_file)), capture_output=True, text=True,
+                              timeout=120).stdout
+    try:
+        rows = ncu.parse_csv(csv_text)
+    except ValueError as err:
+        return None, [f"ncu report unreadable: {err}"]
+    (scratch / "ncu.csv").write_text(csv_text)
+    return rows, ["the ncu child had network access: ncu reaches its target over loopback"]
+
+
+def from_ncu_report(csv_path: str | Path) -> ProfileReport:
+    """A researcher's own `ncu --csv --page raw` report, read and diagnosed (no run)."""
+    text = Path(csv_path).read_text(errors="replace")
+    rows = ncu.parse_csv(text)
+    return ProfileReport("profiled", {"name": "from an Nsight Compute report"}, None, [], rows,
+                         ["no problem or kernel given: no roofline position, no compiler "
+                          "metadata"], diagnose(None, [], rows, None))

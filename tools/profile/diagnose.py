@@ -1,0 +1,94 @@
+"""A short, rule-based reading of a profile: each rule looks at a few numbers and, when they
+cross its threshold, says what is wrong in one line, with the numbers. The coder gets these
+lines as feedback; evidence and REPORT.md keep them.
+"""
+from __future__ import annotations
+
+FAR_FROM_CEILING = 0.6  # below this fraction of the binding ceiling the kernel is "far" from it
+SECTOR_USE_MIN_PCT = 50  # fewer bytes of each fetched 32-byte sector used: uncoalesced
+SECTORS_PER_REQUEST_MAX = 16  # a warp's 128-bit loads of consecutive data touch 16 sectors
+TRAFFIC_MAX = 1.5  # DRAM bytes over the minimum the problem needs
+OCCUPANCY_LOW_PCT = 40
+LIMIT_NAMES = {"registers": "registers", "shared_mem": "shared memory", "warps": "warps per block",
+               "blocks": "blocks per SM"}
+
+
+def diagnose(roofline: dict | None, kernels: list[dict], ncu_rows: list[dict] | None,
+             sm_count: int | None) -> list[str]:
+    notes: list[str] = []
+    if roofline:
+        notes.append(_roofline_line(roofline))
+    for k in _unique(kernels):
+        meta = k.get("metadata", {})
+        if meta.get("local_bytes"):
+            notes.append(f"register spills in {k['kernel']}: {meta['local_bytes']} bytes of local "
+                         f"memory per thread at {meta.get('registers')} registers "
+                         f"({meta.get('num_warps')} warps): fewer live values per thread (smaller "
+                         "blocks or more warps)")
+        far = roofline is not None and roofline["fraction_of_ceiling"] < FAR_FROM_CEILING
+        if sm_count and k["programs"] < sm_count and far and _main(k, kernels, ncu_rows):
+            notes.append(f"latency bound: {k['programs']} programs of {k['kernel']} for "
+                         f"{sm_count} SMs: split the work so every SM has programs")
+    for row in ncu_rows or []:
+        notes += _ncu_lines(row, roofline, len(ncu_rows))
+    return notes
+
+
+def _roofline_line(r: dict) -> str:
+    if r["bound"] == "compute":
+        what = f"compute-bound: {r['flops_per_s'] / 1e12:.0f} TFLOP/s"
+    else:
+        what = f"memory-bound: {r['bandwidth_bytes_per_s'] / 1e12:.2f} TB/s"
+    line = f"{what}, {r['fraction_of_ceiling']:.0%} of the card's measured ceiling"
+    if r["fraction_of_ceiling"] < FAR_FROM_CEILING:
+        line += " (far from it)"
+    return line
+
+
+def _unique(kernels: list[dict]) -> list[dict]:
+    seen, out = set(), []
+    for k in kernels:
+        if k["kernel"] not in seen:
+            seen.add(k["kernel"])
+            out.append(k)
+    return out
+
+
+def _main(k: dict, kernels: list[dict], ncu_rows: list[dict] | None) -> bool:
+    """Is this the kernel that takes the time? By ncu's durations where there are some, else
+    the launch with the most programs."""
+    if ncu_rows:
+        timed = [(r.get("duration_ns") or 0, r["kernel"]) for r in ncu_rows]
+        total = sum(t for t, _ in timed) or 1
+        return any(k["kernel"] in name and t / total >= 0.2 for t, name in timed)
+    return k["programs"] == max(x["programs"] for x in kernels)
+
+
+def _ncu_lines(row: dict, roofline: dict | None, n_rows: int) -> list[str]:
+    name = row["kernel"]
+    out = []
+    use, spr = row.get("sector_use_pct"), row.get("sectors_per_request")
+    if (use is not None and use < SECTOR_USE_MIN_PCT) or \
+            (use is None and spr is not None and spr > SECTORS_PER_REQUEST_MAX):
+        detail = f"{use:.0f}% of each 32-byte sector used" if use is not None else ""
+        if spr is not None:
+            detail += (", " if detail else "") + f"{spr:.1f} sectors per request"
+        out.append(f"uncoalesced global loads in {name}: {detail}: make neighbouring threads "
+                   "read neighbouring addresses")
+    if roofline and n_rows == 1 and row.get("dram_bytes"):
+        traffic = row["dram_bytes"] / roofline["bytes"]
+        if traffic > TRAFFIC_MAX:
+            out.append(f"{name} moves {traffic:.1f}x the minimum bytes through DRAM")
+    if row.get("local_load_sectors"):
+        out.append(f"local-memory loads in {name}: {row['local_load_sectors']:.0f} sectors "
+                   "(register spills read back)")
+    occ, limits = row.get("achieved_occupancy_pct"), row.get("occupancy_limits") or {}
+    if occ is not None and occ < OCCUPANCY_LOW_PCT and limits:
+        tightest = min(limits, key=limits.get)
+        out.append(f"occupancy {occ:.0f}% in {name}, limited by {LIMIT_NAMES[tightest]} "
+                   f"({limits[tightest]:.0f} blocks per SM)")
+    if row.get("top_stalls"):
+        stalls = ", ".join(f"{s['reason']} {s['cycles_per_issue']:.1f}"
+                           for s in row["top_stalls"])
+        out.append(f"top warp stalls in {name} (cycles per issued instruction): {stalls}")
+    return out

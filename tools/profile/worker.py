@@ -1,0 +1,133 @@
+"""Child side of `autodocket profile` (runs in the sandbox: it executes the candidate).
+
+    python -m tools.profile.worker PROBLEM KERNEL OUT.json DEVICE [--launch-only]
+
+Records the candidate's Triton launches on the default input set, compiles each kernel for
+the card (sm_90 where there is none) and reads its resource usage from the cubin; on a GPU it
+also times the candidate and places it on the roofline. `--launch-only` runs forward once
+inside an NVTX range named "autodocket", for Nsight Compute to profile exactly those launches.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import traceback
+from pathlib import Path
+
+NVTX_RANGE = "autodocket"
+OFFLINE_CAPABILITY = 90  # the GPU machine's H100; the metadata of a CPU-only run is for it
+
+
+def cuobjdump() -> str | None:
+    import triton
+    bundled = Path(triton.__file__).parent / "backends/nvidia/bin/cuobjdump"
+    return str(bundled) if bundled.is_file() else shutil.which("cuobjdump")
+
+
+def resource_usage(cubin: bytes, scratch: Path) -> dict:
+    """Registers and local memory (register spills) per thread, from the cubin."""
+    tool = cuobjdump()
+    if tool is None:
+        return {"missing": "cuobjdump not found: registers and spills unknown"}
+    path = scratch / "kernel.cubin"
+    path.write_bytes(cubin)
+    out = subprocess.run([tool, "--dump-resource-usage", str(path)], capture_output=True,
+                         text=True, timeout=60).stdout
+    found = dict(re.findall(r"\b(REG|STACK|LOCAL|SHARED):(\d+)", out))
+    if "REG" not in found:
+        return {"missing": f"cuobjdump gave no resource usage: {out.strip()[:200]}"}
+    # ptxas puts spill slots in the stack frame: local memory per thread is both together
+    return {"registers": int(found["REG"]),
+            "local_bytes": int(found.get("LOCAL", 0)) + int(found.get("STACK", 0))}
+
+
+def compile_metadata(launch, capability: int, scratch: Path) -> dict:
+    import triton
+    from triton.backends.compiler import GPUTarget
+
+    from tools.verify.trace import ast_source
+    compiled = triton.compile(ast_source(launch), target=GPUTarget("cuda", capability, 32),
+                              options=dict(launch.options))
+    meta = compiled.metadata
+    return {"target": f"sm_{capability}", "num_warps": meta.num_warps,
+            "num_stages": meta.num_stages, "shared_bytes": meta.shared,
+            **resource_usage(compiled.asm["cubin"], scratch)}
+
+
+def _capability(device: str) -> int:
+    import torch
+    if device == "cuda":
+        major, minor = torch.cuda.get_device_capability(0)
+        return 10 * major + minor
+    return OFFLINE_CAPABILITY
+
+
+def run(problem_path: str, kernel_path: str, device: str, launch_only: bool) -> dict:
+    import torch
+
+    from tools.bench.worker import _prepare, device_info, time_callables
+    from tools.problem import load_candidate, load_problem, make_inputs
+    from tools.verify.trace import LaunchRecorder
+
+    problem = load_problem(problem_path)
+    dtype = getattr(problem, "DTYPE", None)
+    if device == "cpu" and dtype == torch.bfloat16:
+        dtype = torch.float32
+    torch.manual_seed(42)
+    candidate = load_candidate(kernel_path).ModelNew(*problem.get_init_inputs()).to(device)
+    if dtype is not None:
+        candidate = candidate.to(dtype)
+    # the default input set: constexprs (block sizes) may follow the shapes
+    inputs = _prepare(make_inputs(problem, None, device), device, dtype)
+    if launch_only:
+        with torch.no_grad():
+            candidate(*inputs)  # compiles (and autotunes) outside the profiled range
+            torch.cuda.synchronize()
+            torch.cuda.nvtx.range_push(NVTX_RANGE)
+            candidate(*inputs)
+            torch.cuda.synchronize()
+            torch.cuda.nvtx.range_pop()
+        return {"launched": True}
+    with LaunchRecorder() as recorder, torch.no_grad():
+        candidate(*inputs)
+    scratch = Path(os.environ.get("TMPDIR", "/tmp"))
+    capability = _capability(device)
+    kernels, seen = [], {}
+    for launch in recorder.launches:
+        key = (launch.name, repr(launch.options),
+               repr([(n, v) for n, v in launch.params if n in launch.constexpr_names]))
+        if key not in seen:
+            try:
+                seen[key] = compile_metadata(launch, capability, scratch)
+            except Exception as err:  # recorded: the profile says what it could not read
+                seen[key] = {"missing": f"compile failed: {type(err).__name__}: {err}"[:300]}
+        programs = launch.grid[0] * launch.grid[1] * launch.grid[2]
+        kernels.append({"kernel": launch.name, "grid": list(launch.grid), "programs": programs,
+                        "options": launch.options, "metadata": seen[key]})
+    report = {"device": device_info(device), "kernels": kernels, "roofline": None}
+    if device == "cuda":
+        report["device"]["sm_count"] = torch.cuda.get_device_properties(0).multi_processor_count
+        from tools.roofline import ceilings, place, problem_cost
+        peak = ceilings(known=json.loads(os.environ.get("AUTODOCKET_CEILINGS") or "{}"))
+        timing = time_callables({"kernel": candidate}, [inputs], repeats=30)
+        report["ceilings"] = peak
+        report["roofline"] = place(problem_cost(problem), timing["kernel"]["median_ms"], peak)
+    return report
+
+
+def main() -> None:
+    problem, kernel, out, device = sys.argv[1:5]
+    try:
+        report = run(problem, kernel, device, "--launch-only" in sys.argv)
+    except Exception as err:
+        report = {"error": f"{type(err).__name__}: {err}",
+                  "traceback": traceback.format_exc()[-3000:]}
+    Path(out).write_text(json.dumps(report, default=str))
+
+
+if __name__ == "__main__":
+    main()

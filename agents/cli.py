@@ -269,6 +269,66 @@ def solve(problem: Path,
         console.print(f"note: {note}")
 
 
+@app.command()
+def profile(problem: Annotated[Optional[Path], typer.Argument()] = None,
+            kernel: Annotated[Optional[Path], typer.Argument()] = None,
+            device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
+            no_ncu: Annotated[bool, typer.Option("--no-ncu", help="skip Nsight Compute")] = False,
+            ncu_report: Annotated[Optional[Path], typer.Option(
+                "--ncu-report", help="read an existing `ncu --csv --page raw` report instead")
+            ] = None,
+            json_out: JsonOpt = False) -> None:
+    """Profile a kernel: roofline position, compiler metadata, Nsight Compute, diagnosis."""
+    from tools.profile import from_ncu_report
+    from tools.profile import profile as run_profile
+    if ncu_report is not None:
+        if not ncu_report.is_file():
+            _fail(f"{ncu_report}: no such file")
+        try:
+            report = from_ncu_report(ncu_report)
+        except ValueError as err:
+            _fail(f"{ncu_report}: {err}")
+    else:
+        if problem is None or kernel is None:
+            _fail("give PROBLEM.py and KERNEL.py, or --ncu-report FILE.csv")
+        for path in (problem, kernel):
+            if not path.is_file():
+                _fail(f"{path}: no such file")
+        try:
+            report = run_profile(problem, kernel, device=device, use_ncu=not no_ncu)
+        except ValueError as err:
+            _fail(str(err))
+    if json_out:
+        _emit_json(report.to_dict())
+        raise typer.Exit(0 if report.status == "profiled" else 1)
+    if report.status != "profiled":
+        console.print(f"[bold red]not profiled:[/] {report.error}")
+        raise typer.Exit(1)
+    if report.kernels:
+        table = Table(title="Triton kernels (compiler metadata)", title_justify="left")
+        for col in ("kernel", "programs", "warps", "stages", "registers", "spilled B",
+                    "shared B", "target"):
+            table.add_column(col)
+        seen = set()
+        for k in report.kernels:
+            if k["kernel"] in seen:
+                continue
+            seen.add(k["kernel"])
+            m = k["metadata"]
+            table.add_row(k["kernel"], str(k["programs"]), *(str(m.get(c, "?")) for c in (
+                "num_warps", "num_stages", "registers", "local_bytes", "shared_bytes",
+                "target")))
+        console.print(table)
+    for row in report.ncu or []:
+        console.print(f"ncu {row['kernel']}: {(row['duration_ns'] or 0) / 1e3:.1f} us, DRAM "
+                      f"{(row['dram_bandwidth'] or 0) / 1e12:.2f} TB/s, occupancy "
+                      f"{row['achieved_occupancy_pct'] or 0:.0f}%")
+    for line in report.diagnosis:
+        console.print(f"- {line}")
+    for line in report.missing:
+        console.print(f"[dim]not profiled: {line}[/]")
+
+
 MaxAttemptsOpt = Annotated[int, typer.Option("--max-attempts", help="coder attempts per task")]
 SearchBudgetOpt = Annotated[int, typer.Option("--search-budget", help="configurations the "
                                               "offline coder times on a GPU")]

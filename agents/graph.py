@@ -46,6 +46,7 @@ class TaskState(TypedDict, total=False):
     search: list
     verification: dict
     measurement: dict
+    profile: dict
     measured_at: str
     consensus: dict
     reviews: list
@@ -170,13 +171,22 @@ def verify(state: TaskState, config: RunnableConfig) -> dict:
 
 
 def measure(state: TaskState, config: RunnableConfig) -> dict:
+    """Measure, then profile where it tells someone something: on a GPU always (evidence and
+    REPORT.md keep it), on the CPU only for a failed attempt (the coder's next prompt gets it;
+    a passing CPU attempt's compiler metadata is not worth seconds per task)."""
     from tools.bench import bench
-    report = bench(*_files(state, config), device=config["configurable"]["device"])
+    from tools.profile import profile
+    device = config["configurable"]["device"]
+    report = bench(*_files(state, config), device=device)
     update: dict = {"measurement": report.to_dict(),
                     "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    if report.status != "correct":
+    failed = report.status != "correct"
+    if failed or report.timing:
+        prof = profile(*_files(state, config), device=device)
+        update["profile"] = prof.to_dict()
+    if failed:
         update["feedback"] = state.get("feedback", []) + [
-            f"attempt {state['attempt']}, harness: {report.feedback()}"]
+            f"attempt {state['attempt']}, harness: {report.feedback()}\n{prof.feedback()}"]
     return update
 
 

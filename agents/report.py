@@ -33,6 +33,8 @@ def evidence(state: dict, problem: Path, kernel: Path) -> dict:
                         "tolerance": m.get("tolerance"),
                         "trials_per_set": 5, "seeds": "weights 42; inputs 1000+trial"},
         "timing": m.get("timing"),
+        # the last attempt's profile (GPU runs; on the CPU only failed attempts are profiled)
+        "profile": state.get("profile") if m.get("timing") else None,
         "speedups": m.get("speedups"),
         "device": m.get("device"),
         "measurement_notes": m.get("notes"),
@@ -133,6 +135,10 @@ def report_markdown(ev: dict, has_chart: bool) -> str:
             lines += ["", "![kernel vs eager vs torch.compile](speedup.png)"]
     else:
         lines.append("Correctness only, no timing: measured without a GPU. No speed is claimed.")
+    prof = ev.get("profile")
+    if prof and prof.get("status") == "profiled":
+        lines += ["", "## Profile", ""] + [f"- {d}" for d in prof["diagnosis"]] + \
+            [f"- not profiled: {m}" for m in prof["missing"]]
     c = ev["council"]["consensus"]
     lines += ["", "## Council", "", f"**{c['verdict']}** ({c['approvals']}/{c['seats']} approve; "
               f"{c['rule']})", ""]

@@ -23,6 +23,7 @@ from tools.problem import problem_ops
 from . import templates as templates_pkg
 
 CATALOG = Path(__file__).parent / "problems"
+GOOD_ENOUGH = 0.9  # of the roofline: a configuration this close ends the search
 # a template fits a problem that does one of these only if it names the op in REQUIRES: a
 # softmax inside attention is not a softmax problem
 _FOREIGN = {"matmul", "mm", "bmm", "linear", "conv2d", "scaled_dot_product_attention",
@@ -131,6 +132,11 @@ def solve(problem: str | Path, out: str | Path | None = None, *, device: str = "
             if attempt.correct:
                 score = median if median is not None else float(i)
                 measured_ok.append((score, attempt, path, measured.to_dict()))
+                spot = measured.roofline
+                if spot and spot["fraction_of_ceiling"] >= GOOD_ENOUGH:
+                    say(f"{spot['fraction_of_ceiling']:.0%} of the card's {spot['bound']} "
+                        "ceiling: the search stops here")
+                    break
         # prove the fastest first: the slower ones are verified only if it fails its proof
         best = None
         for score, attempt, path, measurement in sorted(measured_ok, key=lambda m: m[0]):

@@ -114,3 +114,27 @@ def test_multi_block_paths_are_correct(problem, config, tmp_path):
     kernel.write_text(render(found, config))
     report = bench(CATALOG / f"{problem}.py", kernel, device="cpu")
     assert report.status == "correct", report.feedback()
+
+
+def test_search_stops_at_ninety_percent_of_the_roofline(tmp_path, monkeypatch):
+    """On a GPU each configuration's measurement carries its roofline position; the first
+    that reaches 90% of the card's ceiling ends the search (the later ones are not tried)."""
+    import tools.bench
+    from tools.bench import BenchReport
+    fractions = iter([0.62, 0.93, 0.99])
+    tried = []
+
+    def fake_bench(problem, kernel, *, device, repeats=100, baselines=True, **_):
+        tried.append(kernel)
+        report = BenchReport("correct", timing={"sets": [
+            {"input_set": "default", "first": {"kernel": {"median_ms": 1.0}}}]})
+        report.roofline = {"fraction_of_ceiling": next(fractions), "bound": "memory"}
+        return report
+
+    monkeypatch.setattr(tools.bench, "bench", fake_bench)
+    monkeypatch.setattr(tools.bench, "resolve_device", lambda device: "cuda")
+    said = []
+    result = solve(CATALOG / "swiglu.py", tmp_path / "k.py", device="cuda", budget=3,
+                   final_check=False, progress=said.append)
+    assert result.status == "solved" and len(tried) == 2 and len(result.attempts) == 2
+    assert any("93% of the card's memory ceiling: the search stops here" in m for m in said)

@@ -91,6 +91,10 @@ def test_retries_feedback_and_a_split_council_end_in_one_commit(tmp_path):
     assert "(first attempt)" in coder_prompts[3]
     assert "verifier" in coder_prompts[5] and "counterexample" in coder_prompts[5].lower()
     assert "harness" in coder_prompts[6] and "reference" in coder_prompts[6].lower()
+    # ... and the profile of that attempt: its kernel's registers and spills (sm_90, compiled
+    # on this CPU), and what could not be profiled here
+    assert "profile (" in coder_prompts[6] and "softmax_kernel:" in coder_prompts[6]
+    assert "registers" in coder_prompts[6] and "no GPU here" in coder_prompts[6]
 
     branch = "autodocket/fused-row-softmax"
     repo = Repo(lab)

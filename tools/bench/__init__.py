@@ -37,6 +37,7 @@ class BenchReport:
     error: str | None = None
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    roofline: dict | None = None  # the default input set against the card's ceilings (GPU)
 
     @property
     def exit_code(self) -> int:
@@ -62,6 +63,7 @@ class BenchReport:
                 "correctness": self.correctness, "timing": self.timing,
                 "speedups": self.speedups(), "rejections": self.rejections,
                 "static": self.static, "notes": self.notes, "error": self.error,
+                "roofline": self.roofline,
                 "seconds": round(self.seconds, 2)}
 
 
@@ -109,7 +111,9 @@ def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
                           for f in rejections(static)]
     scratch = Path(tempfile.mkdtemp(prefix="autodocket-bench-"))
     out = scratch / "report.json"
-    env = {"TRITON_INTERPRET": "1"} if device == "cpu" else {}
+    from tools.roofline import known_ceilings, remember
+    env = {"TRITON_INTERPRET": "1"} if device == "cpu" else \
+        {"AUTODOCKET_CEILINGS": json.dumps(known_ceilings())}
     start = time.perf_counter()
     try:
         with gpu_lock(device) as waited:
@@ -136,6 +140,9 @@ def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
     else:
         report.device, report.tolerance = data["device"], data.get("tolerance")
         report.correctness, report.timing = data["correctness"], data["timing"]
+        report.roofline = data.get("roofline")
+        if data.get("ceilings"):
+            remember(data["ceilings"])
         report.rejections += data["rejections"]
         if data.get("note"):
             report.notes.append(data["note"])

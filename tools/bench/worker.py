@@ -8,6 +8,7 @@ Runs in the sandbox. On the CPU the harness sets TRITON_INTERPRET=1 before Trito
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import time
@@ -393,6 +394,11 @@ def run(problem_path: str, kernel_path: str, device: str, repeats: int,
         atol, rtol = max(atol, 2e-2), max(rtol, 2e-2)
     report["tolerance"] = {"atol": atol, "rtol": rtol, "dtype": dt}
     del reference
+    peak = None
+    if device == "cuda":  # measured (or handed down) before any candidate code has run
+        from tools.roofline import ceilings
+        peak = ceilings(known=json.loads(os.environ.get("AUTODOCKET_CEILINGS") or "{}"))
+        report["ceilings"] = peak
     torch.manual_seed(42)
     ref = problem.Model(*problem.get_init_inputs()).to(device)
     try:
@@ -406,6 +412,10 @@ def run(problem_path: str, kernel_path: str, device: str, repeats: int,
         report["correctness"] = check_correctness(problem, ref, cand, device, dtype, atol, rtol)
         if device == "cuda":
             report["timing"] = measure(problem, ref, cand, device, dtype, repeats, baselines)
+            from tools.roofline import place, problem_cost
+            report["roofline"] = place(  # the default input set on the card's ceilings
+                problem_cost(problem), report["timing"]["sets"][0]["first"]["kernel"]["median_ms"],
+                peak)
             # after timing, the kernel must still be right on inputs it has never seen
             report["correctness_after_timing"] = check_correctness(
                 problem, ref, cand, device, dtype, atol, rtol)[:1]

@@ -8,7 +8,8 @@ FAR_FROM_CEILING = 0.6  # below this fraction of the binding ceiling the kernel 
 SECTOR_USE_MIN_PCT = 50  # fewer bytes of each fetched 32-byte sector used: uncoalesced
 SECTORS_PER_REQUEST_MAX = 16  # a warp's 128-bit loads of consecutive data touch 16 sectors
 TRAFFIC_MAX = 1.5  # DRAM bytes over the minimum the problem needs
-OCCUPANCY_LOW_PCT = 40
+OCCUPANCY_LOW_PCT = 40  # theoretical occupancy under this: a launch limit binds
+MINOR_SHARE = 0.05  # kernels under this share of the profiled time get no ncu lines
 LIMIT_NAMES = {"registers": "registers", "shared_mem": "shared memory", "warps": "warps per block",
                "blocks": "blocks per SM"}
 
@@ -29,8 +30,10 @@ def diagnose(roofline: dict | None, kernels: list[dict], ncu_rows: list[dict] | 
         if sm_count and k["programs"] < sm_count and far and _main(k, kernels, ncu_rows):
             notes.append(f"latency bound: {k['programs']} programs of {k['kernel']} for "
                          f"{sm_count} SMs: split the work so every SM has programs")
+    total_ns = sum(r.get("duration_ns") or 0 for r in ncu_rows or []) or 1
     for row in ncu_rows or []:
-        notes += _ncu_lines(row, roofline, len(ncu_rows))
+        if (row.get("duration_ns") or 0) / total_ns >= MINOR_SHARE:  # a tiny finishing kernel
+            notes += _ncu_lines(row, roofline, len(ncu_rows))      # is not worth a line
     return notes
 
 
@@ -82,11 +85,11 @@ def _ncu_lines(row: dict, roofline: dict | None, n_rows: int) -> list[str]:
     if row.get("local_load_sectors"):
         out.append(f"local-memory loads in {name}: {row['local_load_sectors']:.0f} sectors "
                    "(register spills read back)")
-    occ, limits = row.get("achieved_occupancy_pct"), row.get("occupancy_limits") or {}
-    if occ is not None and occ < OCCUPANCY_LOW_PCT and limits:
+    occ, limits = row.get("theoretical_occupancy_pct"), row.get("occupancy_limits") or {}
+    if occ is not None and occ < OCCUPANCY_LOW_PCT and limits:  # a launch limit caps it
         tightest = min(limits, key=limits.get)
-        out.append(f"occupancy {occ:.0f}% in {name}, limited by {LIMIT_NAMES[tightest]} "
-                   f"({limits[tightest]:.0f} blocks per SM)")
+        out.append(f"occupancy at most {occ:.0f}% in {name}, limited by "
+                   f"{LIMIT_NAMES[tightest]} ({limits[tightest]:.0f} blocks per SM)")
     if row.get("top_stalls"):
         stalls = ", ".join(f"{s['reason']} {s['cycles_per_issue']:.1f}"
                            for s in row["top_stalls"])

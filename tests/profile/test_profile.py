@@ -1,0 +1,133 @@
+"""The profiler on this CPU: Nsight Compute reports captured on the H100 (fixtures/, written by
+`python benchmarks/profile_check.py` there) parse and are diagnosed; compiler metadata comes
+from compiling for sm_90 here; the CLI reads a researcher's own ncu CSV."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kernels.library import CATALOG, match, render
+from tools.profile import profile
+from tools.profile.diagnose import diagnose
+from tools.profile.ncu import parse_csv
+
+HERE = Path(__file__).parent
+FIXTURES = HERE / "fixtures"
+CASES = HERE / "cases"
+
+
+def rows_of(name: str) -> list[dict]:
+    return parse_csv((FIXTURES / f"{name}.csv").read_text())
+
+
+@pytest.mark.parametrize("name, kernel", [("layernorm", "norm_row"),
+                                          ("inclusive_scan", "cumsum_row"),
+                                          ("strided_copy", "strided_copy"),
+                                          ("spill_softmax", "softmax_capped")])
+def test_h100_reports_parse_into_base_units(name, kernel):
+    (row,) = rows_of(name)
+    assert row["kernel"] == kernel
+    assert 50_000 < row["duration_ns"] < 1_000_000  # 0.05 to 1 ms: nanoseconds, not us
+    assert row["dram_bytes"] > 1e8 and 1e12 < row["dram_bandwidth"] < 3.5e12
+    assert 0 < row["achieved_occupancy_pct"] <= 100 and row["top_stalls"]
+
+
+def test_cross_entropy_report_holds_both_kernels():
+    assert [r["kernel"] for r in rows_of("cross_entropy")] == ["token_loss", "mean_of"]
+
+
+def test_coalesced_and_strided_loads_are_told_apart():
+    coalesced, strided = rows_of("layernorm")[0], rows_of("strided_copy")[0]
+    assert coalesced["sector_use_pct"] == 100 and coalesced["sectors_per_request"] == 16
+    assert strided["sector_use_pct"] == 12.5 and strided["sectors_per_request"] == 32
+    lines = diagnose(None, [], [strided], None)
+    assert any(line.startswith("uncoalesced global loads in strided_copy: 12% of each "
+                               "32-byte sector used, 32.0 sectors per request") for line in lines)
+    assert not any("uncoalesced" in line for line in diagnose(None, [], [coalesced], None))
+
+
+def test_spills_are_seen_in_the_counters():
+    spill, clean = rows_of("spill_softmax")[0], rows_of("layernorm")[0]
+    assert spill["local_load_sectors"] > 1e6 and not clean["local_load_sectors"]
+    assert any(line.startswith("local-memory loads in softmax_capped")
+               for line in diagnose(None, [], [spill], None))
+
+
+def test_a_tiny_finishing_kernel_gets_no_lines():
+    lines = diagnose(None, [], rows_of("cross_entropy"), None)
+    assert any("token_loss" in line for line in lines)
+    assert not any("mean_of" in line for line in lines)  # 1% of the time
+
+
+def test_roofline_and_launch_rules():
+    memory = {"bound": "memory", "bandwidth_bytes_per_s": 1.2e12, "fraction_of_ceiling": 0.4,
+              "bytes": 10**9, "flops": 0, "flops_per_s": 0}
+    few = [{"kernel": "row_kernel", "programs": 64, "metadata": {"local_bytes": 0}}]
+    lines = diagnose(memory, few, None, 132)
+    assert lines[0] == "memory-bound: 1.20 TB/s, 40% of the card's measured ceiling (far from it)"
+    assert "latency bound: 64 programs of row_kernel for 132 SMs" in lines[1]
+    near = dict(memory, fraction_of_ceiling=0.95, bandwidth_bytes_per_s=2.85e12)
+    assert diagnose(near, few, None, 132) == [
+        "memory-bound: 2.85 TB/s, 95% of the card's measured ceiling"]
+
+
+def test_cpu_profile_compiles_for_sm90_and_finds_forced_spills():
+    report = profile(CASES / "spill_problem.py", CASES / "spill_softmax.py", device="cpu")
+    assert report.status == "profiled", report.error
+    meta = report.kernels[0]["metadata"]
+    assert meta["target"] == "sm_90" and meta["registers"] <= 32 and meta["local_bytes"] > 0
+    assert report.diagnosis[0].startswith("register spills in softmax_capped")
+    assert report.roofline is None and report.ncu is None
+    assert any("no GPU here" in m for m in report.missing)
+
+
+def test_cpu_profile_of_a_catalog_kernel_has_no_spills(tmp_path):
+    found = match(CATALOG / "softmax.py")
+    kernel = tmp_path / "k.py"
+    kernel.write_text(render(found, found.template.DEFAULT))
+    report = profile(CATALOG / "softmax.py", kernel, device="cpu")
+    assert report.status == "profiled", report.error
+    (first,) = {k["kernel"]: k for k in report.kernels}.values()
+    assert first["kernel"] == "softmax_row" and first["programs"] == 8192
+    assert first["metadata"]["local_bytes"] == 0 and first["metadata"]["registers"] > 0
+    assert report.diagnosis == []
+    assert "softmax_row:" in report.feedback() and "0 B spilled" in report.feedback()
+
+
+def test_cli_reads_an_ncu_report_and_refuses_other_files(tmp_path):
+    cmd = [sys.executable, "-m", "agents.cli", "profile", "--ncu-report"]
+    ok = subprocess.run(cmd + [str(FIXTURES / "strided_copy.csv"), "--json"],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    doc = json.loads(ok.stdout)
+    assert doc["ncu"][0]["kernel"] == "strided_copy"
+    assert any(d.startswith("uncoalesced") for d in doc["diagnosis"])
+    bad = tmp_path / "notes.csv"
+    bad.write_text("a,b\n1,2\n")
+    refused = subprocess.run(cmd + [str(bad)], capture_output=True, text=True)
+    assert refused.returncode == 2 and "not an Nsight Compute raw CSV" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_units_other_than_base_are_converted():
+    text = ('"ID","Kernel Name","gpu__time_duration.sum","dram__bytes_read.sum",'
+            '"dram__bytes_write.sum"\n"","","usecond","Mbyte","Kbyte"\n'
+            '"0","k","180.5","268.4","1,024"\n')
+    (row,) = parse_csv(text)
+    assert row["duration_ns"] == pytest.approx(180_500)
+    assert row["dram_bytes"] == pytest.approx(268.4e6 + 1.024e6)
+
+
+@pytest.mark.gpu
+def test_h100_profile_agrees_with_the_harness_and_diagnoses_the_bad_kernels(tmp_path):
+    """On a GPU with ncu: benchmarks/profile_check.py's claims (within 10%; both diagnoses)."""
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, str(Path(__file__).parents[2] /
+                                               "benchmarks/profile_check.py"),
+                           "--only", "softmax,strided_copy,spill_softmax", "--out", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = json.loads((out / "profile_check.json").read_text())
+    assert all(r["disagreement"] <= 0.10 and r["diagnosed"] for r in rows)

@@ -181,12 +181,14 @@ def measure(state: TaskState, config: RunnableConfig) -> dict:
     update: dict = {"measurement": report.to_dict(),
                     "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     failed = report.status != "correct"
+    update["profile"] = None  # never a stale profile of an earlier attempt
     if failed or report.timing:
         prof = profile(*_files(state, config), device=device)
         update["profile"] = prof.to_dict()
     if failed:
         update["feedback"] = state.get("feedback", []) + [
-            f"attempt {state['attempt']}, harness: {report.feedback()}\n{prof.feedback()}"]
+            f"attempt {state['attempt']}, harness: {report.feedback()}" +
+            _profile_note(update)]
     return update
 
 
@@ -207,8 +209,17 @@ def review(state: TaskState, config: RunnableConfig) -> dict:
                       if f["severity"] == "error"]
         update["feedback"] = state.get("feedback", []) + [
             f"attempt {state['attempt']}, council: " + ("; ".join(objections) or
-                                                         "no majority approved")]
+                                                         "no majority approved") +
+            _profile_note(state)]
     return update
+
+
+def _profile_note(state: TaskState) -> str:
+    """The attempt's profile for the coder (a slow kernel's council verdict says what, the
+    profile says why); empty when the attempt was not profiled."""
+    from tools.profile import ProfileReport
+    prof = state.get("profile")
+    return "\n" + ProfileReport(**prof).feedback() if prof else ""
 
 
 def commit(state: TaskState, config: RunnableConfig) -> dict:
@@ -267,15 +278,10 @@ def park(state: TaskState, config: RunnableConfig) -> dict:
 
 
 def commit_message(state: TaskState) -> str:
+    from agents.report import speedup_phrase
     m = state["measurement"]
-    sets = m.get("speedups") or []
-    if sets and sets[0].get("vs_eager"):
-        s = sets[0]
-        measured = (f"{s['vs_eager']:.2f}x vs eager" + (f", {s['vs_compile']:.2f}x vs "
-                    f"torch.compile" if s.get("vs_compile") else "") +
-                    f" on {m['device'].get('name')} ({s['input_set']} input set)")
-    else:
-        measured = "correct on the CPU interpreter; no timing (no GPU)"
+    measured = speedup_phrase(m.get("speedups") or [], (m.get("device") or {}).get("name")) \
+        or "correct on the CPU interpreter; no timing (no GPU)"
     return (f"autodocket: {state['title']}: {measured}\n\nverification: "
             f"{state['verification']['status']} {state['verification']['counts']}\n"
             f"council: {state['consensus']['approvals']}/{state['consensus']['seats']} approve")

@@ -67,12 +67,9 @@ def _thread(lab: Lab, task_id: str, rounds: int, device: str = "cpu",
 def _summary(values: dict) -> str:
     if values.get("outcome") != "awaiting-review":
         return values.get("reason", "")
-    speed = (values.get("measurement") or {}).get("speedups") or []
-    if speed and speed[0].get("vs_eager"):
-        s = speed[0]
-        return f"{s['vs_eager']:.2f}x vs eager" + (
-            f", {s['vs_compile']:.2f}x vs compile" if s.get("vs_compile") else "")
-    return f"verified {values['verification']['status']}, correct (CPU: no timing)"
+    from agents.report import speedup_phrase
+    return speedup_phrase((values.get("measurement") or {}).get("speedups") or []) or \
+        f"verified {values['verification']['status']}, correct (CPU: no timing)"
 
 
 class _StopAfterNode:
@@ -353,14 +350,9 @@ def rebuild_knowledge(lab: Lab) -> int:
 
 
 def evidence_line(ev: dict, rid: str, sha: str) -> str:
-    speed = ev.get("speedups") or []
-    if speed and speed[0].get("vs_eager"):
-        s = speed[0]
-        best = (f"{s['vs_compile']:.2f}x vs torch.compile" if s.get("vs_compile")
-                else f"{s['vs_eager']:.2f}x vs eager")
-        what = f"{best} on {ev['device'].get('name')}"
-    else:
-        what = f"verified {ev['verification']['status']}, correct on the CPU interpreter (no timing)"
+    from agents.report import speedup_phrase
+    what = speedup_phrase(ev.get("speedups") or [], (ev.get("device") or {}).get("name")) or \
+        f"verified {ev['verification']['status']}, correct on the CPU interpreter (no timing)"
     return f"{what} ({rid}/evidence.json, commit {sha})"
 
 

@@ -12,6 +12,17 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def speedup_phrase(speedups: list[dict], device: str | None = None) -> str | None:
+    """The one wording of a measured result (run summary, commit message, docket line): the
+    first input set's ratios; None when nothing was timed."""
+    if not speedups or not speedups[0].get("vs_eager"):
+        return None
+    s = speedups[0]
+    text = f"{s['vs_eager']:.2f}x vs eager" + (
+        f", {s['vs_compile']:.2f}x vs torch.compile" if s.get("vs_compile") else "")
+    return text + (f" on {device}" if device else "") + f" ({s['input_set']} input set)"
+
+
 def evidence(state: dict, problem: Path, kernel: Path) -> dict:
     m, v = state["measurement"], state["verification"]
     rid = f"results/{state['task_id']}"

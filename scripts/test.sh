@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -c "import torch" 2>/dev/null || python3 -m pip install -q "torch==2.13.0"
 python3 -m pip install -q -e ".[dev]"
-python3 -m pytest -m "not gpu" -q -p no:cacheprovider "$@"
+# two processes (most tests wait on subprocesses); a file's tests stay in one process, in order
+python3 -m pytest -m "not gpu" -q -p no:cacheprovider -n 2 --dist loadfile "$@"

@@ -71,7 +71,9 @@ def remember(entry: dict) -> None:
     known[entry["key"]] = entry
     cache = _cache_file()
     cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps(known, indent=1))
+    partial = cache.with_suffix(f".{os.getpid()}.tmp")  # atomic: workers share the cache
+    partial.write_text(json.dumps(known, indent=1))
+    os.replace(partial, cache)
 
 
 def ceilings(known: dict | None = None, refresh: bool = False) -> dict:

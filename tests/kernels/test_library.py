@@ -104,7 +104,7 @@ def test_solve_cli_json(tmp_path):
 @pytest.mark.parametrize("problem, config", [
     ("layernorm", {"MAX_SINGLE": 1024, "WARPS_PER_KB": 2}),  # rows wider than a block: loop
     ("rmsnorm_residual", {"MAX_SINGLE": 1024, "WARPS_PER_KB": 2}),
-    ("softmax", {"MAX_SINGLE": 16, "BLOCK": 16, "WARPS_PER_KB": 1}),  # online two-pass path
+    ("softmax", {"MAX_SINGLE": 1024, "BLOCK": 1024, "WARPS_PER_KB": 1}),  # online two-pass path
 ])
 def test_multi_block_paths_are_correct(problem, config, tmp_path):
     from kernels.library import render

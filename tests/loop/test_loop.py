@@ -260,3 +260,14 @@ def test_select_skips_a_task_the_researcher_ticked_meanwhile(tmp_path):
             assert update["select"]["title"] == "Fused Bias + GELU"
             break
     assert find_lab(docket).store().all()["fused-bias-gelu"].status == "in-progress"
+
+
+def test_one_wording_of_a_measured_result():
+    from agents.report import speedup_phrase
+    sets = [{"input_set": "default", "vs_eager": 1.612, "vs_compile": 1.004},
+            {"input_set": "set1", "vs_eager": 9.0, "vs_compile": None}]
+    assert speedup_phrase(sets, "NVIDIA H100 80GB HBM3") == (
+        "1.61x vs eager, 1.00x vs torch.compile on NVIDIA H100 80GB HBM3 (default input set)")
+    assert speedup_phrase(sets[1:]) == "9.00x vs eager (set1 input set)"
+    assert speedup_phrase([]) is None and speedup_phrase([{"input_set": "default",
+                                                          "vs_eager": None}]) is None

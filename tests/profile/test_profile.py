@@ -131,3 +131,19 @@ def test_h100_profile_agrees_with_the_harness_and_diagnoses_the_bad_kernels(tmp_
     assert proc.returncode == 0, proc.stderr[-2000:]
     rows = json.loads((out / "profile_check.json").read_text())
     assert all(r["disagreement"] <= 0.10 and r["diagnosed"] for r in rows)
+
+
+def test_the_coder_is_told_the_profile_of_a_rejected_attempt():
+    """A council's rejection of a slow GPU attempt carries the attempt's profile (on the CPU
+    only failed measurements are profiled: tests/loop/test_models.py)."""
+    from agents.graph import _profile_note
+    from tools.profile import ProfileReport
+    prof = ProfileReport("profiled", {"name": "NVIDIA H100 80GB HBM3"}, None,
+                         [{"kernel": "strided_copy", "programs": 4096, "metadata": {
+                             "registers": 28, "local_bytes": 0, "shared_bytes": 0}}],
+                         rows_of("strided_copy"), [],
+                         diagnose(None, [], rows_of("strided_copy"), None))
+    note = _profile_note({"profile": prof.to_dict()})
+    assert note.startswith("\nprofile (NVIDIA H100 80GB HBM3): strided_copy: 28 registers")
+    assert "uncoalesced global loads in strided_copy" in note
+    assert _profile_note({"profile": None}) == ""

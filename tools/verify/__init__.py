@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tools.sandbox import run_module_reused
 
-VERIFIER_VERSION = "2"  # bump when the analysis changes: cached reports are keyed on it
+VERIFIER_VERSION = "3"  # bump when the analysis changes: cached reports are keyed on it
 STATUS_ORDER = ["error", "violated", "unsupported", "unknown", "proved"]
 
 
@@ -119,5 +119,8 @@ def verify(problem: str | Path, kernel: str | Path, *, timeout: float = 300,
                           analysis_seconds=round(data["analysis_s"], 4))
     if use_cache:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        cached.write_text(json.dumps(report.to_dict()))
+        # atomic: workers on one machine share the cache and may read while another writes
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(report.to_dict()))
+        os.replace(partial, cached)
     return report

@@ -1,5 +1,5 @@
-"""Does the profiler tell the truth? On this GPU, for catalog kernels (template defaults) and two
-deliberately bad kernels: the harness's median against Nsight Compute's duration (the
+"""Does the profiler tell the truth? On this GPU, for every catalog kernel (template defaults)
+and two deliberately bad kernels: the harness's median against Nsight Compute's duration (the
 bandwidth each implies for the problem's minimum bytes), and the diagnosis of the bad ones.
 
     python benchmarks/profile_check.py [--only softmax,layernorm] [--out benchmarks/results/profile]
@@ -17,7 +17,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 CASES = ROOT / "tests/profile/cases"
-CATALOG_CASES = ["softmax", "layernorm", "cross_entropy", "inclusive_scan"]
 # (name, problem, kernel, the diagnosis line it must get)
 BAD_CASES = [("strided_copy", CASES / "strided_copy_problem.py", CASES / "strided_copy.py",
               "uncoalesced"),
@@ -36,7 +35,7 @@ def main() -> None:
     from tools.profile import profile
     args.out.mkdir(parents=True, exist_ok=True)
     cases = []
-    for name in CATALOG_CASES:
+    for name in sorted(p.stem for p in CATALOG.glob("*.py")):  # every catalog problem
         found = match(CATALOG / f"{name}.py")
         kernel = args.out / f"{name}_default.py"
         kernel.write_text(render(found, found.template.DEFAULT))

@@ -147,3 +147,28 @@ def test_the_coder_is_told_the_profile_of_a_rejected_attempt():
     assert note.startswith("\nprofile (NVIDIA H100 80GB HBM3): strided_copy: 28 registers")
     assert "uncoalesced global loads in strided_copy" in note
     assert _profile_note({"profile": None}) == ""
+
+
+def test_a_problem_whose_cost_cannot_be_counted_gets_no_position_not_a_rejection():
+    import types
+
+    import torch
+
+    from tools.bench.worker import roofline_of
+
+    class Model:
+        def __init__(self):
+            pass
+
+        def __call__(self, x):
+            raise RuntimeError("data-dependent shape")
+
+    problem = types.SimpleNamespace(Model=Model, get_init_inputs=lambda: [],
+                                    get_inputs=lambda: [torch.ones(4)])
+    spot, why = roofline_of(problem, 1.0, {"copy_bytes_per_s": 3e12, "bf16_flops_per_s": 7e14})
+    assert spot is None and why.startswith("no roofline position: RuntimeError")
+    from tools.problem import load_problem
+    softmax = load_problem(CATALOG / "softmax.py")
+    spot, why = roofline_of(softmax, 0.2, {"copy_bytes_per_s": 3e12, "bf16_flops_per_s": 7e14})
+    assert why is None and spot["bound"] == "memory" and spot["bytes"] == 2 * 8192 * 8192 * 4
+    assert spot["fraction_of_ceiling"] == pytest.approx(2 * 8192 * 8192 * 4 / 0.2e-3 / 3e12)

@@ -141,6 +141,8 @@ def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
         report.device, report.tolerance = data["device"], data.get("tolerance")
         report.correctness, report.timing = data["correctness"], data["timing"]
         report.roofline = data.get("roofline")
+        if data.get("roofline_error"):
+            report.notes.append(data["roofline_error"])
         if data.get("ceilings"):
             remember(data["ceilings"])
         report.rejections += data["rejections"]

@@ -341,6 +341,16 @@ def measure(problem, ref, cand, device, dtype, repeats: int, baselines: bool = T
             "repeats": repeats, "sets": per_set}
 
 
+def roofline_of(problem, median_ms: float, peak: dict) -> tuple[dict | None, str | None]:
+    """The default input set on the card's ceilings; a problem whose cost cannot be counted
+    gets no position (and the reason), never a rejected candidate."""
+    from tools.roofline import place, problem_cost
+    try:
+        return place(problem_cost(problem), median_ms, peak), None
+    except Exception as err:
+        return None, f"no roofline position: {type(err).__name__}: {str(err)[:200]}"
+
+
 def device_info(device: str) -> dict:
     import torch
     import triton
@@ -412,10 +422,8 @@ def run(problem_path: str, kernel_path: str, device: str, repeats: int,
         report["correctness"] = check_correctness(problem, ref, cand, device, dtype, atol, rtol)
         if device == "cuda":
             report["timing"] = measure(problem, ref, cand, device, dtype, repeats, baselines)
-            from tools.roofline import place, problem_cost
-            report["roofline"] = place(  # the default input set on the card's ceilings
-                problem_cost(problem), report["timing"]["sets"][0]["first"]["kernel"]["median_ms"],
-                peak)
+            report["roofline"], report["roofline_error"] = roofline_of(
+                problem, report["timing"]["sets"][0]["first"]["kernel"]["median_ms"], peak)
             # after timing, the kernel must still be right on inputs it has never seen
             report["correctness_after_timing"] = check_correctness(
                 problem, ref, cand, device, dtype, atol, rtol)[:1]

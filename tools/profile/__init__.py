@@ -94,7 +94,8 @@ def _profile(problem: Path, kernel: Path, device: str, use_ncu: bool, timeout: f
         data = json.loads(out.read_text())
         if "error" in data:
             return ProfileReport("error", error=data["error"])
-        report = ProfileReport("profiled", data["device"], data["roofline"], data["kernels"])
+        report = ProfileReport("profiled", data["device"], data["roofline"], data["kernels"],
+                               missing=data.get("missing", []))
         if data.get("ceilings"):
             remember(data["ceilings"])
         if device == "cuda" and use_ncu and ncu.ncu_path():

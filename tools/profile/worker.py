@@ -69,7 +69,7 @@ def _capability(device: str) -> int:
 def run(problem_path: str, kernel_path: str, device: str, launch_only: bool) -> dict:
     import torch
 
-    from tools.bench.worker import _prepare, device_info, time_callables
+    from tools.bench.worker import _prepare, device_info, roofline_of, time_callables
     from tools.problem import load_candidate, load_problem, make_inputs
     from tools.verify.trace import LaunchRecorder
 
@@ -111,11 +111,12 @@ def run(problem_path: str, kernel_path: str, device: str, launch_only: bool) -> 
     report = {"device": device_info(device), "kernels": kernels, "roofline": None}
     if device == "cuda":
         report["device"]["sm_count"] = torch.cuda.get_device_properties(0).multi_processor_count
-        from tools.roofline import ceilings, place, problem_cost
+        from tools.roofline import ceilings
         peak = ceilings(known=json.loads(os.environ.get("AUTODOCKET_CEILINGS") or "{}"))
         timing = time_callables({"kernel": candidate}, [inputs], repeats=30)
         report["ceilings"] = peak
-        report["roofline"] = place(problem_cost(problem), timing["kernel"]["median_ms"], peak)
+        report["roofline"], missing = roofline_of(problem, timing["kernel"]["median_ms"], peak)
+        report["missing"] = [missing] if missing else []
     return report
 
 

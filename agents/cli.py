@@ -279,7 +279,7 @@ def profile(problem: Annotated[Optional[Path], typer.Argument()] = None,
             ] = None,
             json_out: JsonOpt = False) -> None:
     """Profile a kernel: roofline position, compiler metadata, Nsight Compute, diagnosis."""
-    from tools.profile import from_ncu_report
+    from tools.profile import distinct_kernels, from_ncu_report
     from tools.profile import profile as run_profile
     if ncu_report is not None:
         if not ncu_report.is_file():
@@ -309,11 +309,7 @@ def profile(problem: Annotated[Optional[Path], typer.Argument()] = None,
         for col in ("kernel", "programs", "warps", "stages", "registers", "spilled B",
                     "shared B", "target"):
             table.add_column(col)
-        seen = set()
-        for k in report.kernels:
-            if k["kernel"] in seen:
-                continue
-            seen.add(k["kernel"])
+        for k in distinct_kernels(report.kernels):
             m = k["metadata"]
             table.add_row(k["kernel"], str(k["programs"]), *(str(m.get(c, "?")) for c in (
                 "num_warps", "num_stages", "registers", "local_bytes", "shared_bytes",

@@ -177,13 +177,14 @@ def measure(state: TaskState, config: RunnableConfig) -> dict:
     from tools.bench import bench
     from tools.profile import profile
     device = config["configurable"]["device"]
-    report = bench(*_files(state, config), device=device)
+    files = _files(state, config)
+    report = bench(*files, device=device)
     update: dict = {"measurement": report.to_dict(),
                     "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     failed = report.status != "correct"
     update["profile"] = None  # never a stale profile of an earlier attempt
     if failed or report.timing:
-        prof = profile(*_files(state, config), device=device)
+        prof = profile(*files, device=device)
         update["profile"] = prof.to_dict()
     if failed:
         update["feedback"] = state.get("feedback", []) + [

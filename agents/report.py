@@ -44,8 +44,8 @@ def evidence(state: dict, problem: Path, kernel: Path) -> dict:
                         "tolerance": m.get("tolerance"),
                         "trials_per_set": 5, "seeds": "weights 42; inputs 1000+trial"},
         "timing": m.get("timing"),
-        # the last attempt's profile (GPU runs; on the CPU only failed attempts are profiled)
-        "profile": state.get("profile") if m.get("timing") else None,
+        # the attempt's profile: None on the CPU, where only failed attempts are profiled
+        "profile": state.get("profile"),
         "speedups": m.get("speedups"),
         "device": m.get("device"),
         "measurement_notes": m.get("notes"),

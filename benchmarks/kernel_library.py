@@ -12,7 +12,6 @@ on the matmul alone) and writes JSON. Needs CUDA.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import math
 import sys
@@ -20,13 +19,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-
-def load(problem_path: Path):
-    spec = importlib.util.spec_from_file_location(problem_path.stem, problem_path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def matmul_alone_ms(problem, repeats: int) -> float:
@@ -41,6 +33,28 @@ def matmul_alone_ms(problem, repeats: int) -> float:
     return timing["mm"]["median_ms"]
 
 
+def solved_row(name: str, result, problem) -> dict:
+    """One solved problem's row: the winner's final measurement (its roofline position comes
+    with it from the harness) and, for a linear problem, cuBLAS on the matmul alone."""
+    default = result.measurement["timing"]["sets"][0]
+    t = default["first"]
+    mm_ms = matmul_alone_ms(problem, 100) if result.family == "matmul" else None
+    return {"problem": name, "status": "solved", "family": result.family,
+            "config": result.config, "verified": result.verification["status"],
+            "shapes": default["shapes"], "kernel_ms": t["kernel"]["median_ms"],
+            "eager_ms": t["eager"]["median_ms"],
+            "compile_ms": t.get("compile", {}).get("median_ms"),
+            "vs_eager": default.get("speedup_vs_eager"),
+            "vs_compile": default.get("speedup_vs_compile"),
+            "cublas_matmul_alone_ms": mm_ms,
+            "vs_cublas_matmul_alone": mm_ms / t["kernel"]["median_ms"] if mm_ms else None,
+            "roofline": result.measurement["roofline"],
+            "all_sets": [{k: s.get(k) for k in ("input_set", "shapes", "speedup_vs_eager",
+                                                "speedup_vs_compile")}
+                         for s in result.measurement["timing"]["sets"]],
+            "attempts": [a.__dict__ for a in result.attempts]}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--budget", type=int, default=3)
@@ -52,8 +66,9 @@ def main() -> None:
         print("no CUDA device here: the kernel benchmark needs a GPU", file=sys.stderr)
         sys.exit(1)
     from kernels.library import CATALOG, solve
-    from tools.roofline import ceilings, place, problem_cost
-    peak = ceilings()
+    from tools.problem import load_problem
+    from tools.roofline import ceilings
+    peak = ceilings()  # the bench children get it from the cache it leaves
     device = torch.cuda.get_device_name(0)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -65,31 +80,12 @@ def main() -> None:
         problem = CATALOG / f"{name}.py"
         result = solve(problem, out_dir / f"{name}_kernel.py", device="cuda", budget=args.budget,
                        progress=lambda m, name=name: print(f"  {name}: {m}", flush=True))
-        if result.status != "solved":
+        if result.status == "solved":
+            rows.append(solved_row(name, result, load_problem(problem)))
+        else:
             rows.append({"problem": name, "status": result.status, "reason": result.reason})
-            continue
-        default = result.measurement["timing"]["sets"][0]
-        t = default["first"]
-        module = load(problem)
-        spot = place(problem_cost(module), t["kernel"]["median_ms"], peak)
-        mm_ms = matmul_alone_ms(module, 100) if result.family == "matmul" else None
-        rows.append({"problem": name, "status": "solved", "family": result.family,
-                     "config": result.config, "verified": result.verification["status"],
-                     "shapes": default["shapes"], "kernel_ms": t["kernel"]["median_ms"],
-                     "eager_ms": t["eager"]["median_ms"],
-                     "compile_ms": t.get("compile", {}).get("median_ms"),
-                     "vs_eager": default.get("speedup_vs_eager"),
-                     "vs_compile": default.get("speedup_vs_compile"),
-                     "cublas_matmul_alone_ms": mm_ms,
-                     "vs_cublas_matmul_alone": mm_ms / t["kernel"]["median_ms"] if mm_ms else None,
-                     "roofline": spot,
-                     "all_sets": [{k: s.get(k) for k in ("input_set", "shapes", "speedup_vs_eager",
-                                                         "speedup_vs_compile")}
-                                  for s in result.measurement["timing"]["sets"]],
-                     "attempts": [a.__dict__ for a in result.attempts]})
         args.json.write_text(json.dumps({"device": device, "ceilings": peak, "rows": rows},
                                         indent=2))  # after every problem: a cut run keeps rows
-    args.json.write_text(json.dumps({"device": device, "ceilings": peak, "rows": rows}, indent=2))
     print(f"\n{device}; ceilings: copy {peak['copy_bytes_per_s'] / 1e12:.2f} TB/s (read + write), "
           f"cuBLAS bf16 {peak['bf16_flops_per_s'] / 1e12:.0f} TFLOP/s; default input sets; "
           "medians in ms")
@@ -102,11 +98,14 @@ def main() -> None:
         comp = f"{r['compile_ms']:>9.4f}" if r["compile_ms"] else f"{'-':>9}"
         vs_c = f"{r['vs_compile']:>8.2f}x" if r["vs_compile"] else f"{'-':>9}"
         spot = r["roofline"]
-        achieved = f"{spot['flops_per_s'] / 1e12:>8.0f} TF/s" if spot["bound"] == "compute" \
-            else f"{spot['bandwidth_bytes_per_s'] / 1e12:>8.2f} TB/s"
+        if spot is None:  # the harness could not count the problem's bytes (see its notes)
+            achieved, roof = "-", f"{'-':>6}"
+        else:
+            achieved = f"{spot['flops_per_s'] / 1e12:>8.0f} TF/s" if spot["bound"] == \
+                "compute" else f"{spot['bandwidth_bytes_per_s'] / 1e12:>8.2f} TB/s"
+            roof = f"{spot['fraction_of_ceiling']:>6.0%}"
         print(f"{r['problem']:<22}{r['verified']:<10}{r['kernel_ms']:>9.4f}{r['eager_ms']:>9.4f}"
-              f"{comp}{r['vs_eager']:>8.2f}x{vs_c}{achieved:>14}"
-              f"{spot['fraction_of_ceiling']:>6.0%}")
+              f"{comp}{r['vs_eager']:>8.2f}x{vs_c}{achieved:>14}{roof}")
         if r["cublas_matmul_alone_ms"]:
             print(f"{'':<22}cuBLAS matmul alone {r['cublas_matmul_alone_ms']:.4f} ms: the fused "
                   f"kernel runs at {r['vs_cublas_matmul_alone']:.2f}x its speed")

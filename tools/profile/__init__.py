@@ -21,7 +21,7 @@ from pathlib import Path
 from tools.sandbox import run_python
 
 from . import ncu
-from .diagnose import diagnose
+from .diagnose import diagnose, distinct_kernels
 
 
 @dataclass
@@ -46,16 +46,9 @@ class ProfileReport:
             f"{k['kernel']}: {k['metadata'].get('registers', '?')} registers, "
             f"{k['metadata'].get('local_bytes', '?')} B spilled, "
             f"{k['metadata'].get('shared_bytes', '?')} B shared, grid {k['programs']} programs"
-            for k in _first_of_each(self.kernels))
+            for k in distinct_kernels(self.kernels))
         lines = [f"profile ({self.device.get('name', '?')}): {meta}"] + self.diagnosis
         return "\n".join(lines + [f"not profiled: {m}" for m in self.missing])
-
-
-def _first_of_each(kernels: list[dict]) -> list[dict]:
-    seen = {}
-    for k in kernels:
-        seen.setdefault(k["kernel"], k)
-    return list(seen.values())
 
 
 def profile(problem: str | Path, kernel: str | Path, *, device: str = "auto",
@@ -109,7 +102,7 @@ def _profile(problem: Path, kernel: Path, device: str, use_ncu: bool, timeout: f
     elif not ncu.ncu_path():
         report.missing.append("ncu not found on PATH: no hardware counters")
     report.missing += [f"{k['kernel']}: {k['metadata']['missing']}"
-                       for k in _first_of_each(report.kernels) if "missing" in k["metadata"]]
+                       for k in distinct_kernels(report.kernels) if "missing" in k["metadata"]]
     report.diagnosis = diagnose(report.roofline, report.kernels, report.ncu,
                                 report.device.get("sm_count"))
     return report

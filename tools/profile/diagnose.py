@@ -19,7 +19,7 @@ def diagnose(roofline: dict | None, kernels: list[dict], ncu_rows: list[dict] | 
     notes: list[str] = []
     if roofline:
         notes.append(_roofline_line(roofline))
-    for k in _unique(kernels):
+    for k in distinct_kernels(kernels):
         meta = k.get("metadata", {})
         if meta.get("local_bytes"):
             notes.append(f"register spills in {k['kernel']}: {meta['local_bytes']} bytes of local "
@@ -48,13 +48,12 @@ def _roofline_line(r: dict) -> str:
     return line
 
 
-def _unique(kernels: list[dict]) -> list[dict]:
-    seen, out = set(), []
+def distinct_kernels(kernels: list[dict]) -> list[dict]:
+    """The first launch of each kernel (a kernel launched per row or per layer is one)."""
+    first: dict[str, dict] = {}
     for k in kernels:
-        if k["kernel"] not in seen:
-            seen.add(k["kernel"])
-            out.append(k)
-    return out
+        first.setdefault(k["kernel"], k)
+    return list(first.values())
 
 
 def _main(k: dict, kernels: list[dict], ncu_rows: list[dict] | None) -> bool:

@@ -26,7 +26,7 @@ class Model(nn.Module):
         return planes, scale, dequant
 
 
-def get_inputs(tokens=8192, heads=8, dim=128):
+def get_inputs(tokens=32768, heads=8, dim=128):
     return [torch.randn(tokens, heads, dim)]
 
 

@@ -28,6 +28,12 @@ OP = $OP  # 0 sum, 1 max, 2 argmax
 
 
 @triton.jit
+def _first_max(v1, i1, v2, i2):  # (value, column) pairs: the larger value, then the earlier column
+    take2 = (v2 > v1) | ((v2 == v1) & (i2 < i1))
+    return tl.where(take2, v2, v1), tl.where(take2, i2, i1)
+
+
+@triton.jit
 def reduce_row(x_ptr, out_ptr, stride, n, BLOCK: tl.constexpr, OP: tl.constexpr):
     row = tl.program_id(0).to(tl.int64)
     src = x_ptr + row * stride
@@ -51,8 +57,7 @@ def reduce_row(x_ptr, out_ptr, stride, n, BLOCK: tl.constexpr, OP: tl.constexpr)
     elif OP == 1:
         tl.store(out_ptr + row, tl.max(acc, axis=0))
     else:
-        top = tl.max(acc, axis=0)
-        first = tl.min(tl.where(acc == top, best, n), axis=0)  # the earliest column holding it
+        top, first = tl.reduce((acc, best), 0, _first_max)  # one pass over the lanes, not two
         tl.store(out_ptr + row, first.to(tl.int64))
 
 

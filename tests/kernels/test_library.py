@@ -116,6 +116,23 @@ def test_multi_block_paths_are_correct(problem, config, tmp_path):
     assert report.status == "correct", report.feedback()
 
 
+@pytest.mark.parametrize("config", [{"MAX_SINGLE": 8192, "BLOCK": 2048, "WARPS_PER_KB": 1},
+                                    {"MAX_SINGLE": 1024, "BLOCK": 1024, "WARPS_PER_KB": 1}])
+def test_argmax_picks_the_first_of_tied_maxima(config, tmp_path):
+    """Values from {0..3} tie everywhere: the kernel must answer torch's first occurrence, in
+    one block and across the loop's lanes (the second config: 5000 columns in 1024-wide steps)."""
+    from kernels.library import render
+    from tools.bench import bench
+    problem = tmp_path / "ties.py"
+    problem.write_text((CATALOG / "row_argmax.py").read_text().replace(
+        "return [torch.randn(rows, cols)]", "return [torch.randint(0, 4, (rows, cols)).float()]"
+    ).replace("SHAPES = [", "SHAPES = [(6, 5000), "))
+    kernel = tmp_path / "k.py"
+    kernel.write_text(render(match(problem), config))
+    report = bench(problem, kernel, device="cpu")
+    assert report.status == "correct", report.feedback()
+
+
 def test_search_stops_at_ninety_percent_of_the_roofline(tmp_path, monkeypatch):
     """On a GPU each configuration's measurement carries its roofline position; the first
     that reaches 90% of the card's ceiling ends the search (the later ones are not tried)."""

@@ -23,4 +23,5 @@ def get_init_inputs():
     return []
 
 
-SHAPES = [(2, 1000), (1, 77, 4, 2)]  # non-multiples of any block; the last one CPU-sized
+SHAPES = [(2, 1000), (1, 77, 4, 2), (1, 256, 4, 2)]  # 1000, 77: non-multiples of any block
+# (the pointer path); the last two CPU-sized, 256 whole blocks (the TMA path)

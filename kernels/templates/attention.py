@@ -5,19 +5,27 @@ below the diagonal are processed without masks; only the diagonal blocks apply t
 (and sequence-end) mask. Programs start with the longest rows (the last query blocks), which
 evens out the tail of a causal launch.
 
+When the sequence is a whole number of query blocks, Q, K, V and the output are read and
+written by TMA (tensor descriptors over the flattened rows); otherwise by masked pointer loads.
+
 Tunables: BLOCK_M (queries per program), BLOCK_N (keys per step; divides BLOCK_M), num_warps,
-num_stages. The head dimension must be a power of two (it is one tile).
+num_stages, WARP_SPECIALIZE (TMA path only). The head dimension must be a power of two (it is
+one tile).
 """
 FAMILY = "attention"
 REQUIRES = [{"scaled_dot_product_attention", "causal"}]
-PARAMS = {"BLOCK_M": [128, 64], "BLOCK_N": [64, 128], "num_warps": [8, 4],
-          "num_stages": [3, 2, 4]}
-DEFAULT = {"BLOCK_M": 128, "BLOCK_N": 64, "num_warps": 8, "num_stages": 3}
-PREFERRED = [
-    {"BLOCK_M": 64, "BLOCK_N": 64, "num_warps": 4, "num_stages": 3},
-    {"BLOCK_M": 128, "BLOCK_N": 128, "num_warps": 8, "num_stages": 3},
-    {"BLOCK_M": 128, "BLOCK_N": 64, "num_warps": 4, "num_stages": 3},
-]
+PARAMS = {"BLOCK_M": [128, 64], "BLOCK_N": [64, 128, 32], "num_warps": [4, 8],
+          "num_stages": [2, 3, 4], "WARP_SPECIALIZE": [0, 1]}
+
+
+def _point(m, n, warps, stages, specialize=0):
+    return {"BLOCK_M": m, "BLOCK_N": n, "num_warps": warps, "num_stages": stages,
+            "WARP_SPECIALIZE": specialize}
+
+
+DEFAULT = _point(128, 64, 4, 2)
+PREFERRED = [_point(128, 64, 4, 2, 1), _point(128, 128, 8, 2, 1), _point(64, 64, 4, 3),
+             _point(128, 128, 8, 3, 1), _point(128, 128, 8, 3), _point(128, 64, 8, 3, 1)]
 
 
 def valid(config: dict) -> bool:
@@ -31,72 +39,87 @@ import torch
 import torch.nn as nn
 import triton
 import triton.language as tl
+from triton.tools.tensor_descriptor import TensorDescriptor
 
 BLOCK_M, BLOCK_N = $BLOCK_M, $BLOCK_N
 NUM_WARPS, NUM_STAGES = $num_warps, $num_stages
+WARP_SPECIALIZE = bool($WARP_SPECIALIZE)
 
 
 @triton.jit
-def _attend(acc, l_i, m_i, q, k_base, v_base, sks, svs, offs_m, start, stop, seq, qk_scale,
-            BLOCK_N: tl.constexpr, HEAD_DIM: tl.constexpr, DIAGONAL: tl.constexpr):
-    offs_n = tl.arange(0, BLOCK_N)
-    offs_d = tl.arange(0, HEAD_DIM)
-    for start_n in range(start, stop, BLOCK_N):
-        cols = start_n + offs_n
-        # K is read in its own [keys, dim] layout and transposed in registers/shared memory:
-        # the tensor cores take a transposed operand for free
-        if DIAGONAL:
-            k = tl.load(k_base + cols[:, None].to(tl.int64) * sks + offs_d[None, :],
-                        mask=cols[:, None] < seq, other=0.0)
+def _rows(src, first, seq, stride, offs, HEAD_DIM: tl.constexpr, MASKED: tl.constexpr,
+          TMA: tl.constexpr):
+    # a [rows, HEAD_DIM] tile of one head; with TMA, src is a descriptor over the flattened
+    # (batch * heads * seq, HEAD_DIM) tensor and first is the tile's flattened row
+    if TMA:
+        return src.load([first, 0])
+    else:
+        ptrs = src + offs[:, None].to(tl.int64) * stride + tl.arange(0, HEAD_DIM)[None, :]
+        if MASKED:
+            return tl.load(ptrs, mask=offs[:, None] < seq, other=0.0)
         else:
-            k = tl.load(k_base + cols[:, None].to(tl.int64) * sks + offs_d[None, :])
-        qk = tl.dot(q, tl.trans(k)) * qk_scale
+            return tl.load(ptrs)
+
+
+@triton.jit
+def _attend(acc, l_i, m_i, q, k_src, v_src, kv_row, sks, svs, offs_m, start, stop, seq,
+            qk_scale, BLOCK_N: tl.constexpr, HEAD_DIM: tl.constexpr, DIAGONAL: tl.constexpr,
+            TMA: tl.constexpr, WS: tl.constexpr):
+    offs_n = tl.arange(0, BLOCK_N)
+    # WS: producer warps issue the loads while consumer warps compute (warp specialization)
+    for start_n in tl.range(start, stop, BLOCK_N, warp_specialize=WS):
+        cols = start_n + offs_n
+        # K is read in its own [keys, dim] layout and transposed in shared memory: the tensor
+        # cores take a transposed operand for free
+        k = _rows(k_src, kv_row + start_n, seq, sks, cols, HEAD_DIM, DIAGONAL, TMA)
+        qk = tl.dot(q, tl.trans(k))
         if DIAGONAL:
             qk = tl.where(offs_m[:, None] >= cols[None, :], qk, -float("inf"))
-        m_new = tl.maximum(m_i, tl.max(qk, axis=1))
-        p = tl.math.exp2(qk - m_new[:, None])
+        m_new = tl.maximum(m_i, tl.max(qk, axis=1) * qk_scale)
+        p = tl.math.exp2(qk * qk_scale - m_new[:, None])  # scale and shift in one FMA
         alpha = tl.math.exp2(m_i - m_new)
         l_i = l_i * alpha + tl.sum(p, axis=1)
-        if DIAGONAL:
-            v = tl.load(v_base + cols[:, None].to(tl.int64) * svs + offs_d[None, :],
-                        mask=cols[:, None] < seq, other=0.0)
-        else:
-            v = tl.load(v_base + cols[:, None].to(tl.int64) * svs + offs_d[None, :])
+        v = _rows(v_src, kv_row + start_n, seq, svs, cols, HEAD_DIM, DIAGONAL, TMA)
         acc = tl.dot(p.to(v.dtype), v, acc * alpha[:, None])
         m_i = m_new
     return acc, l_i, m_i
 
 
 @triton.jit
-def causal_gqa_fwd(q_ptr, k_ptr, v_ptr, o_ptr, sm_scale, seq, q_heads, group,
+def causal_gqa_fwd(q_src, k_src, v_src, o_src, sm_scale, seq, q_heads, kv_heads,
                    sqb, sqh, sqs, skb, skh, sks, svb, svh, svs, sob, soh, sos,
-                   BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, HEAD_DIM: tl.constexpr):
+                   BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, HEAD_DIM: tl.constexpr,
+                   TMA: tl.constexpr, WS: tl.constexpr):
     start_m = tl.num_programs(0) - 1 - tl.program_id(0)  # longest rows first
     bh = tl.program_id(1)
     b = bh // q_heads
     h = bh % q_heads
-    kv = h // group
-    q_base = q_ptr + b.to(tl.int64) * sqb + h.to(tl.int64) * sqh
-    k_base = k_ptr + b.to(tl.int64) * skb + kv.to(tl.int64) * skh
-    v_base = v_ptr + b.to(tl.int64) * svb + kv.to(tl.int64) * svh
+    kv = h // (q_heads // kv_heads)
+    q_row = bh * seq + start_m * BLOCK_M  # flattened rows, for the TMA descriptors
+    kv_row = (b * kv_heads + kv) * seq
+    if not TMA:  # per-head base pointers
+        q_src += b.to(tl.int64) * sqb + h.to(tl.int64) * sqh
+        o_src += b.to(tl.int64) * sob + h.to(tl.int64) * soh
+        k_src += b.to(tl.int64) * skb + kv.to(tl.int64) * skh
+        v_src += b.to(tl.int64) * svb + kv.to(tl.int64) * svh
     offs_m = start_m * BLOCK_M + tl.arange(0, BLOCK_M)
-    offs_d = tl.arange(0, HEAD_DIM)
-    q = tl.load(q_base + offs_m[:, None].to(tl.int64) * sqs + offs_d[None, :],
-                mask=offs_m[:, None] < seq, other=0.0)
+    q = _rows(q_src, q_row, seq, sqs, offs_m, HEAD_DIM, True, TMA)
     m_i = tl.full((BLOCK_M,), -float("inf"), tl.float32)
     l_i = tl.zeros((BLOCK_M,), tl.float32)
     acc = tl.zeros((BLOCK_M, HEAD_DIM), tl.float32)
     qk_scale = sm_scale * 1.4426950408889634  # exp(x) = exp2(x * log2(e))
     diagonal = start_m * BLOCK_M  # keys before it are visible to every query of the block
-    acc, l_i, m_i = _attend(acc, l_i, m_i, q, k_base, v_base, sks, svs, offs_m, 0, diagonal,
-                            seq, qk_scale, BLOCK_N, HEAD_DIM, False)
-    acc, l_i, m_i = _attend(acc, l_i, m_i, q, k_base, v_base, sks, svs, offs_m, diagonal,
+    acc, l_i, m_i = _attend(acc, l_i, m_i, q, k_src, v_src, kv_row, sks, svs, offs_m, 0,
+                            diagonal, seq, qk_scale, BLOCK_N, HEAD_DIM, False, TMA, WS)
+    acc, l_i, m_i = _attend(acc, l_i, m_i, q, k_src, v_src, kv_row, sks, svs, offs_m, diagonal,
                             tl.minimum(diagonal + BLOCK_M, seq), seq, qk_scale, BLOCK_N,
-                            HEAD_DIM, True)
-    out = acc / l_i[:, None]
-    o_base = o_ptr + b.to(tl.int64) * sob + h.to(tl.int64) * soh
-    tl.store(o_base + offs_m[:, None].to(tl.int64) * sos + offs_d[None, :],
-             out.to(o_ptr.dtype.element_ty), mask=offs_m[:, None] < seq)
+                            HEAD_DIM, True, TMA, WS)
+    out = (acc / l_i[:, None]).to(q.dtype)
+    if TMA:
+        o_src.store([q_row, 0], out)
+    else:
+        tl.store(o_src + offs_m[:, None].to(tl.int64) * sos + tl.arange(0, HEAD_DIM)[None, :],
+                 out, mask=offs_m[:, None] < seq)
 
 
 class ModelNew(nn.Module):
@@ -105,10 +128,18 @@ class ModelNew(nn.Module):
         batch, q_heads, seq, head_dim = q.shape
         out = torch.empty_like(q)
         grid = (triton.cdiv(seq, BLOCK_M), batch * q_heads)
-        causal_gqa_fwd[grid](q, k, v, out, 1.0 / math.sqrt(head_dim), seq, q_heads,
-                             q_heads // k.shape[1], *q.stride()[:3], *k.stride()[:3],
-                             *v.stride()[:3], *out.stride()[:3], BLOCK_M=BLOCK_M,
-                             BLOCK_N=BLOCK_N, HEAD_DIM=head_dim, num_warps=NUM_WARPS,
+        strides = (*q.stride()[:3], *k.stride()[:3], *v.stride()[:3], *out.stride()[:3])
+        # TMA tiles of the flattened rows must not cross from one head into the next
+        tma = seq % BLOCK_M == 0 and all(t.is_contiguous() for t in (q, k, v))
+        if tma:
+            flat = [t.view(-1, head_dim) for t in (q, k, v, out)]
+            srcs = [TensorDescriptor.from_tensor(t, [rows, head_dim]) for t, rows in
+                    zip(flat, (BLOCK_M, BLOCK_N, BLOCK_N, BLOCK_M))]
+        else:
+            srcs = [q, k, v, out]
+        causal_gqa_fwd[grid](*srcs, 1.0 / math.sqrt(head_dim), seq, q_heads, k.shape[1],
+                             *strides, BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, HEAD_DIM=head_dim,
+                             TMA=tma, WS=WARP_SPECIALIZE and tma, num_warps=NUM_WARPS,
                              num_stages=NUM_STAGES)
         return out
 '''

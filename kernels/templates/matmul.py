@@ -4,35 +4,41 @@ the accumulator tile before its only store, so the pre-activation never goes to 
 Program order is grouped (GROUP_M row tiles share the column tiles they read) so neighbouring
 programs hit the same W tiles in L2.
 
-Rows and columns past the edge wrap around (% M, % N) instead of being masked: their loads stay
-in bounds and their results are not stored. The K loop is masked only when K is not a
-multiple of BLOCK_K.
+Operands with 16-byte-aligned rows are read by TMA (tensor descriptors), optionally by a
+persistent grid of one program per SM; others by pointer loads, where rows and columns past the
+edge wrap around (% M, % N) instead of being masked (their loads stay in bounds, their results
+are not stored) and the K loop is masked only when K is not a multiple of BLOCK_K.
 
 Tunables: BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M, num_warps, num_stages (software pipelining depth;
-shared memory holds num_stages tiles of x and W).
+shared memory holds num_stages tiles of x and W), PERSISTENT.
 """
 FAMILY = "matmul"
 REQUIRES = [{"linear"}]
-PARAMS = {"BLOCK_M": [128, 64], "BLOCK_N": [256, 128], "BLOCK_K": [64, 32], "GROUP_M": [8],
-          "num_warps": [8, 4], "num_stages": [3, 4]}
-DEFAULT = {"BLOCK_M": 128, "BLOCK_N": 256, "BLOCK_K": 64, "GROUP_M": 8, "num_warps": 8,
-           "num_stages": 3}
+PARAMS = {"BLOCK_M": [128, 64], "BLOCK_N": [256, 128], "BLOCK_K": [64, 32, 128],
+          "GROUP_M": [8], "num_warps": [4, 8], "num_stages": [4, 3, 5], "PERSISTENT": [1, 0]}
+DEFAULT = {"BLOCK_M": 128, "BLOCK_N": 128, "BLOCK_K": 64, "GROUP_M": 8, "num_warps": 4,
+           "num_stages": 4, "PERSISTENT": 1}
+
+
+def _point(m, n, k, warps, stages, persistent):
+    return {"BLOCK_M": m, "BLOCK_N": n, "BLOCK_K": k, "GROUP_M": 8, "num_warps": warps,
+            "num_stages": stages, "PERSISTENT": persistent}
+
+
 PREFERRED = [  # the corners that win on Hopper-class cards for large bf16 problems
-    {"BLOCK_M": 128, "BLOCK_N": 128, "BLOCK_K": 64, "GROUP_M": 8, "num_warps": 4,
-     "num_stages": 4},
-    {"BLOCK_M": 128, "BLOCK_N": 256, "BLOCK_K": 64, "GROUP_M": 8, "num_warps": 8,
-     "num_stages": 4},
-    {"BLOCK_M": 128, "BLOCK_N": 128, "BLOCK_K": 64, "GROUP_M": 8, "num_warps": 8,
-     "num_stages": 3},
+    _point(128, 256, 64, 8, 3, 1), _point(128, 128, 64, 4, 4, 0), _point(128, 256, 64, 8, 3, 0),
+    _point(128, 128, 64, 4, 3, 1), _point(128, 128, 64, 8, 4, 1), _point(128, 128, 128, 8, 3, 1),
 ]
 SMEM_BYTES = 227 * 1024  # per block on Hopper; bf16 tiles of x and W per stage
 ACTIVATIONS = {"gelu_tanh": 1, "gelu": 2, "silu": 3, "relu": 4}  # first match wins (problem_ops)
 
 
 def valid(config: dict) -> bool:
+    # shared memory: num_stages tiles of x and W, and the output tile the TMA store sends from
     tiles = (config["BLOCK_M"] + config["BLOCK_N"]) * config["BLOCK_K"] * 2
-    return tiles * config["num_stages"] <= SMEM_BYTES and \
-        config["BLOCK_M"] * config["BLOCK_N"] // (32 * config["num_warps"]) <= 256
+    out_tile = config["BLOCK_M"] * config["BLOCK_N"] * 2
+    return tiles * config["num_stages"] + out_tile <= SMEM_BYTES and \
+        config["BLOCK_M"] * config["BLOCK_N"] // (32 * config["num_warps"]) <= 128  # acc regs
 
 
 SOURCE = r'''
@@ -40,24 +46,68 @@ import torch
 import torch.nn as nn
 import triton
 import triton.language as tl
+from triton.tools.tensor_descriptor import TensorDescriptor
 
 BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M = $BLOCK_M, $BLOCK_N, $BLOCK_K, $GROUP_M
 NUM_WARPS, NUM_STAGES = $num_warps, $num_stages
+PERSISTENT = $PERSISTENT
 ACT = $ACT  # 0 none, 1 GELU (tanh), 2 GELU (erf), 3 SiLU, 4 ReLU
+
+
+@triton.jit
+def _tile(pid, M, N, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, GROUP_M: tl.constexpr):
+    # grouped order: GROUP_M row tiles share the column tiles they read, which stay in L2
+    tiles_n = tl.cdiv(N, BLOCK_N)
+    per_group = GROUP_M * tiles_n
+    first_m = (pid // per_group) * GROUP_M
+    group_rows = min(tl.cdiv(M, BLOCK_M) - first_m, GROUP_M)
+    return first_m + (pid % per_group) % group_rows, (pid % per_group) // group_rows
+
+
+@triton.jit
+def _epilogue(acc, b_ptr, rn, N, ACT: tl.constexpr):
+    acc += tl.load(b_ptr + rn, mask=rn < N, other=0.0).to(tl.float32)[None, :]
+    if ACT == 1:
+        inner = 0.7978845608028654 * (acc + 0.044715 * acc * acc * acc)
+        acc = 0.5 * acc * (1.0 + (2.0 / (1.0 + tl.exp(-2.0 * inner)) - 1.0))  # tanh
+    elif ACT == 2:
+        acc = 0.5 * acc * (1.0 + tl.erf(acc * 0.7071067811865476))
+    elif ACT == 3:
+        acc = acc / (1.0 + tl.exp(-acc))
+    elif ACT == 4:
+        acc = tl.maximum(acc, 0.0)
+    return acc
+
+
+@triton.jit
+def linear_act_tma(x_desc, w_desc, b_ptr, y_desc, M, N, K, BLOCK_M: tl.constexpr,
+                   BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
+                   ACT: tl.constexpr, PROGRAMS: tl.constexpr):
+    # tensor-memory-accelerator loads: the hardware fills tiles past the edges with zeros and
+    # clips the store, so no address or mask tensors take registers from the accumulator.
+    # PROGRAMS programs walk the tiles in a flattened loop, so the next tile's loads are in
+    # flight during this tile's epilogue (persistent; PROGRAMS = tiles: one tile each).
+    tiles = tl.cdiv(M, BLOCK_M) * tl.cdiv(N, BLOCK_N)
+    k_steps = tl.cdiv(K, BLOCK_K)
+    for tile in tl.range(tl.program_id(0), tiles, PROGRAMS, flatten=True):
+        pid_m, pid_n = _tile(tile, M, N, BLOCK_M, BLOCK_N, GROUP_M)
+        off_m = pid_m * BLOCK_M
+        off_n = pid_n * BLOCK_N
+        acc = tl.zeros((BLOCK_M, BLOCK_N), tl.float32)
+        for k in range(k_steps):
+            a = x_desc.load([off_m, k * BLOCK_K])
+            b = w_desc.load([off_n, k * BLOCK_K])
+            acc = tl.dot(a, b.T, acc)
+        acc = _epilogue(acc, b_ptr, off_n + tl.arange(0, BLOCK_N), N, ACT)
+        y_desc.store([off_m, off_n], acc.to(y_desc.dtype))
 
 
 @triton.jit
 def linear_act(x_ptr, w_ptr, b_ptr, y_ptr, M, N, K, sxm, sxk, swn, swk, sym, syn,
                BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr,
                GROUP_M: tl.constexpr, ACT: tl.constexpr, EVEN_K: tl.constexpr):
-    pid = tl.program_id(0)
-    tiles_m = tl.cdiv(M, BLOCK_M)
-    tiles_n = tl.cdiv(N, BLOCK_N)
-    per_group = GROUP_M * tiles_n
-    first_m = (pid // per_group) * GROUP_M
-    group_rows = min(tiles_m - first_m, GROUP_M)
-    pid_m = first_m + (pid % per_group) % group_rows
-    pid_n = (pid % per_group) // group_rows
+    # pointer loads, for operands whose rows are not 16-byte aligned (TMA cannot read them)
+    pid_m, pid_n = _tile(tl.program_id(0), M, N, BLOCK_M, BLOCK_N, GROUP_M)
     rm = (pid_m * BLOCK_M + tl.arange(0, BLOCK_M)) % M
     rn = (pid_n * BLOCK_N + tl.arange(0, BLOCK_N)) % N
     rk = tl.arange(0, BLOCK_K)
@@ -74,20 +124,17 @@ def linear_act(x_ptr, w_ptr, b_ptr, y_ptr, M, N, K, sxm, sxk, swn, swk, sym, syn
         acc = tl.dot(a, b, acc)
         x_tile += BLOCK_K * sxk
         w_tile += BLOCK_K * swk
-    acc += tl.load(b_ptr + rn).to(tl.float32)[None, :]
-    if ACT == 1:
-        inner = 0.7978845608028654 * (acc + 0.044715 * acc * acc * acc)
-        acc = 0.5 * acc * (1.0 + (2.0 / (1.0 + tl.exp(-2.0 * inner)) - 1.0))  # tanh
-    elif ACT == 2:
-        acc = 0.5 * acc * (1.0 + tl.erf(acc * 0.7071067811865476))
-    elif ACT == 3:
-        acc = acc / (1.0 + tl.exp(-acc))
-    elif ACT == 4:
-        acc = tl.maximum(acc, 0.0)
     om = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
     on = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
+    acc = _epilogue(acc, b_ptr, on, N, ACT)
     tl.store(y_ptr + om[:, None].to(tl.int64) * sym + on[None, :] * syn,
              acc.to(y_ptr.dtype.element_ty), mask=(om[:, None] < M) & (on[None, :] < N))
+
+
+def _tma_ready(*tensors):
+    # TMA: unit inner stride, 16-byte aligned start and row pitch (allocations themselves are)
+    return all(t.stride(-1) == 1 and t.storage_offset() * t.element_size() % 16 == 0 and
+               t.stride(0) * t.element_size() % 16 == 0 for t in tensors)
 
 
 class ModelNew(nn.Module):
@@ -96,12 +143,23 @@ class ModelNew(nn.Module):
         M, K = x2.shape
         N = weight.shape[0]
         y = torch.empty((M, N), dtype=x.dtype, device=x.device)
-        grid = (triton.cdiv(M, BLOCK_M) * triton.cdiv(N, BLOCK_N),)
-        linear_act[grid](x2, weight, bias, y, M, N, K, x2.stride(0), x2.stride(1),
-                         weight.stride(0), weight.stride(1), y.stride(0), y.stride(1),
-                         BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, BLOCK_K=BLOCK_K, GROUP_M=GROUP_M,
-                         ACT=ACT, EVEN_K=K % BLOCK_K == 0, num_warps=NUM_WARPS,
-                         num_stages=NUM_STAGES)
+        tiles = triton.cdiv(M, BLOCK_M) * triton.cdiv(N, BLOCK_N)
+        grid = (tiles,)
+        meta = dict(BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, BLOCK_K=BLOCK_K, GROUP_M=GROUP_M, ACT=ACT,
+                    num_warps=NUM_WARPS, num_stages=NUM_STAGES)
+        if _tma_ready(x2, weight, y):
+            if PERSISTENT:  # one program per SM (the interpreter: four)
+                sms = torch.cuda.get_device_properties(x.device).multi_processor_count \
+                    if x.is_cuda else 4
+                grid = (min(tiles, sms),)
+            linear_act_tma[grid](TensorDescriptor.from_tensor(x2, [BLOCK_M, BLOCK_K]),
+                                 TensorDescriptor.from_tensor(weight, [BLOCK_N, BLOCK_K]), bias,
+                                 TensorDescriptor.from_tensor(y, [BLOCK_M, BLOCK_N]), M, N, K,
+                                 PROGRAMS=grid[0], **meta)
+        else:
+            linear_act[grid](x2, weight, bias, y, M, N, K, x2.stride(0), x2.stride(1),
+                             weight.stride(0), weight.stride(1), y.stride(0), y.stride(1),
+                             EVEN_K=K % BLOCK_K == 0, **meta)
         return y.reshape(*x.shape[:-1], N)
 '''
 

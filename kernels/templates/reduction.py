@@ -7,7 +7,7 @@ Tunables: MAX_SINGLE (widest row done in one block), BLOCK (the loop's block), W
 FAMILY = "reduction"
 REQUIRES = [{"sum"}, {"amax"}, {"argmax"}]
 PARAMS = {"MAX_SINGLE": [8192, 16384], "BLOCK": [2048, 4096], "WARPS_PER_KB": [1, 2, 4]}
-DEFAULT = {"MAX_SINGLE": 16384, "BLOCK": 4096, "WARPS_PER_KB": 2}
+DEFAULT = {"MAX_SINGLE": 8192, "BLOCK": 2048, "WARPS_PER_KB": 1}
 OPS = {"sum": 0, "amax": 1, "argmax": 2}
 
 

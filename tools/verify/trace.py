@@ -133,6 +133,9 @@ def _signature(launch: Launch) -> tuple[dict, dict]:
             signature[name] = "i32" if -2**31 <= value < 2**31 else "i64"
         elif isinstance(value, float):
             signature[name] = "fp32"
+        elif type(value).__name__ == "TensorDescriptor":  # TMA: tensordesc<bf16[128, 64]>
+            from triton.runtime.jit import mangle_type
+            signature[name] = mangle_type(value)
         else:
             raise TypeError(f"argument {name} of {launch.name}: {type(value).__name__} "
                             "is not a tensor or scalar")

@@ -9,23 +9,18 @@ When the sequence is a whole number of query blocks, Q, K, V and the output are 
 written by TMA (tensor descriptors over the flattened rows); otherwise by masked pointer loads.
 
 Tunables: BLOCK_M (queries per program), BLOCK_N (keys per step; divides BLOCK_M), num_warps,
-num_stages, WARP_SPECIALIZE (TMA path only). The head dimension must be a power of two (it is
-one tile).
+num_stages. The head dimension must be a power of two (it is one tile).
 """
 FAMILY = "attention"
 REQUIRES = [{"scaled_dot_product_attention", "causal"}]
 PARAMS = {"BLOCK_M": [128, 64], "BLOCK_N": [64, 128, 32], "num_warps": [4, 8],
-          "num_stages": [2, 3, 4], "WARP_SPECIALIZE": [0, 1]}
-
-
-def _point(m, n, warps, stages, specialize=0):
-    return {"BLOCK_M": m, "BLOCK_N": n, "num_warps": warps, "num_stages": stages,
-            "WARP_SPECIALIZE": specialize}
-
-
-DEFAULT = _point(128, 64, 4, 2)
-PREFERRED = [_point(128, 64, 4, 2, 1), _point(128, 128, 8, 2, 1), _point(64, 64, 4, 3),
-             _point(128, 128, 8, 3, 1), _point(128, 128, 8, 3), _point(128, 64, 8, 3, 1)]
+          "num_stages": [2, 3, 4]}
+DEFAULT = {"BLOCK_M": 128, "BLOCK_N": 64, "num_warps": 4, "num_stages": 2}
+PREFERRED = [  # Triton 3.6's warp specialization of this loop was no faster, or did not compile
+    {"BLOCK_M": 64, "BLOCK_N": 64, "num_warps": 4, "num_stages": 3},
+    {"BLOCK_M": 128, "BLOCK_N": 128, "num_warps": 8, "num_stages": 3},
+    {"BLOCK_M": 128, "BLOCK_N": 64, "num_warps": 4, "num_stages": 3},
+]
 
 
 def valid(config: dict) -> bool:
@@ -43,7 +38,6 @@ from triton.tools.tensor_descriptor import TensorDescriptor
 
 BLOCK_M, BLOCK_N = $BLOCK_M, $BLOCK_N
 NUM_WARPS, NUM_STAGES = $num_warps, $num_stages
-WARP_SPECIALIZE = bool($WARP_SPECIALIZE)
 
 
 @triton.jit
@@ -64,10 +58,9 @@ def _rows(src, first, seq, stride, offs, HEAD_DIM: tl.constexpr, MASKED: tl.cons
 @triton.jit
 def _attend(acc, l_i, m_i, q, k_src, v_src, kv_row, sks, svs, offs_m, start, stop, seq,
             qk_scale, BLOCK_N: tl.constexpr, HEAD_DIM: tl.constexpr, DIAGONAL: tl.constexpr,
-            TMA: tl.constexpr, WS: tl.constexpr):
+            TMA: tl.constexpr):
     offs_n = tl.arange(0, BLOCK_N)
-    # WS: producer warps issue the loads while consumer warps compute (warp specialization)
-    for start_n in tl.range(start, stop, BLOCK_N, warp_specialize=WS):
+    for start_n in range(start, stop, BLOCK_N):
         cols = start_n + offs_n
         # K is read in its own [keys, dim] layout and transposed in shared memory: the tensor
         # cores take a transposed operand for free
@@ -89,7 +82,7 @@ def _attend(acc, l_i, m_i, q, k_src, v_src, kv_row, sks, svs, offs_m, start, sto
 def causal_gqa_fwd(q_src, k_src, v_src, o_src, sm_scale, seq, q_heads, kv_heads,
                    sqb, sqh, sqs, skb, skh, sks, svb, svh, svs, sob, soh, sos,
                    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, HEAD_DIM: tl.constexpr,
-                   TMA: tl.constexpr, WS: tl.constexpr):
+                   TMA: tl.constexpr):
     start_m = tl.num_programs(0) - 1 - tl.program_id(0)  # longest rows first
     bh = tl.program_id(1)
     b = bh // q_heads
@@ -110,10 +103,10 @@ def causal_gqa_fwd(q_src, k_src, v_src, o_src, sm_scale, seq, q_heads, kv_heads,
     qk_scale = sm_scale * 1.4426950408889634  # exp(x) = exp2(x * log2(e))
     diagonal = start_m * BLOCK_M  # keys before it are visible to every query of the block
     acc, l_i, m_i = _attend(acc, l_i, m_i, q, k_src, v_src, kv_row, sks, svs, offs_m, 0,
-                            diagonal, seq, qk_scale, BLOCK_N, HEAD_DIM, False, TMA, WS)
+                            diagonal, seq, qk_scale, BLOCK_N, HEAD_DIM, False, TMA)
     acc, l_i, m_i = _attend(acc, l_i, m_i, q, k_src, v_src, kv_row, sks, svs, offs_m, diagonal,
                             tl.minimum(diagonal + BLOCK_M, seq), seq, qk_scale, BLOCK_N,
-                            HEAD_DIM, True, TMA, WS)
+                            HEAD_DIM, True, TMA)
     out = (acc / l_i[:, None]).to(q.dtype)
     if TMA:
         o_src.store([q_row, 0], out)
@@ -139,8 +132,7 @@ class ModelNew(nn.Module):
             srcs = [q, k, v, out]
         causal_gqa_fwd[grid](*srcs, 1.0 / math.sqrt(head_dim), seq, q_heads, k.shape[1],
                              *strides, BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, HEAD_DIM=head_dim,
-                             TMA=tma, WS=WARP_SPECIALIZE and tma, num_warps=NUM_WARPS,
-                             num_stages=NUM_STAGES)
+                             TMA=tma, num_warps=NUM_WARPS, num_stages=NUM_STAGES)
         return out
 '''
 

@@ -122,3 +122,27 @@ def test_hanging_candidate_is_killed_and_credentials_are_hidden(tmp_path, monkey
                     "    def forward(self, x, y):\n        time.sleep(3600)\n")
     report = verify(CASES / "vector_add_problem.py", hang, use_cache=False, timeout=3)
     assert report.status == "error" and "limit" in report.error, report.error
+
+
+def test_tma_kernel_is_reported_unsupported_not_guessed(tmp_path):
+    """A kernel that reads and writes through tensor descriptors (TMA) compiles for the
+    verifier, its descriptor accesses are named as not modelled, and nothing is claimed about
+    them; Triton 3.6 lists each descriptor's shape and strides as extra IR arguments."""
+    import torch
+    from triton.tools.tensor_descriptor import TensorDescriptor
+
+    from kernels.library import CATALOG, match, render
+    from tools.verify import verify
+    from tools.verify.worker import ir_arguments
+    desc = TensorDescriptor.from_tensor(torch.zeros(40, 16), [8, 16])
+    runtime = [("x_desc", desc), ("n", 40)]
+    assert ir_arguments(runtime, 2) == runtime
+    assert [name for name, _ in ir_arguments(runtime, 6)] == [
+        "x_desc", "x_desc.shape0", "x_desc.shape1", "x_desc.stride0", "x_desc.stride1", "n"]
+    found = match(CATALOG / "matmul_bias_gelu.py")
+    kernel = tmp_path / "k.py"
+    kernel.write_text(render(found, found.template.DEFAULT))
+    report = verify(CATALOG / "matmul_bias_gelu.py", kernel, use_cache=False)
+    assert report.status == "unsupported"
+    assert any("descriptor_load" in u for u in report.unsupported), report.unsupported
+    assert all(f["status"] != "violated" for f in report.findings)

@@ -14,6 +14,20 @@ import traceback
 from pathlib import Path
 
 
+def ir_arguments(runtime: list[tuple[str, object]], count: int) -> list[tuple[str, object]]:
+    """The launch's arguments as the kernel's IR lists them: Triton 3.6 follows each tensor
+    descriptor with its shape (i32 each) and strides (i64 each); Triton 3.9 does not."""
+    if len(runtime) == count:
+        return runtime
+    expanded = []
+    for name, value in runtime:
+        expanded.append((name, value))
+        if type(value).__name__ == "TensorDescriptor":
+            expanded += [(f"{name}.shape{i}", int(n)) for i, n in enumerate(value.shape)]
+            expanded += [(f"{name}.stride{i}", int(n)) for i, n in enumerate(value.strides)]
+    return expanded
+
+
 def analyse(problem_path: str, kernel_path: str, coverage: bool = True) -> dict:
     started = time.perf_counter()
     import torch
@@ -61,7 +75,7 @@ def analyse(problem_path: str, kernel_path: str, coverage: bool = True) -> dict:
             kernel = f"{launch.name} ({label})" + (f" [{launch.config}]" if launch.config else "")
             ir_text = compile_ttir(launch)
             arg_names, ops = parse_module(ir_text, src_file)
-            runtime = launch.runtime_args()
+            runtime = ir_arguments(launch.runtime_args(), len(arg_names))
             if len(runtime) != len(arg_names):
                 raise RuntimeError(f"{launch.name}: IR has {len(arg_names)} arguments, the "
                                    f"launch {len(runtime)}")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tools.sandbox import run_module_reused
 
-VERIFIER_VERSION = "3"  # bump when the analysis changes: cached reports are keyed on it
+VERIFIER_VERSION = "4"  # bump when the analysis changes: cached reports are keyed on it
 STATUS_ORDER = ["error", "violated", "unsupported", "unknown", "proved"]
 
 

@@ -31,9 +31,10 @@ def ax(k: int) -> z3.ArithRef:
 
 @dataclass
 class Sym:
-    kind: str  # int | bool | ptr | data | unsupported
+    kind: str  # int | bool | ptr | desc | data | unsupported
     shape: tuple[int, ...]
-    expr: object = None  # z3 term: the value (int/bool) or the element offset (ptr)
+    expr: object = None  # z3 term: the value (int/bool) or the element offset (ptr); for a
+    # TMA descriptor (desc), its (shape, strides, block shape) as the launch built it
     base: int | None = None  # ptr: index of the kernel argument it points into
     data_dep: bool = False  # depends on values loaded from memory
     why: str | None = None  # unsupported: what was not modelled, and where
@@ -378,6 +379,37 @@ class KernelExecutor:
         ptr = self.get(op.operands[0])
         mask = self.get(op.operands[2]) if len(op.operands) > 2 else None
         self._access("store", op, ptr, mask)
+        return []
+
+    def _box(self, op: Op, kind: str) -> None:
+        """A TMA box at the given coordinates: element (i, j, ..) of the block is at
+        coords + lanes in the descriptor's index space; the hardware skips (loads: fills
+        with zeros, stores: drops) elements outside the descriptor's shape, which is the
+        access's mask. Its offsets are checked against the tensor the descriptor was made of."""
+        desc = self.get(op.operands[0])
+        if desc.kind != "desc":
+            self._access(kind, op, Sym("unsupported", (), why=desc.why or
+                                       f"descriptor not modelled at line {op.line}"), None)
+            return
+        dims, strides, block = desc.expr
+        coords = [self.get(o) for o in op.operands[1:1 + len(block)]]
+        if any(c.kind != "int" for c in coords):
+            bad = next(c for c in coords if c.kind != "int")
+            self._access(kind, op, Sym("unsupported", tuple(block), why=bad.why or
+                                       f"coordinate not modelled at line {op.line}"), None)
+            return
+        index = [c.expr + ax(k) for k, c in enumerate(coords)]
+        offset = z3.Sum([i * st for i, st in zip(index, strides)])
+        inside = z3.And([z3.And(i >= 0, i < n) for i, n in zip(index, dims)])
+        ptr = self.combine("ptr", tuple(block), offset, *coords, base=desc.base)
+        self._access(kind, op, ptr, self.combine("bool", tuple(block), inside, *coords))
+
+    def op_tt_descriptor_load(self, op):
+        self._box(op, "load")
+        return [self.opaque(op.types[0], op)]
+
+    def op_tt_descriptor_store(self, op):
+        self._box(op, "store")
         return []
 
     def op_tt_atomic_rmw(self, op):

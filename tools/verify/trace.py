@@ -74,6 +74,8 @@ def _record(launches: list[Launch], fn: JITFunction, args, kwargs, config: str =
     for name, value in params:
         if isinstance(value, torch.Tensor):
             launch.tensors[name] = describe_tensor(value)
+        elif type(value).__name__ == "TensorDescriptor":  # its accesses land in its tensor
+            launch.tensors[name] = describe_tensor(value.base)
     launches.append(launch)
 
 

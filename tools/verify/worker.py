@@ -83,6 +83,10 @@ def analyse(problem_path: str, kernel_path: str, coverage: bool = True) -> dict:
             for i, (name, value) in enumerate(runtime):
                 if isinstance(value, torch.Tensor):
                     args.append(Sym("ptr", (), z3.IntVal(0), base=i))
+                elif type(value).__name__ == "TensorDescriptor":
+                    args.append(Sym("desc", (), ([int(n) for n in value.shape],
+                                                 [int(n) for n in value.strides],
+                                                 [int(n) for n in value.block_shape]), base=i))
                 elif isinstance(value, bool):
                     args.append(Sym("bool", (), z3.BoolVal(value)))
                 elif isinstance(value, int):

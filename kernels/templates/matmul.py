@@ -87,6 +87,7 @@ def linear_act_tma(x_desc, w_desc, b_ptr, y_desc, M, N, K, BLOCK_M: tl.constexpr
     # clips the store, so no address or mask tensors take registers from the accumulator.
     # PROGRAMS programs walk the tiles in a flattened loop, so the next tile's loads are in
     # flight during this tile's epilogue (persistent; PROGRAMS = tiles: one tile each).
+    # PROGRAMS is a constexpr because the verifier needs the loop's step as a constant.
     tiles = tl.cdiv(M, BLOCK_M) * tl.cdiv(N, BLOCK_N)
     k_steps = tl.cdiv(K, BLOCK_K)
     for tile in tl.range(tl.program_id(0), tiles, PROGRAMS, flatten=True):

@@ -105,6 +105,10 @@ def test_solve_cli_json(tmp_path):
     ("layernorm", {"MAX_SINGLE": 1024, "WARPS_PER_KB": 2}),  # rows wider than a block: loop
     ("rmsnorm_residual", {"MAX_SINGLE": 1024, "WARPS_PER_KB": 2}),
     ("softmax", {"MAX_SINGLE": 1024, "BLOCK": 1024, "WARPS_PER_KB": 1}),  # online two-pass path
+    ("gqa_causal_attention", {"BLOCK_M": 64, "BLOCK_N": 32, "num_warps": 4, "num_stages": 2,
+                              "HEADS_FIRST": 1}),  # heads along x, several key blocks per row
+    ("matmul_bias_gelu", {"BLOCK_M": 64, "BLOCK_N": 128, "BLOCK_K": 32, "GROUP_M": 8,
+                          "num_warps": 4, "num_stages": 3, "PERSISTENT": 0}),  # one tile each
 ])
 def test_multi_block_paths_are_correct(problem, config, tmp_path):
     from kernels.library import render

@@ -10,8 +10,8 @@ read plus written per second) and the dense bf16 matmul rate of cuBLAS at 8192^3
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
+
+from tools.cache import cache_path, write_atomic
 
 COPY_ELEMENTS = 2**28  # 1 GiB of float32 each way: far past every cache
 MATMUL_SIZE = 8192
@@ -54,14 +54,10 @@ def _cost(problem, spec, device: str) -> dict:
             "inputs": [list(x.shape) for x in inputs]}
 
 
-def _cache_file() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(root) / "autodocket" / "ceilings.json"
-
 
 def known_ceilings() -> dict:
     """Every card's ceilings measured on this machine so far, by card key."""
-    cache = _cache_file()
+    cache = cache_path("ceilings.json")
     return json.loads(cache.read_text()) if cache.is_file() else {}
 
 
@@ -69,11 +65,7 @@ def remember(entry: dict) -> None:
     """Keep a measurement a sandboxed child made (its HOME is a scratch folder)."""
     known = known_ceilings()
     known[entry["key"]] = entry
-    cache = _cache_file()
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    partial = cache.with_suffix(f".{os.getpid()}.tmp")  # atomic: workers share the cache
-    partial.write_text(json.dumps(known, indent=1))
-    os.replace(partial, cache)
+    write_atomic(cache_path("ceilings.json"), json.dumps(known, indent=1))
 
 
 def ceilings(known: dict | None = None, refresh: bool = False) -> dict:

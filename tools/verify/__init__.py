@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tools.cache import cache_path, write_atomic
 from tools.sandbox import run_module_reused
 
 VERIFIER_VERSION = "4"  # bump when the analysis changes: cached reports are keyed on it
@@ -70,11 +70,6 @@ def _overall(findings: list[dict], unsupported: list[str]) -> str:
     return "proved" if findings else "unsupported"
 
 
-def _cache_dir() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(root) / "autodocket" / "verify"
-
-
 def _cache_key(problem: Path, kernel: Path, coverage: bool) -> str:
     import triton
     h = hashlib.sha256()
@@ -91,7 +86,7 @@ def verify(problem: str | Path, kernel: str | Path, *, timeout: float = 300,
         if not path.is_file():
             return VerifyReport("error", error=f"{path}: no such file")
     key = _cache_key(problem, kernel, coverage)
-    cached = _cache_dir() / f"{key}.json"
+    cached = cache_path("verify", f"{key}.json")
     if use_cache and cached.is_file():
         data = json.loads(cached.read_text())
         return VerifyReport(data["status"], data["findings"], data["launches"],
@@ -118,9 +113,5 @@ def verify(problem: str | Path, kernel: str | Path, *, timeout: float = 300,
                           data["launches"], data["unsupported"], seconds=seconds,
                           analysis_seconds=round(data["analysis_s"], 4))
     if use_cache:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        # atomic: workers on one machine share the cache and may read while another writes
-        partial = cached.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(json.dumps(report.to_dict()))
-        os.replace(partial, cached)
+        write_atomic(cached, json.dumps(report.to_dict()))
     return report

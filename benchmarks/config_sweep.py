@@ -13,7 +13,6 @@ Prints a table (fastest first) and writes JSON. Needs CUDA.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 import tempfile
@@ -33,20 +32,19 @@ def main() -> None:
     import torch
 
     from kernels.library import CATALOG, configs, match, render
-    from tools.bench.worker import time_callables
-    from tools.problem import load_problem, make_inputs
-    from tools.roofline import ceilings, place, problem_cost
+    from tools.bench.worker import Rejected, _prepare, compare, roofline_of, time_callables
+    from tools.problem import load_candidate, load_problem, make_inputs
+    from tools.roofline import ceilings
     path = Path(args.problem) if args.problem.endswith(".py") else CATALOG / f"{args.problem}.py"
     problem, found = load_problem(path), match(path)
     if found is None:
         sys.exit(f"error: no template fits {path}")
-    dtype = getattr(problem, "DTYPE", torch.float32)
-    inputs = [t.to(dtype) if t.is_floating_point() else t
-              for t in make_inputs(problem, None, "cuda")]
+    dtype = getattr(problem, "DTYPE", None)
+    inputs = _prepare(make_inputs(problem, None, "cuda"), "cuda", dtype)
     reference = problem.Model(*problem.get_init_inputs()).to("cuda", dtype)
     with torch.no_grad():
         expected = reference(*inputs)
-    cost, peak = problem_cost(problem), ceilings()
+    peak = ceilings()
     rows, scratch = [], Path(tempfile.mkdtemp())
     eager_ms = time_callables({"eager": reference}, [inputs], args.repeats)["eager"]["median_ms"]
     for i, config in enumerate(configs(found.template, args.limit)):
@@ -54,18 +52,17 @@ def main() -> None:
         source.write_text(render(found, config))
         row = {"config": config}
         try:
-            spec = importlib.util.spec_from_file_location(f"k{i}", source)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            kernel = module.ModelNew(*problem.get_init_inputs()).to("cuda", dtype)
+            kernel = load_candidate(source).ModelNew(*problem.get_init_inputs()).to("cuda", dtype)
             with torch.no_grad():
                 got = kernel(*inputs)
-            pairs = zip(got, expected) if isinstance(got, (tuple, list)) else [(got, expected)]
-            row["correct"] = all(torch.allclose(g.float(), e.float(), atol=problem.ATOL,
-                                                rtol=problem.RTOL) for g, e in pairs)
+            try:  # the harness's own comparison (tolerances, relative L2, NaN = unwritten)
+                compare(got, expected, problem.ATOL, problem.RTOL)
+                row["correct"] = True
+            except Rejected as wrong:
+                row["correct"], row["wrong"] = False, f"{wrong.reason}: {wrong.detail}"
             row["median_ms"] = time_callables({"k": kernel}, [inputs],
                                               args.repeats)["k"]["median_ms"]
-            row["roofline"] = place(cost, row["median_ms"], peak)
+            row["roofline"], row["roofline_error"] = roofline_of(problem, row["median_ms"], peak)
         except Exception as err:  # a configuration that does not compile or run is a row too
             row["error"] = f"{type(err).__name__}: {str(err).splitlines()[0][:120]}"
         rows.append(row)
@@ -84,9 +81,11 @@ def line(row: dict, eager_ms: float) -> str:
     if "median_ms" not in row:
         return f"{row['error']:<62} {row['config']}"
     spot = row["roofline"]
-    return (f"{row['median_ms']:8.4f} ms {eager_ms / row['median_ms']:5.2f}x eager "
-            f"{spot['fraction_of_ceiling']:5.0%} of the {spot['bound']} ceiling "
-            f"{'ok   ' if row['correct'] else 'WRONG'} {row['config']}")
+    where = f"{spot['fraction_of_ceiling']:5.0%} of the {spot['bound']} ceiling" if spot else \
+        f"{'no roofline':<26}"
+    verdict = "ok   " if row["correct"] else f"WRONG ({row['wrong'][:60]})"
+    return (f"{row['median_ms']:8.4f} ms {eager_ms / row['median_ms']:5.2f}x eager {where} "
+            f"{verdict} {row['config']}")
 
 
 if __name__ == "__main__":

@@ -54,7 +54,6 @@ def _cost(problem, spec, device: str) -> dict:
             "inputs": [list(x.shape) for x in inputs]}
 
 
-
 def known_ceilings() -> dict:
     """Every card's ceilings measured on this machine so far, by card key."""
     cache = cache_path("ceilings.json")

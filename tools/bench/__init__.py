@@ -111,9 +111,8 @@ def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
                           for f in rejections(static)]
     scratch = Path(tempfile.mkdtemp(prefix="autodocket-bench-"))
     out = scratch / "report.json"
-    from tools.roofline import known_ceilings, remember
-    env = {"TRITON_INTERPRET": "1"} if device == "cpu" else \
-        {"AUTODOCKET_CEILINGS": json.dumps(known_ceilings())}
+    from tools.roofline import hand_down, remember
+    env = {"TRITON_INTERPRET": "1"} if device == "cpu" else hand_down()
     start = time.perf_counter()
     try:
         with gpu_lock(device) as waited:

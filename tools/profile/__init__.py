@@ -76,12 +76,12 @@ def profile(problem: str | Path, kernel: str | Path, *, device: str = "auto",
 def _profile(problem: Path, kernel: Path, device: str, use_ncu: bool, timeout: float,
              scratch: Path) -> ProfileReport:
     from tools.bench import gpu_lock
-    from tools.roofline import known_ceilings, remember
+    from tools.roofline import hand_down, remember
     out = scratch / "profile.json"
     with gpu_lock(device):
         run = run_python(["-m", "tools.profile.worker", str(problem), str(kernel), str(out),
                           device], timeout=timeout, gpu=device == "cuda", scratch=scratch,
-                         env={"AUTODOCKET_CEILINGS": json.dumps(known_ceilings())})
+                         env=hand_down())
         if not out.is_file():
             return ProfileReport("error", error="profile child " + run.reason())
         data = json.loads(out.read_text())

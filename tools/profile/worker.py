@@ -111,8 +111,8 @@ def run(problem_path: str, kernel_path: str, device: str, launch_only: bool) -> 
     report = {"device": device_info(device), "kernels": kernels, "roofline": None}
     if device == "cuda":
         report["device"]["sm_count"] = torch.cuda.get_device_properties(0).multi_processor_count
-        from tools.roofline import ceilings
-        peak = ceilings(known=json.loads(os.environ.get("AUTODOCKET_CEILINGS") or "{}"))
+        from tools.roofline import handed_down_ceilings
+        peak = handed_down_ceilings()
         timing = time_callables({"kernel": candidate}, [inputs], repeats=30)
         report["ceilings"] = peak
         report["roofline"], missing = roofline_of(problem, timing["kernel"]["median_ms"], peak)

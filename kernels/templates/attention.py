@@ -138,8 +138,11 @@ class ModelNew(nn.Module):
         if HEADS_FIRST:  # launch order runs along x first
             grid = grid[::-1]
         strides = (*q.stride()[:3], *k.stride()[:3], *v.stride()[:3], *out.stride()[:3])
-        # TMA tiles of the flattened rows must not cross from one head into the next
-        tma = seq % BLOCK_M == 0 and all(t.is_contiguous() for t in (q, k, v))
+        # TMA tiles of the flattened rows must not cross from one head into the next; TMA also
+        # needs a 16-byte aligned start and row pitch
+        tma = seq % BLOCK_M == 0 and all(
+            t.is_contiguous() and t.storage_offset() * t.element_size() % 16 == 0 and
+            head_dim * t.element_size() % 16 == 0 for t in (q, k, v))
         if tma:
             flat = [t.view(-1, head_dim) for t in (q, k, v, out)]
             srcs = [TensorDescriptor.from_tensor(t, [rows, head_dim]) for t, rows in

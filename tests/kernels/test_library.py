@@ -137,6 +137,29 @@ def test_argmax_picks_the_first_of_tied_maxima(config, tmp_path):
     assert report.status == "correct", report.feedback()
 
 
+def test_attention_takes_pointer_loads_where_tma_cannot_read(tmp_path):
+    """A query tensor that starts 12 bytes into its storage cannot be a TMA descriptor's base:
+    the template must fall back to pointer loads, not fail (it once asserted)."""
+    from kernels.library import render
+    from tools.bench import bench
+    problem = tmp_path / "attention_offset.py"
+    problem.write_text(
+        "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
+        "DTYPE = torch.float32\nATOL, RTOL = 1e-4, 1e-4\n"
+        "class Model(nn.Module):\n    def forward(self, q, k, v):\n"
+        "        return F.scaled_dot_product_attention(q, k, v, is_causal=True, "
+        "enable_gqa=True)\n"
+        "def get_inputs(seq=64, head_dim=16):\n"
+        "    q = torch.randn(3 + 4 * seq * head_dim)[3:].view(1, 4, seq, head_dim)\n"
+        "    return [q, torch.randn(1, 2, seq, head_dim), torch.randn(1, 2, seq, head_dim)]\n"
+        "def get_init_inputs():\n    return []\nSHAPES = [(64, 32)]\n")
+    kernel = tmp_path / "k.py"
+    kernel.write_text(render(match(problem), {"BLOCK_M": 64, "BLOCK_N": 32, "num_warps": 4,
+                                              "num_stages": 2, "HEADS_FIRST": 0}))
+    report = bench(problem, kernel, device="cpu")
+    assert report.status == "correct", report.feedback()
+
+
 def test_search_stops_at_ninety_percent_of_the_roofline(tmp_path, monkeypatch):
     """On a GPU each configuration's measurement carries its roofline position; the first
     that reaches 90% of the card's ceiling ends the search (the later ones are not tried)."""

@@ -24,6 +24,7 @@ METRICS = [
     "smsp__sass_average_data_bytes_per_sector_mem_global_op_ld.pct",
 ]
 SECTIONS = ["LaunchStats", "Occupancy", "WarpStateStats"]
+NVTX_RANGE = "autodocket"  # the profiled child opens it around the launches to profile
 _STALL = re.compile(r"^smsp__average_warps_issue_stalled_(\w+?)_per_issue_active\.ratio$")
 _SCALE = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
           "n": 1e-9, "u": 1e-6, "m": 1e-3}
@@ -37,7 +38,7 @@ def command(report_base: str) -> list[str]:
     """The profiling prefix: caches flushed before each kernel (as the harness does), clocks
     left as they are (the harness times at boost clock too), only the NVTX range's launches."""
     return [ncu_path() or "ncu", "--export", report_base, "--force-overwrite",
-            "--nvtx", "--nvtx-include", "autodocket/", "--target-processes", "all",
+            "--nvtx", "--nvtx-include", f"{NVTX_RANGE}/", "--target-processes", "all",
             "--clock-control", "none", "--cache-control", "all",
             "--metrics", ",".join(METRICS), *[a for s in SECTIONS for a in ("--section", s)]]
 
@@ -97,8 +98,7 @@ def parse_csv(text: str) -> list[dict]:
 
 def derive(m: dict) -> dict:
     """The figures the diagnosis reads, from one launch's metrics (None where absent)."""
-    def get(name):
-        return m.get(name)
+    get = m.get
     sectors, requests = get("l1tex__t_sectors_pipe_lsu_mem_global_op_ld.sum"), \
         get("l1tex__t_requests_pipe_lsu_mem_global_op_ld.sum")
     duration_ns = get("gpu__time_duration.sum")

@@ -18,7 +18,6 @@ import sys
 import traceback
 from pathlib import Path
 
-NVTX_RANGE = "autodocket"
 OFFLINE_CAPABILITY = 90  # the GPU machine's H100; the metadata of a CPU-only run is for it
 
 
@@ -71,6 +70,7 @@ def run(problem_path: str, kernel_path: str, device: str, launch_only: bool) -> 
 
     from tools.bench.worker import _prepare, device_info, roofline_of, time_callables
     from tools.problem import load_candidate, load_problem, make_inputs
+    from tools.profile.ncu import NVTX_RANGE
     from tools.verify.trace import LaunchRecorder
 
     problem = load_problem(problem_path)

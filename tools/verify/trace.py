@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import torch
 from triton.runtime.autotuner import Autotuner
 from triton.runtime.jit import JITFunction
+from triton.tools.tensor_descriptor import TensorDescriptor
 
 LAUNCH_OPTIONS = {"num_warps", "num_stages", "num_ctas", "maxnreg", "enable_fp_fusion",
                   "launch_cooperative_grid", "launch_pdl", "stream", "warmup", "grid",
@@ -74,7 +75,7 @@ def _record(launches: list[Launch], fn: JITFunction, args, kwargs, config: str =
     for name, value in params:
         if isinstance(value, torch.Tensor):
             launch.tensors[name] = describe_tensor(value)
-        elif type(value).__name__ == "TensorDescriptor":  # its accesses land in its tensor
+        elif isinstance(value, TensorDescriptor):  # its accesses land in its tensor
             launch.tensors[name] = describe_tensor(value.base)
     launches.append(launch)
 
@@ -135,7 +136,7 @@ def _signature(launch: Launch) -> tuple[dict, dict]:
             signature[name] = "i32" if -2**31 <= value < 2**31 else "i64"
         elif isinstance(value, float):
             signature[name] = "fp32"
-        elif type(value).__name__ == "TensorDescriptor":  # TMA: tensordesc<bf16[128, 64]>
+        elif isinstance(value, TensorDescriptor):  # TMA: tensordesc<bf16[128, 64]>
             from triton.runtime.jit import mangle_type
             signature[name] = mangle_type(value)
         else:

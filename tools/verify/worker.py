@@ -17,12 +17,13 @@ from pathlib import Path
 def ir_arguments(runtime: list[tuple[str, object]], count: int) -> list[tuple[str, object]]:
     """The launch's arguments as the kernel's IR lists them: Triton 3.6 follows each tensor
     descriptor with its shape (i32 each) and strides (i64 each); Triton 3.9 does not."""
+    from triton.tools.tensor_descriptor import TensorDescriptor
     if len(runtime) == count:
         return runtime
     expanded = []
     for name, value in runtime:
         expanded.append((name, value))
-        if type(value).__name__ == "TensorDescriptor":
+        if isinstance(value, TensorDescriptor):
             expanded += [(f"{name}.shape{i}", int(n)) for i, n in enumerate(value.shape)]
             expanded += [(f"{name}.stride{i}", int(n)) for i, n in enumerate(value.strides)]
     return expanded
@@ -38,7 +39,7 @@ def analyse(problem_path: str, kernel_path: str, coverage: bool = True) -> dict:
 
     from .solve import Finding, check_bounds, check_coverage, check_race
     from .symbolic import KernelExecutor, Sym
-    from .trace import LaunchRecorder, compile_ttir, mark_outputs
+    from .trace import LaunchRecorder, TensorDescriptor, compile_ttir, mark_outputs
     from .ttir import parse_module
 
     imported = time.perf_counter()
@@ -83,7 +84,7 @@ def analyse(problem_path: str, kernel_path: str, coverage: bool = True) -> dict:
             for i, (name, value) in enumerate(runtime):
                 if isinstance(value, torch.Tensor):
                     args.append(Sym("ptr", (), z3.IntVal(0), base=i))
-                elif type(value).__name__ == "TensorDescriptor":
+                elif isinstance(value, TensorDescriptor):
                     args.append(Sym("desc", (), ([int(n) for n in value.shape],
                                                  [int(n) for n in value.strides],
                                                  [int(n) for n in value.block_shape]), base=i))

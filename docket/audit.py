@@ -24,6 +24,8 @@ _CLAIM_PATTERNS: list[tuple[str, re.Pattern]] = [
     # bare values precise enough to be a measurement: 0.0046, 8.36e-07
     ("value", re.compile(r"(?<![\w.\-/])(\d+\.\d{3,}(?:[eE][-+]?\d+)?|\d+(?:\.\d+)?[eE][-+]?\d+)(?![\w%×]|\.\d)")),
 ]
+# A commit id is not a number, though one like 085e909 reads as 85e909.
+_COMMIT_ID = re.compile(r"\bcommit[ \t]+[0-9a-f]{7,40}\b", re.IGNORECASE)
 _HEDGES = re.compile(r"\b(simulated|simulation|projected|estimated|theoretical(?:ly)?|"
                      r"expected to|should achieve|in theory)\b", re.IGNORECASE)
 
@@ -55,7 +57,7 @@ class AuditEntry:
 
 def find_claims(text: str) -> list[Claim]:
     claims: list[Claim] = []
-    taken: list[tuple[int, int]] = []
+    taken = [m.span() for m in _COMMIT_ID.finditer(text)]
     for kind, pattern in _CLAIM_PATTERNS:
         for m in pattern.finditer(text):
             span = m.span()

@@ -111,3 +111,10 @@ def test_audit_lists_plan_rows_without_evidence():
     s1 = next(e for e in doc["entries"] if e["task_id"].startswith("s-1-"))
     assert s1["kind"] == "table"
     assert s1["findings"] == ["no evidence record: this plan row is not done"]
+
+
+def test_a_commit_id_that_reads_as_a_number_is_not_a_claim():
+    from docket.audit import find_claims
+    line = "1.62x vs torch.compile (results/softmax/evidence.json, commit 085e909), 8.36e-07 error"
+    assert [c.text for c in find_claims(line)] == ["1.62x", "8.36e-07"]
+    assert [c.text for c in find_claims("3e5 tokens")] == ["3e5"]  # not after "commit"

@@ -112,6 +112,23 @@ def task_order(lab: Lab, d, store) -> list[str]:
                                                    done=lab.with_evidence(d))]
 
 
+def claim_next(lab: Lab, leases, worker_id: str, store) -> tuple[str | None, list[str]]:
+    """The next task for this worker, leased to it (None if none is free), and the order it came
+    from. A task in progress elsewhere stays in the order, so another worker may finish it and
+    release its lease between our reading the order and claiming: the order is read again once
+    a lease is won, and a task no longer in it is let go rather than run a second time."""
+    order = task_order(lab, docket_mod.load(lab.docket_path), store)
+    while order:
+        task_id = leases.claim(worker_id, order)
+        if task_id is None:
+            break
+        order = task_order(lab, docket_mod.load(lab.docket_path), store)
+        if task_id in order:
+            return task_id, order
+        leases.release(worker_id, task_id)
+    return None, order
+
+
 def run_docket(lab: Lab, settings: RunSettings, *, max_tasks: int, worker_id: str | None = None,
                wait_for_others: bool = False, forever: bool = False,
                poll_seconds: float = 10.0, budget_usd: float | None = None,
@@ -136,8 +153,7 @@ def run_docket(lab: Lab, settings: RunSettings, *, max_tasks: int, worker_id: st
             while len(outcomes) < max_tasks and not stop.requested:
                 if settings.remote:
                     sync_main(lab, settings.remote)
-                order = task_order(lab, docket_mod.load(lab.docket_path), store)
-                task_id = leases.claim(worker_id, order) if order else None
+                task_id, order = claim_next(lab, leases, worker_id, store)
                 if task_id is None:
                     if not (forever or wait_for_others and order):
                         break

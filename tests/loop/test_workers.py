@@ -76,6 +76,28 @@ def test_concurrent_claims_never_give_one_task_twice(pg_url):
     assert sum(bool(mine) for mine in got.values()) >= 2  # really shared out
 
 
+def test_a_task_another_worker_finishes_between_order_and_claim_is_not_run_again(tmp_path):
+    from agents.config import find_lab
+    from agents.loop import claim_next
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "DOCKET.md").write_text("## Pending Tasks\n- [ ] **Fused softmax**: rows\n"
+                                        "- [ ] **Fused GELU**: tanh\n")
+    lab = find_lab(tmp_path / "DOCKET.md")
+    store = lab.store()
+    store.set("fused-softmax", "in-progress")  # another worker runs it: first in every order
+
+    class OtherWorkerFinishesFirst(Leases):
+        def claim(self, worker_id, candidates):
+            # after this worker read the order, the other one commits its task and lets it go
+            if store.all()["fused-softmax"].status == "in-progress":
+                store.set("fused-softmax", "awaiting-review")
+            return super().claim(worker_id, candidates)
+
+    leases = OtherWorkerFinishesFirst(make_engine(lab.database_url), lab.docket_key)
+    assert claim_next(lab, leases, "B", store) == ("fused-gelu", ["fused-gelu"])
+    assert leases.holder("fused-softmax")[0] is None  # claimed, then let go
+
+
 # four worker processes drain twenty tasks; one is killed mid-task -----------------------------
 def test_four_workers_drain_twenty_tasks_and_survive_a_sigkill(tmp_path, pg_url):
     remote, clones = shared_lab(tmp_path, 20, 4)

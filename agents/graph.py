@@ -223,12 +223,33 @@ def _profile_note(state: TaskState) -> str:
     return "\n" + ProfileReport(**prof).feedback() if prof else ""
 
 
+class LeaseLost(RuntimeError):
+    """Another worker holds the task now; this one must leave it uncommitted."""
+
+
+def hold_lease(state: TaskState, config: RunnableConfig) -> None:
+    """Only the lease holder commits. A worker that stalled past its lease may have been
+    replaced by one that resumed the task from its checkpoint; renewing here both checks that
+    and gives the commit and push a whole lease."""
+    worker = config["configurable"].get("worker_id")
+    if worker is None:  # not run under a lease (Studio, a test of the graph alone)
+        return
+    from memory.db import make_engine
+    from memory.leases import Leases
+    lab = _lab(state, config)
+    leases = Leases(make_engine(lab.database_url), lab.docket_key,
+                    config["configurable"]["lease_s"])
+    if not leases.renew(worker, state["task_id"]):
+        raise LeaseLost(f"{state['task_id']}: lease lost to another worker before the commit")
+
+
 def commit(state: TaskState, config: RunnableConfig) -> dict:
     """Commit on the task's branch; with a shared remote (workers), start from the remote's
     branch if another worker pushed it, and push."""
     from agents.report import evidence, report_markdown, speedup_chart
     from memory.facts import evidence_records
     from tools.git import branch_name, commit_files, ensure_worktree, push_branch
+    hold_lease(state, config)
     problem, kernel = _files(state, config)
     ev = evidence(state, problem, kernel)
     chart = speedup_chart(state["measurement"].get("timing"))

@@ -20,7 +20,7 @@ from langgraph.types import Command
 
 import docket as docket_mod
 from agents.config import Lab
-from agents.graph import build
+from agents.graph import LeaseLost, build
 from memory.db import make_engine, schema_lock
 
 
@@ -58,10 +58,13 @@ def _graph(lab: Lab):
 
 
 def _thread(lab: Lab, task_id: str, rounds: int, device: str = "cpu",
-            remote: str | None = None) -> dict:
-    """The task's LangGraph thread, and what belongs to this machine (see agents/graph.py)."""
+            remote: str | None = None, worker_id: str | None = None,
+            lease_s: float | None = None) -> dict:
+    """The task's LangGraph thread, and what belongs to this machine and run (see
+    agents/graph.py): the worker holding the task's lease commits only while it holds it."""
     return {"configurable": {"thread_id": f"{task_id}.{rounds}", "lab_root": str(lab.root),
-                             "device": device, "remote": remote}}
+                             "device": device, "remote": remote, "worker_id": worker_id,
+                             "lease_s": lease_s}}
 
 
 def _summary(values: dict) -> str:
@@ -181,7 +184,8 @@ def _run_task(graph, lab: Lab, store, task_id: str, settings: RunSettings, progr
               beat) -> Outcome:
     from agents.models import SpendCapReached
     row = store.all().get(task_id)
-    config = _thread(lab, task_id, row.rounds if row else 0, settings.device, settings.remote)
+    config = _thread(lab, task_id, row.rounds if row else 0, settings.device, settings.remote,
+                     beat.worker_id, settings.lease_s)
     snapshot = graph.get_state(config)
     if snapshot.next and "await_approval" not in snapshot.next:
         progress(f"{task_id}: resuming at {', '.join(snapshot.next)}")
@@ -202,12 +206,14 @@ def _run_task(graph, lab: Lab, store, task_id: str, settings: RunSettings, progr
                 beat.stage = stage
                 progress(f"{task_id}: {stage}")
             if beat.lost:
-                progress(f"{task_id}: lease lost to another worker; leaving the task to it")
-                return Outcome(task_id, "", "lost-lease", "another worker holds it now", None)
+                raise LeaseLost(f"{task_id}: lease lost to another worker")
             if stop.requested:
                 progress(f"{task_id}: stopped after this node (checkpointed); run again to "
                          "resume")
                 break
+    except LeaseLost as err:  # from the heartbeat, or from the commit node's own check
+        progress(f"{err}; leaving the task to it (its checkpoint stays)")
+        return Outcome(task_id, "", "lost-lease", "another worker holds it now", None)
     except SpendCapReached as err:
         progress(f"{task_id}: {err}; the task resumes from its checkpoint on the next run")
         return Outcome(task_id, "", "spend-cap", str(err), None)

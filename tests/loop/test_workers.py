@@ -9,6 +9,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
 from git import Repo
 
 import docket
@@ -96,6 +97,28 @@ def test_a_task_another_worker_finishes_between_order_and_claim_is_not_run_again
     leases = OtherWorkerFinishesFirst(make_engine(lab.database_url), lab.docket_key)
     assert claim_next(lab, leases, "B", store) == ("fused-gelu", ["fused-gelu"])
     assert leases.holder("fused-softmax")[0] is None  # claimed, then let go
+
+
+def test_a_worker_whose_lease_lapsed_does_not_commit(tmp_path):
+    from agents.config import find_lab
+    from agents.graph import LeaseLost, commit, hold_lease
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "DOCKET.md").write_text("## Pending Tasks\n- [ ] **Fused softmax**: rows\n")
+    lab = find_lab(tmp_path / "DOCKET.md")
+    leases = Leases(make_engine(lab.database_url), lab.docket_key, ttl_s=60)
+    # A stalled past its lease; B claimed the task and resumed it from the checkpoint
+    assert leases.claim("B", ["fused-softmax"]) == "fused-softmax"
+    state = {"task_id": "fused-softmax", "docket_key": "DOCKET.md"}
+
+    def run_by(worker):
+        return {"configurable": {"lab_root": str(tmp_path), "worker_id": worker, "lease_s": 60}}
+
+    with pytest.raises(LeaseLost):
+        commit(state, run_by("A"))  # refused before any file, branch or push
+    assert not (tmp_path / ".autodocket" / "worktrees").exists()
+    expires = leases.holder("fused-softmax")[1]
+    hold_lease(state, run_by("B"))  # the holder passes, with its lease extended
+    assert leases.holder("fused-softmax")[1] > expires
 
 
 # four worker processes drain twenty tasks; one is killed mid-task -----------------------------

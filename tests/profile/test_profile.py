@@ -96,6 +96,19 @@ def test_cpu_profile_of_a_catalog_kernel_has_no_spills(tmp_path):
     assert "softmax_row:" in report.feedback() and "0 B spilled" in report.feedback()
 
 
+def test_cpu_profile_compiles_a_bfloat16_kernel_in_bfloat16(tmp_path):
+    """The harness checks bfloat16 problems in float32 on the CPU; the profile must compile
+    what the GPU runs (a float32 build of the attention kernel reported spills it has not)."""
+    found = match(CATALOG / "gqa_causal_attention.py")
+    kernel = tmp_path / "k.py"
+    kernel.write_text(render(found, found.template.DEFAULT))
+    report = profile(CATALOG / "gqa_causal_attention.py", kernel, device="cpu")
+    assert report.status == "profiled", report.error
+    types = report.kernels[0]["metadata"]["tensor_types"]
+    assert set(types) == {"q_src", "k_src", "v_src", "o_src"}
+    assert all("bf16" in kind for kind in types.values()), types
+
+
 def test_cli_reads_an_ncu_report_and_refuses_other_files(tmp_path):
     cmd = [sys.executable, "-m", "agents.cli", "profile", "--ncu-report"]
     ok = subprocess.run(cmd + [str(FIXTURES / "strided_copy.csv"), "--json"],

@@ -49,12 +49,16 @@ def compile_metadata(launch, capability: int, scratch: Path) -> dict:
     from triton.backends.compiler import GPUTarget
 
     from tools.verify.trace import ast_source
-    compiled = triton.compile(ast_source(launch), target=GPUTarget("cuda", capability, 32),
+    source = ast_source(launch)
+    compiled = triton.compile(source, target=GPUTarget("cuda", capability, 32),
                               options=dict(launch.options))
     meta = compiled.metadata
     return {"target": f"sm_{capability}", "num_warps": meta.num_warps,
             "num_stages": meta.num_stages, "shared_bytes": meta.shared,
-            **resource_usage(compiled.asm["cubin"], scratch)}
+            **resource_usage(compiled.asm["cubin"], scratch),
+            # what was compiled: the element types decide the registers and spills
+            "tensor_types": {name: kind for name, kind in source.signature.items()
+                             if kind.startswith(("*", "tensordesc"))}}
 
 
 def _capability(device: str) -> int:
@@ -74,9 +78,10 @@ def run(problem_path: str, kernel_path: str, device: str, launch_only: bool) -> 
     from tools.verify.trace import LaunchRecorder
 
     problem = load_problem(problem_path)
+    # the problem's own dtype on the CPU too (the harness checks bfloat16 in float32 there):
+    # launches are only recorded here, not run, and a float32 compile of a bfloat16 kernel
+    # would report another kernel's registers and spills
     dtype = getattr(problem, "DTYPE", None)
-    if device == "cpu" and dtype == torch.bfloat16:
-        dtype = torch.float32
     torch.manual_seed(42)
     candidate = load_candidate(kernel_path).ModelNew(*problem.get_init_inputs()).to(device)
     if dtype is not None:

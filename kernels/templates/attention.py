@@ -10,25 +10,30 @@ side).
 When the sequence is a whole number of query blocks, Q, K, V and the output are read and
 written by TMA (tensor descriptors over the flattened rows); otherwise by masked pointer loads.
 
+LAZY_RESCALE (as FlashAttention-4 does) keeps each row's reference max until some row's max
+has risen by more than a factor of 2^8: rescaling the whole BLOCK_M x HEAD_DIM accumulator is
+then skipped on most steps, at the cost of one program-wide max per step. The result is the
+same: acc and l_i always share their reference.
+
 Tunables: BLOCK_M (queries per program), BLOCK_N (keys per step; divides BLOCK_M), num_warps,
-num_stages, HEADS_FIRST. Triton 3.6's warp specialization of the key loop was tried on an H100:
+num_stages, HEADS_FIRST, LAZY_RESCALE. Triton 3.6's warp specialization of the key loop was tried on an H100:
 no faster, and it crashed the compiler at 128x64 with 4 warps. The head dimension must be a
 power of two (it is one tile).
 """
 FAMILY = "attention"
 REQUIRES = [{"scaled_dot_product_attention", "causal"}]
 PARAMS = {"BLOCK_M": [128, 64], "BLOCK_N": [64, 128, 32], "num_warps": [4, 8],
-          "num_stages": [2, 3, 4], "HEADS_FIRST": [0, 1]}
+          "num_stages": [2, 3, 4], "HEADS_FIRST": [0, 1], "LAZY_RESCALE": [0, 1]}
 
 
-def _point(m, n, warps, stages, heads_first=0):
+def _point(m, n, warps, stages, heads_first=0, lazy_rescale=0):
     return {"BLOCK_M": m, "BLOCK_N": n, "num_warps": warps, "num_stages": stages,
-            "HEADS_FIRST": heads_first}
+            "HEADS_FIRST": heads_first, "LAZY_RESCALE": lazy_rescale}
 
 
 DEFAULT = _point(128, 64, 4, 2)
-# heads-first order and 8 warps (no spills in an sm_90 compile) are not measured yet
-PREFERRED = [_point(64, 64, 4, 3), _point(128, 64, 4, 2, 1), _point(128, 64, 8, 2, 1),
+# heads-first order and the lazy rescale are not measured yet
+PREFERRED = [_point(64, 64, 4, 3), _point(128, 64, 4, 2, 0, 1), _point(128, 64, 4, 2, 1),
              _point(128, 128, 8, 3), _point(128, 64, 4, 3)]
 
 
@@ -47,7 +52,7 @@ from triton.tools.tensor_descriptor import TensorDescriptor
 
 BLOCK_M, BLOCK_N = $BLOCK_M, $BLOCK_N
 NUM_WARPS, NUM_STAGES = $num_warps, $num_stages
-HEADS_FIRST = $HEADS_FIRST
+HEADS_FIRST, LAZY_RESCALE = $HEADS_FIRST, $LAZY_RESCALE
 
 
 @triton.jit
@@ -68,7 +73,7 @@ def _rows(src, first, seq, stride, offs, HEAD_DIM: tl.constexpr, MASKED: tl.cons
 @triton.jit
 def _attend(acc, l_i, m_i, q, k_src, v_src, kv_row, sks, svs, offs_m, start, stop, seq,
             qk_scale, BLOCK_N: tl.constexpr, HEAD_DIM: tl.constexpr, DIAGONAL: tl.constexpr,
-            TMA: tl.constexpr):
+            TMA: tl.constexpr, LAZY_RESCALE: tl.constexpr):
     offs_n = tl.arange(0, BLOCK_N)
     for start_n in range(start, stop, BLOCK_N):
         cols = start_n + offs_n
@@ -79,12 +84,24 @@ def _attend(acc, l_i, m_i, q, k_src, v_src, kv_row, sks, svs, offs_m, start, sto
         if DIAGONAL:
             qk = tl.where(offs_m[:, None] >= cols[None, :], qk, -float("inf"))
         m_new = tl.maximum(m_i, tl.max(qk, axis=1) * qk_scale)
-        p = tl.math.exp2(qk * qk_scale - m_new[:, None])  # scale and shift in one FMA
-        alpha = tl.math.exp2(m_i - m_new)
-        l_i = l_i * alpha + tl.sum(p, axis=1)
+        if LAZY_RESCALE:
+            # move the reference max (and rescale acc and l_i) only when some row's max rose
+            # by more than 2^8; until then p, taken against the older max, stays under 256
+            if tl.max(m_new - m_i, axis=0) > 8.0:
+                alpha = tl.math.exp2(m_i - m_new)
+                acc = acc * alpha[:, None]
+                l_i = l_i * alpha
+                m_i = m_new
+            p = tl.math.exp2(qk * qk_scale - m_i[:, None])  # scale and shift in one FMA
+            l_i += tl.sum(p, axis=1)
+        else:
+            p = tl.math.exp2(qk * qk_scale - m_new[:, None])
+            alpha = tl.math.exp2(m_i - m_new)
+            l_i = l_i * alpha + tl.sum(p, axis=1)
+            acc = acc * alpha[:, None]
+            m_i = m_new
         v = _rows(v_src, kv_row + start_n, seq, svs, cols, HEAD_DIM, DIAGONAL, TMA)
-        acc = tl.dot(p.to(v.dtype), v, acc * alpha[:, None])
-        m_i = m_new
+        acc = tl.dot(p.to(v.dtype), v, acc)
     return acc, l_i, m_i
 
 
@@ -92,7 +109,7 @@ def _attend(acc, l_i, m_i, q, k_src, v_src, kv_row, sks, svs, offs_m, start, sto
 def causal_gqa_fwd(q_src, k_src, v_src, o_src, sm_scale, seq, q_heads, kv_heads,
                    sqb, sqh, sqs, skb, skh, sks, svb, svh, svs, sob, soh, sos,
                    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, HEAD_DIM: tl.constexpr,
-                   TMA: tl.constexpr, HEADS_FIRST: tl.constexpr):
+                   TMA: tl.constexpr, HEADS_FIRST: tl.constexpr, LAZY_RESCALE: tl.constexpr):
     if HEADS_FIRST:  # every head's longest rows before any head's shorter ones
         bh = tl.program_id(0)
         start_m = tl.num_programs(1) - 1 - tl.program_id(1)
@@ -117,10 +134,10 @@ def causal_gqa_fwd(q_src, k_src, v_src, o_src, sm_scale, seq, q_heads, kv_heads,
     qk_scale = sm_scale * 1.4426950408889634  # exp(x) = exp2(x * log2(e))
     diagonal = start_m * BLOCK_M  # keys before it are visible to every query of the block
     acc, l_i, m_i = _attend(acc, l_i, m_i, q, k_src, v_src, kv_row, sks, svs, offs_m, 0,
-                            diagonal, seq, qk_scale, BLOCK_N, HEAD_DIM, False, TMA)
+                            diagonal, seq, qk_scale, BLOCK_N, HEAD_DIM, False, TMA, LAZY_RESCALE)
     acc, l_i, m_i = _attend(acc, l_i, m_i, q, k_src, v_src, kv_row, sks, svs, offs_m, diagonal,
                             tl.minimum(diagonal + BLOCK_M, seq), seq, qk_scale, BLOCK_N,
-                            HEAD_DIM, True, TMA)
+                            HEAD_DIM, True, TMA, LAZY_RESCALE)
     out = (acc / l_i[:, None]).to(q.dtype)
     if TMA:
         o_src.store([q_row, 0], out)
@@ -151,7 +168,8 @@ class ModelNew(nn.Module):
             srcs = [q, k, v, out]
         causal_gqa_fwd[grid](*srcs, 1.0 / math.sqrt(head_dim), seq, q_heads, k.shape[1],
                              *strides, BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, HEAD_DIM=head_dim,
-                             TMA=tma, HEADS_FIRST=HEADS_FIRST, num_warps=NUM_WARPS,
+                             TMA=tma, HEADS_FIRST=HEADS_FIRST, LAZY_RESCALE=LAZY_RESCALE,
+                             num_warps=NUM_WARPS,
                              num_stages=NUM_STAGES)
         return out
 '''

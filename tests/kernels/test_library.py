@@ -106,7 +106,8 @@ def test_solve_cli_json(tmp_path):
     ("rmsnorm_residual", {"MAX_SINGLE": 1024, "WARPS_PER_KB": 2}),
     ("softmax", {"MAX_SINGLE": 1024, "BLOCK": 1024, "WARPS_PER_KB": 1}),  # online two-pass path
     ("gqa_causal_attention", {"BLOCK_M": 64, "BLOCK_N": 32, "num_warps": 4, "num_stages": 2,
-                              "HEADS_FIRST": 1}),  # heads along x, several key blocks per row
+                              "HEADS_FIRST": 1,  # heads along x, several key blocks per row
+                              "LAZY_RESCALE": 0}),
     ("matmul_bias_gelu", {"BLOCK_M": 64, "BLOCK_N": 128, "BLOCK_K": 32, "GROUP_M": 8,
                           "num_warps": 4, "num_stages": 3, "PERSISTENT": 0}),  # one tile each
 ])
@@ -155,7 +156,34 @@ def test_attention_takes_pointer_loads_where_tma_cannot_read(tmp_path):
         "def get_init_inputs():\n    return []\nSHAPES = [(64, 32)]\n")
     kernel = tmp_path / "k.py"
     kernel.write_text(render(match(problem), {"BLOCK_M": 64, "BLOCK_N": 32, "num_warps": 4,
-                                              "num_stages": 2, "HEADS_FIRST": 0}))
+                                              "num_stages": 2, "HEADS_FIRST": 0,
+                                              "LAZY_RESCALE": 0}))
+    report = bench(problem, kernel, device="cpu")
+    assert report.status == "correct", report.feedback()
+
+
+@pytest.mark.parametrize("seq", [64, 50])  # whole query blocks (TMA) / a partial one (pointers)
+def test_attention_lazy_rescale_when_the_maxima_keep_rising(seq, tmp_path):
+    """Keys grow along the sequence, so each row's max rises far past 2^8 after its first key
+    block: the lazy path must move its reference then, and keep acc and l_i in step."""
+    from kernels.library import render
+    from tools.bench import bench
+    problem = tmp_path / "attention_rising.py"
+    problem.write_text(
+        "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
+        "DTYPE = torch.float32\nATOL, RTOL = 1e-4, 1e-4\n"
+        "class Model(nn.Module):\n    def forward(self, q, k, v):\n"
+        "        return F.scaled_dot_product_attention(q, k, v, is_causal=True, "
+        "enable_gqa=True)\n"
+        f"def get_inputs(seq={seq}, head_dim=16):\n"
+        "    growth = 1 + 8 * torch.arange(seq).float()[:, None] / seq\n"
+        "    return [torch.randn(1, 4, seq, head_dim), torch.randn(1, 2, seq, head_dim) * growth,"
+        " torch.randn(1, 2, seq, head_dim)]\n"
+        f"def get_init_inputs():\n    return []\nSHAPES = [({seq}, 16)]\n")
+    kernel = tmp_path / "k.py"
+    kernel.write_text(render(match(problem), {"BLOCK_M": 32, "BLOCK_N": 16, "num_warps": 4,
+                                              "num_stages": 2, "HEADS_FIRST": 0,
+                                              "LAZY_RESCALE": 1}))
     report = bench(problem, kernel, device="cpu")
     assert report.status == "correct", report.feedback()
 

@@ -181,6 +181,9 @@ def measure(state: TaskState, config: RunnableConfig) -> dict:
     report = bench(*files, device=device)
     update: dict = {"measurement": report.to_dict(),
                     "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    if report.status == "error":  # the problem or this machine, which no new kernel mends
+        return {**update, "outcome": "needs-human",
+                "reason": f"the harness could not run: {report.error}"}
     failed = report.status != "correct"
     update["profile"] = None  # never a stale profile of an earlier attempt
     if failed or report.timing:
@@ -334,7 +337,10 @@ def after_verify(state: TaskState) -> str:
 
 
 def after_measure(state: TaskState) -> str:
-    return "review" if state["measurement"]["status"] == "correct" else _retry_or_park(state)
+    status = state["measurement"]["status"]
+    if status == "error":
+        return "park"
+    return "review" if status == "correct" else _retry_or_park(state)
 
 
 def after_review(state: TaskState) -> str:

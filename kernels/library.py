@@ -123,6 +123,9 @@ def solve(problem: str | Path, out: str | Path | None = None, *, device: str = "
             path.write_text(render(found, config))
             say(f"{found.family} config {i + 1}/{len(candidates)}: {config}")
             measured = bench(problem, path, device=device, repeats=repeats, baselines=False)
+            if measured.status == "error":  # the problem or this machine: every config fails
+                result.reason = f"the harness could not run: {measured.error}"
+                return result
             median = None
             if measured.timing:
                 median = sum(s["first"]["kernel"]["median_ms"] for s in measured.timing["sets"])

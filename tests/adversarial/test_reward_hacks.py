@@ -108,3 +108,21 @@ def test_honest_kernels_pass_and_are_timed_on_gpu(problem, kernel):
     assert report.status == "correct", report.feedback()
     assert report.timing and all(s["first"]["kernel"]["median_ms"] > 0
                                  for s in report.timing["sets"])
+
+
+def test_a_broken_interpreter_is_this_machines_error_not_the_kernels(monkeypatch):
+    """Triton <= 3.6's interpreter cannot run loops under NumPy >= 2.4: every kernel would be
+    rejected as a crash. The harness says so instead, and the offline search stops."""
+    import tools.bench
+    from kernels.library import CATALOG, solve
+    versions = {"triton": "3.6.0", "numpy": "2.4.6"}
+    monkeypatch.setattr(tools.bench, "_installed", versions.get)
+    report = bench(CASES / "add_problem.py", CASES / "gelu_ok.py", device="cpu")
+    assert report.status == "error" and "numpy<2.4" in report.error
+    assert not report.rejections  # no kernel was blamed
+    result = solve(CATALOG / "softmax.py", device="cpu")
+    assert result.status == "failed" and "numpy<2.4" in result.reason
+    for fine in ({"triton": "3.7.0", "numpy": "2.4.6"}, {"triton": "3.6.0", "numpy": "2.3.5"},
+                 {"triton": "3.9.0+git1a2b", "numpy": "2.4.6"}):
+        monkeypatch.setattr(tools.bench, "_installed", fine.get)
+        assert tools.bench.interpreter_unusable() is None, fine

@@ -228,3 +228,17 @@ def test_bad_model_configuration_is_one_line_exit_2(tmp_path, toml, error):
     result = cli(lab, "run", "--max-tasks", "1", "--device", "cpu")
     assert result.returncode == 2 and error in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_harness_that_cannot_run_parks_the_task_for_a_human(tmp_path, monkeypatch):
+    """An error of the problem or the machine is no kernel's fault: no retries, needs-human."""
+    import tools.bench
+    from agents.graph import after_measure, measure
+    from tools.bench import BenchReport
+    monkeypatch.setattr(tools.bench, "bench",
+                        lambda *files, device: BenchReport("error", error="numpy<2.4 needed"))
+    state = {"task_id": "t", "attempt": 1, "max_attempts": 3, "problem_source": "# problem\n",
+             "kernel_source": "# kernel\n", "feedback": []}
+    update = measure(state, {"configurable": {"lab_root": str(tmp_path), "device": "cpu"}})
+    assert update["outcome"] == "needs-human" and "numpy<2.4" in update["reason"]
+    assert after_measure({**state, **update}) == "park"

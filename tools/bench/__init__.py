@@ -95,6 +95,29 @@ def gpu_lock(device: str):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _installed(package: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
+
+def _release(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("+")[0].split(".")[:2] if part.isdigit())
+
+
+def interpreter_unusable() -> str | None:
+    """Why Triton's CPU interpreter cannot run kernels here, or None. A broken interpreter
+    would reject every kernel as a crash: that is this machine's fault, not the kernel's."""
+    triton, numpy = _installed("triton"), _installed("numpy")
+    if triton and numpy and _release(triton) < (3, 7) and _release(numpy) >= (2, 4):
+        # Triton <= 3.6 turns a 1-element array into an int, which NumPy 2.4 refuses
+        return (f"Triton {triton}'s interpreter cannot run loops under NumPy {numpy}: "
+                "install numpy<2.4 or Triton >= 3.7 for CPU runs")
+    return None
+
+
 def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
           timeout: float | None = None, repeats: int = 100, memory_gb: float = 16,
           baselines: bool = True) -> BenchReport:
@@ -104,6 +127,8 @@ def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
         if not path.is_file():
             return BenchReport("error", error=f"{path}: no such file")
     device = resolve_device(device)
+    if device == "cpu" and (why := interpreter_unusable()):
+        return BenchReport("error", error=why)
     fp32 = "bfloat16" not in problem.read_text() and "float16" not in problem.read_text()
     static = check_source(kernel.read_text(errors="replace"), problem_is_fp32=fp32)
     report = BenchReport("correct", static=[f.to_dict() for f in static])

@@ -138,54 +138,47 @@ def test_argmax_picks_the_first_of_tied_maxima(config, tmp_path):
     assert report.status == "correct", report.feedback()
 
 
+_SMALL_ATTENTION = (
+    "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
+    "DTYPE = torch.float32\nATOL, RTOL = 1e-4, 1e-4\n"
+    "class Model(nn.Module):\n    def forward(self, q, k, v):\n"
+    "        return F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)\n"
+    "def get_init_inputs():\n    return []\n")
+
+
+def _attention_is_correct(tmp_path, get_inputs: str, shapes: list, **config):
+    """A small float32 causal GQA problem with this get_inputs, through the attention template."""
+    from kernels.library import render
+    from tools.bench import bench
+    problem = tmp_path / "attention.py"
+    problem.write_text(_SMALL_ATTENTION + get_inputs + f"SHAPES = {shapes}\n")
+    kernel = tmp_path / "k.py"
+    kernel.write_text(render(match(problem), {"num_warps": 4, "num_stages": 2, "HEADS_FIRST": 0,
+                                              **config}))
+    report = bench(problem, kernel, device="cpu")
+    assert report.status == "correct", report.feedback()
+
+
 def test_attention_takes_pointer_loads_where_tma_cannot_read(tmp_path):
     """A query tensor that starts 12 bytes into its storage cannot be a TMA descriptor's base:
     the template must fall back to pointer loads, not fail (it once asserted)."""
-    from kernels.library import render
-    from tools.bench import bench
-    problem = tmp_path / "attention_offset.py"
-    problem.write_text(
-        "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
-        "DTYPE = torch.float32\nATOL, RTOL = 1e-4, 1e-4\n"
-        "class Model(nn.Module):\n    def forward(self, q, k, v):\n"
-        "        return F.scaled_dot_product_attention(q, k, v, is_causal=True, "
-        "enable_gqa=True)\n"
+    _attention_is_correct(tmp_path, (
         "def get_inputs(seq=64, head_dim=16):\n"
         "    q = torch.randn(3 + 4 * seq * head_dim)[3:].view(1, 4, seq, head_dim)\n"
-        "    return [q, torch.randn(1, 2, seq, head_dim), torch.randn(1, 2, seq, head_dim)]\n"
-        "def get_init_inputs():\n    return []\nSHAPES = [(64, 32)]\n")
-    kernel = tmp_path / "k.py"
-    kernel.write_text(render(match(problem), {"BLOCK_M": 64, "BLOCK_N": 32, "num_warps": 4,
-                                              "num_stages": 2, "HEADS_FIRST": 0,
-                                              "LAZY_RESCALE": 0}))
-    report = bench(problem, kernel, device="cpu")
-    assert report.status == "correct", report.feedback()
+        "    return [q, torch.randn(1, 2, seq, head_dim), torch.randn(1, 2, seq, head_dim)]\n"),
+        [(64, 32)], BLOCK_M=64, BLOCK_N=32, LAZY_RESCALE=0)
 
 
 @pytest.mark.parametrize("seq", [64, 50])  # whole query blocks (TMA) / a partial one (pointers)
 def test_attention_lazy_rescale_when_the_maxima_keep_rising(seq, tmp_path):
     """Keys grow along the sequence, so each row's max rises far past 2^8 after its first key
     block: the lazy path must move its reference then, and keep acc and l_i in step."""
-    from kernels.library import render
-    from tools.bench import bench
-    problem = tmp_path / "attention_rising.py"
-    problem.write_text(
-        "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
-        "DTYPE = torch.float32\nATOL, RTOL = 1e-4, 1e-4\n"
-        "class Model(nn.Module):\n    def forward(self, q, k, v):\n"
-        "        return F.scaled_dot_product_attention(q, k, v, is_causal=True, "
-        "enable_gqa=True)\n"
+    _attention_is_correct(tmp_path, (
         f"def get_inputs(seq={seq}, head_dim=16):\n"
         "    growth = 1 + 8 * torch.arange(seq).float()[:, None] / seq\n"
         "    return [torch.randn(1, 4, seq, head_dim), torch.randn(1, 2, seq, head_dim) * growth,"
-        " torch.randn(1, 2, seq, head_dim)]\n"
-        f"def get_init_inputs():\n    return []\nSHAPES = [({seq}, 16)]\n")
-    kernel = tmp_path / "k.py"
-    kernel.write_text(render(match(problem), {"BLOCK_M": 32, "BLOCK_N": 16, "num_warps": 4,
-                                              "num_stages": 2, "HEADS_FIRST": 0,
-                                              "LAZY_RESCALE": 1}))
-    report = bench(problem, kernel, device="cpu")
-    assert report.status == "correct", report.feedback()
+        " torch.randn(1, 2, seq, head_dim)]\n"),
+        [(seq, 16)], BLOCK_M=32, BLOCK_N=16, LAZY_RESCALE=1)
 
 
 def test_search_stops_at_ninety_percent_of_the_roofline(tmp_path, monkeypatch):

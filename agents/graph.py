@@ -179,13 +179,12 @@ def measure(state: TaskState, config: RunnableConfig) -> dict:
     device = config["configurable"]["device"]
     files = _files(state, config)
     report = bench(*files, device=device)
-    update: dict = {"measurement": report.to_dict(),
+    update: dict = {"measurement": report.to_dict(), "profile": None,  # never a stale one
                     "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     if report.status == "error":  # the problem or this machine, which no new kernel mends
         return {**update, "outcome": "needs-human",
                 "reason": f"the harness could not run: {report.error}"}
     failed = report.status != "correct"
-    update["profile"] = None  # never a stale profile of an earlier attempt
     if failed or report.timing:
         prof = profile(*files, device=device)
         update["profile"] = prof.to_dict()

@@ -4,11 +4,13 @@
                        ▲ ▲      │          │          │                                   │
                        │ └──────┴──────────┴──────────┴── feedback (at most max_attempts) ┘
                        └ unusable model answer                                 (rejected)
-    plan, or attempts used up ─▶ park          select: the task is gone or done ─▶ end
+    plan, attempts used up, or a harness that cannot run ─▶ park
+    select: the task is gone or done ─▶ end
 
 Each node is a plain function of the typed state that calls into docket/, tools/, kernels/ or
-memory/. Side effects are idempotent (files are overwritten, commits made only on change,
-status rows upserted), so a run killed anywhere resumes from its checkpoint. `await_approval`
+memory/. Side effects are idempotent (files are overwritten, commits made only on change and
+only by the worker holding the task's lease, status rows upserted), so a run killed anywhere
+resumes from its checkpoint. `await_approval`
 holds nothing but the interrupt: the researcher's `approve` / `reject` resumes it.
 `backend` says, per role (planner, coder, council), whether models or the offline backend
 answer; every model request is appended to `calls` and ends up in the evidence. What belongs to

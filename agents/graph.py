@@ -10,8 +10,8 @@
 Each node is a plain function of the typed state that calls into docket/, tools/, kernels/ or
 memory/. Side effects are idempotent (files are overwritten, commits made only on change and
 only by the worker holding the task's lease, status rows upserted), so a run killed anywhere
-resumes from its checkpoint. `await_approval`
-holds nothing but the interrupt: the researcher's `approve` / `reject` resumes it.
+resumes from its checkpoint. `await_approval` holds nothing but the interrupt: the
+researcher's `approve` / `reject` resumes it.
 `backend` says, per role (planner, coder, council), whether models or the offline backend
 answer; every model request is appended to `calls` and ends up in the evidence. What belongs to
 the machine running a node (`lab_root`, `device`, the shared git `remote`) comes from the run's

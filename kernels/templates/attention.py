@@ -16,9 +16,9 @@ then skipped on most steps, at the cost of one program-wide max per step. The re
 same: acc and l_i always share their reference.
 
 Tunables: BLOCK_M (queries per program), BLOCK_N (keys per step; divides BLOCK_M), num_warps,
-num_stages, HEADS_FIRST, LAZY_RESCALE. Triton 3.6's warp specialization of the key loop was tried on an H100:
-no faster, and it crashed the compiler at 128x64 with 4 warps. The head dimension must be a
-power of two (it is one tile).
+num_stages, HEADS_FIRST, LAZY_RESCALE. Triton 3.6's warp specialization of the key loop was
+tried on an H100: no faster, and it crashed the compiler at 128x64 with 4 warps. The head
+dimension must be a power of two (it is one tile).
 """
 FAMILY = "attention"
 REQUIRES = [{"scaled_dot_product_attention", "causal"}]

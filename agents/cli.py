@@ -25,6 +25,17 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Run a lab's Markdown research docket: kernels proved, measured, reviewed.")
 console = Console(width=None if sys.stdout.isatty() else 160)
 
+@app.callback()
+def _options(unsandboxed: Annotated[bool, typer.Option(
+        "--unsandboxed", help="Run agent-written code without bubblewrap where it is missing "
+        "(an allowlisted environment and limits only; every report says so).")] = False) -> None:
+    if unsandboxed:
+        import os
+
+        from tools.sandbox import UNSANDBOXED_ENV
+        os.environ[UNSANDBOXED_ENV] = "1"  # workers started from here inherit the choice
+
+
 DocketOpt = Annotated[Optional[Path], typer.Option("--docket", help="Markdown docket (default: "
                       "[lab] docket in autodocket.toml, else ./DOCKET.md)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
@@ -179,11 +190,15 @@ def verify(problem: Path, kernel: Path, json_out: JsonOpt = False,
 @app.command()
 def bench(problem: Path, kernel: Path, json_out: JsonOpt = False,
           device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
-          repeats: Annotated[int, typer.Option(help="timed runs per pass (GPU)")] = 100) -> None:
-    """Check a candidate's correctness against its problem and, on a GPU, time it."""
+          repeats: Annotated[int, typer.Option(help="timed runs per pass (GPU)")] = 100,
+          sanitize: Annotated[bool, typer.Option(
+              help="also run one trial under compute-sanitizer memcheck (GPU)")] = False) -> None:
+    """Check a candidate's correctness against its problem and, on a GPU, time it. The problem
+    file is yours, so it may declare a tolerance looser than its dtype's usual bound."""
     from tools.bench import bench as run_bench
     try:
-        report = run_bench(problem, kernel, device=device, repeats=repeats)
+        report = run_bench(problem, kernel, device=device, repeats=repeats,
+                           researchers_problem=True, sanitize=sanitize)
     except ValueError as err:
         _fail(str(err))
     if json_out:
@@ -534,6 +549,7 @@ def prs(docket: DocketOpt = None, remote: RemoteOpt = None, json_out: JsonOpt = 
     from git import Repo
 
     from agents.loop import _blob
+    from agents.report import guarantee
     from tools.git import agent_branches, branch_name, fetch_agent_branches, merges_cleanly
     lab = find_lab(docket)
     if remote:
@@ -549,6 +565,7 @@ def prs(docket: DocketOpt = None, remote: RemoteOpt = None, json_out: JsonOpt = 
         rows.append({
             "task_id": task_id, "title": ev.get("task", {}).get("title"),
             "attempts": ev.get("attempts"), "verified": ev.get("verification", {}).get("status"),
+            "guarantee": guarantee(ev) if ev.get("verification") else None,
             "correct": ev.get("correctness", {}).get("status") == "correct",
             "vs_eager": speed.get("vs_eager"), "vs_compile": speed.get("vs_compile"),
             "card": (ev.get("device") or {}).get("name"),
@@ -567,7 +584,10 @@ def prs(docket: DocketOpt = None, remote: RemoteOpt = None, json_out: JsonOpt = 
         table.add_column(col, overflow="fold")
     for r in rows:
         fmt = lambda v: f"{v:.2f}x" if v else "-"
-        table.add_row(r["task_id"], str(r["attempts"]), str(r["verified"]),
+        verified = str(r["verified"]) + ("" if r["verified"] in ("proved", None) else
+                                         " + dynamic" if "clean" in (r["guarantee"] or "")
+                                         else " (unchecked)")
+        table.add_row(r["task_id"], str(r["attempts"]), verified,
                       "yes" if r["correct"] else "NO", fmt(r["vs_eager"]),
                       fmt(r["vs_compile"]), r["card"] or "", r["council"] or "",
                       "yes" if r["merges_cleanly"] else "[red]CONFLICT[/]", str(r["age_hours"]))
@@ -715,9 +735,12 @@ def kg_show(entity: str, docket: DocketOpt = None, json_out: JsonOpt = False) ->
 @user_errors
 def kg_ingest(path: Path) -> None:
     """Tasks, dates and sections of a docket, and each number in a checked line as a claim."""
+    from agents.config import lab_here
     from memory.facts import docket_records
-    lab = find_lab(path)
-    records = docket_records(docket_mod.load(path), lab.root, lab.docket_key)
+    lab = lab_here()  # this lab's database, even for a docket from elsewhere
+    key = path.resolve().relative_to(lab.root.resolve()).as_posix() \
+        if path.resolve().is_relative_to(lab.root.resolve()) else path.resolve().as_posix()
+    records = docket_records(docket_mod.load(path), lab.root, key)
     added = lab.knowledge().add(records)
     claims = [r for r in records if r.predicate == "claims"]
     console.print(f"{added} new facts from {path.name} ({len(records)} read); "

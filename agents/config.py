@@ -91,15 +91,39 @@ def find_lab(docket: str | Path | None = None, cwd: Path | None = None) -> Lab:
         docket_path = Path(docket)
         if not docket_path.is_absolute():
             docket_path = cwd / docket_path
-        root = _find_root(docket_path.resolve().parent) or docket_path.resolve().parent
-        return Lab(root, docket_path, _read_config(root))
+        # the lab is where the path given lies (a link is not followed out of it)
+        parent = docket_path.parent.resolve()
+        root = _find_root(parent) or parent
+        return _inside(Lab(root, docket_path, _read_config(root)))
     root = _find_root(cwd) or cwd
     config = _read_config(root)
     configured = config.get("lab", {}).get("docket")
     if configured:
-        return Lab(root, root / configured, config)
+        return _inside(Lab(root, root / configured, config))
     for name in DEFAULT_DOCKETS:
         if (cwd / name).is_file():
-            return Lab(root, cwd / name, config)
+            return _inside(Lab(root, cwd / name, config))
     raise ConfigError("no docket found: pass --docket PATH, or set [lab] docket in "
                       "autodocket.toml, or name the file DOCKET.md")
+
+
+def _inside(lab: Lab) -> Lab:
+    """autodocket edits and commits the docket inside its lab only: a docket that is a link
+    to a file elsewhere would be ticked where no branch or lease of this lab can reach."""
+    target = lab.docket_path.resolve()
+    if not target.is_relative_to(lab.root.resolve()):
+        raise ConfigError(f"{lab.docket_path} leads to {target}, outside the lab "
+                          f"{lab.root}: use a docket inside the lab (copy it in, or run "
+                          "autodocket in the docket's own lab)")
+    return lab
+
+
+def lab_here(cwd: Path | None = None) -> Lab:
+    """The lab around the working directory, whatever docket a command reads (`kg
+    ingest-docket` of a docket from elsewhere writes into this lab's database)."""
+    cwd = (cwd or Path.cwd()).resolve()
+    root = _find_root(cwd)
+    if root is None:
+        raise ConfigError(f"{cwd} is not inside a lab (no autodocket.toml or .git above it)")
+    config = _read_config(root)
+    return Lab(root, root / config.get("lab", {}).get("docket", DEFAULT_DOCKETS[0]), config)

@@ -21,14 +21,22 @@ def _seat(name, findings, confidence):
 
 
 def verifier_seat(verification: dict, measurement: dict) -> dict:
+    """Z3's verdict; what it could not prove passes only where a run watched every memory
+    access (bounds-checked interpreter, compute-sanitizer) and saw none out of bounds."""
     findings = []
+    dynamic = measurement.get("dynamic_check") or {}
+    watched = dynamic.get("status") == "clean"
     for f in verification.get("findings", []):
         if f["status"] == "violated":
             findings.append({"line": None, "severity": "error",
                              "text": f"{f['obligation']} violated: {f['detail']}"})
         elif f["status"] in ("unknown", "unsupported"):
-            findings.append({"line": None, "severity": "warning",
+            findings.append({"line": None, "severity": "warning" if watched else "error",
                              "text": f"{f['obligation']} of {f['access']} {f['status']}"})
+    if verification.get("status") in ("unknown", "unsupported"):
+        findings.append({"line": None, "severity": "info" if watched else "error",
+                         "text": f"not proved; {dynamic['kind']}: clean" if watched else
+                         "not proved, and no dynamic check watched its memory accesses"})
     if verification.get("status") == "error":
         findings.append({"line": None, "severity": "error", "text": verification.get("error")})
     return _seat("verifier", findings, 0.9)

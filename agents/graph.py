@@ -114,7 +114,12 @@ def select(state: TaskState, config: RunnableConfig) -> dict:
     feedback = [row.reason] if row and row.status == "queued" and row.reason else []
     store.set(state["task_id"], "in-progress", row.reason if row else None)
     return {"title": task.title, "line": task.line, "feedback": feedback,
-            "text": " ".join(filter(None, [task.description, task.criterion]))}
+            "text": task_text(task)}
+
+
+def task_text(task) -> str:
+    """What the loop works from besides the title; `approve` finds the task by it again."""
+    return " ".join(filter(None, [task.description, task.criterion]))
 
 
 def plan(state: TaskState, config: RunnableConfig) -> dict:
@@ -180,12 +185,19 @@ def measure(state: TaskState, config: RunnableConfig) -> dict:
     from tools.profile import profile
     device = config["configurable"]["device"]
     files = _files(state, config)
-    report = bench(*files, device=device)
+    unproved = state["verification"]["status"] != "proved"
+    report = bench(*files, device=device, sanitize=unproved)
     update: dict = {"measurement": report.to_dict(), "profile": None,  # never a stale one
                     "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     if report.status == "error":  # the problem or this machine, which no new kernel mends
         return {**update, "outcome": "needs-human",
                 "reason": f"the harness could not run: {report.error}"}
+    dynamic = report.dynamic_check or {"status": "not run", "why": "no run watched its accesses"}
+    if report.status == "correct" and unproved and dynamic["status"] != "clean":
+        # Z3 could not prove it and nothing else watched its memory accesses: not shown safe
+        return {**update, "outcome": "needs-human",
+                "reason": f"verification {state['verification']['status']} and no dynamic "
+                          f"check ran ({dynamic.get('why', dynamic['status'])})"}
     failed = report.status != "correct"
     if failed or report.timing:
         prof = profile(*files, device=device)
@@ -339,7 +351,7 @@ def after_verify(state: TaskState) -> str:
 
 def after_measure(state: TaskState) -> str:
     status = state["measurement"]["status"]
-    if status == "error":
+    if status == "error" or state.get("outcome") == "needs-human":
         return "park"
     return "review" if status == "correct" else _retry_or_park(state)
 

@@ -19,6 +19,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
 import docket as docket_mod
+import tools.git  # noqa: F401  (imported first: every git call of this process runs hook-free)
 from agents.config import Lab
 from agents.graph import LeaseLost, build
 from memory.db import make_engine, schema_lock
@@ -294,50 +295,117 @@ def _awaiting(lab: Lab, task_id: str):
 
 
 def approve(lab: Lab, task_id: str) -> str:
-    """Check the evidence, merge the branch into main with the docket ticked, resume the graph."""
-    import hashlib
+    """Merge the loop's own commit, and nothing else, with the docket ticked; resume the graph.
 
+    Refused (DecisionError, with the reason) unless: the branch's tip is the commit the loop
+    recorded in the task's checkpoint; every file it changes is under results/<task-id>/; the
+    problem and kernel it merges hash to what the loop measured; a fresh verification of them
+    agrees with the evidence's; and the docket still holds exactly one open task with the text
+    the loop worked on."""
     from git import Repo
 
     from tools.git import main_branch, remove_worktree
     row, branch = _awaiting(lab, task_id)
     rid = f"results/{task_id}"
-    raw = _blob(lab, f"{branch}:{rid}/evidence.json")
-    if raw is None:
-        raise DecisionError(f"{branch} has no {rid}/evidence.json: nothing to approve")
-    ev = json.loads(raw)
-    for key in ("problem", "kernel"):
-        data = _blob(lab, f"{branch}:{rid}/{key}.py")
-        if data is None or hashlib.sha256(data).hexdigest() != ev["files"][f"{key}_sha256"]:
-            raise DecisionError(f"{rid}/{key}.py on {branch} does not match its evidence "
-                                "(changed after it was measured): re-run the task")
     repo = Repo(lab.root)
     main = main_branch(repo)
     if repo.active_branch.name != main:
         raise DecisionError(f"check out {main} first (now on {repo.active_branch.name})")
+    graph = _graph(lab)
+    thread = _thread(lab, task_id, row.rounds)
+    state = graph.get_state(thread).values
+    ev = _checked_evidence(lab, repo, main, branch, rid, state)
     docket_rel = lab.docket_key
     if repo.git.status("--porcelain", "--", docket_rel).strip():
         raise DecisionError(f"{docket_rel} has uncommitted changes: commit or stash them first")
-    head = repo.commit(branch).hexsha
-    line = evidence_line(ev, rid, head[:7])
+    task = locate_task(docket_mod.load(lab.docket_path), state)
+    line = evidence_line(ev, rid, state["commit"][:7])
     repo.git.merge("--no-ff", "--no-commit", branch)
     try:
         d = docket_mod.load(lab.docket_path)
-        d.tick(task_id, evidence=line)
+        d.tick(task.id, evidence=line)
         d.save()
-        records = record_knowledge(lab, ev, head)
+        records = record_knowledge(lab, ev, state["commit"])
         repo.git.add("--", docket_rel, "knowledge")
         repo.git.commit("-m", f"autodocket: approve {task_id}: {line}", "--no-verify")
     except Exception:
         repo.git.merge("--abort")
         raise
     lab.knowledge().add(records)
-    graph = _graph(lab)
-    graph.invoke(Command(resume={"decision": "approve"}), _thread(lab, task_id, row.rounds))
+    graph.invoke(Command(resume={"decision": "approve"}), thread)
     lab.store().clear(task_id)
     remove_worktree(lab.root, task_id)
     repo.git.branch("-d", branch)
     return line
+
+
+def _checked_evidence(lab: Lab, repo, main: str, branch: str, rid: str, state: dict) -> dict:
+    """The branch's evidence, once the branch is shown to hold only the loop's own work."""
+    import hashlib
+    import tempfile
+    from pathlib import Path
+
+    from tools.verify import verify
+    recorded = state.get("commit")
+    if not recorded:
+        raise DecisionError(f"no checkpoint records the loop's commit for {branch}: its work "
+                            "cannot be told from anyone else's; re-run the task")
+    tip = repo.commit(branch).hexsha
+    if tip != recorded:
+        raise DecisionError(f"{branch} is at {tip[:7]}, not at the commit the loop made "
+                            f"({recorded[:7]}): commits from elsewhere are on it; reject it or "
+                            "re-run the task")
+    base = repo.git.merge_base(main, branch)
+    changed = [p for p in repo.git.diff("--name-only", "--no-renames", base, tip).splitlines()
+               if p]
+    outside = [p for p in changed if not p.startswith(rid + "/")]
+    if outside:
+        raise DecisionError(f"{branch} changes files outside {rid}/: " + ", ".join(outside[:10])
+                            + (f" and {len(outside) - 10} more" if len(outside) > 10 else ""))
+    raw = _blob(lab, f"{tip}:{rid}/evidence.json")
+    if raw is None:
+        raise DecisionError(f"{branch} has no {rid}/evidence.json: nothing to approve")
+    ev = json.loads(raw)
+    files = {}
+    for key in ("problem", "kernel"):
+        data = _blob(lab, f"{tip}:{rid}/{key}.py")
+        digest = hashlib.sha256(data or b"").hexdigest()
+        loop_made = hashlib.sha256(state.get(f"{key}_source", "").encode()).hexdigest()
+        if data is None or digest != ev["files"][f"{key}_sha256"] or digest != loop_made:
+            raise DecisionError(f"{rid}/{key}.py on {branch} is not the file the loop measured: "
+                                "re-run the task")
+        files[key] = data
+    if ev.get("task", {}).get("id") != state["task_id"] or \
+            ev["task"].get("text") != state.get("text"):
+        raise DecisionError(f"{rid}/evidence.json is not the evidence of task {state['task_id']}")
+    with tempfile.TemporaryDirectory() as folder:  # the verdict, recomputed (cached: quick)
+        paths = {k: Path(folder) / f"{k}.py" for k in files}
+        for key, path in paths.items():
+            path.write_bytes(files[key])
+        status = verify(paths["problem"], paths["kernel"]).status
+    if status != ev["verification"]["status"]:
+        raise DecisionError(f"the evidence says verification {ev['verification']['status']}, "
+                            f"a fresh verification of the merged files says {status}")
+    return ev
+
+
+def locate_task(d, state: dict):
+    """The docket task the loop worked on, found by its text, not by its id alone: a task with
+    the same title added above it takes over its id. Refused if it is gone, changed, or
+    ambiguous."""
+    from agents.graph import task_text
+    same = [t for t in d.tasks if not t.checked and t.title == state["title"]
+            and task_text(t) == state.get("text", "")]
+    if len(same) > 1:
+        same = [t for t in same if t.line == state.get("line")] or same
+    if not same:
+        raise DecisionError(f"no open task reads as the one the loop worked on "
+                            f"({state['title']!r}): it was edited, ticked or removed since")
+    if len(same) > 1:
+        raise DecisionError(f"{len(same)} open tasks read {state['title']!r} word for word "
+                            f"(lines {', '.join(str(t.line) for t in same)}): tick the right one "
+                            "by hand")
+    return same[0]
 
 
 def record_knowledge(lab: Lab, ev: dict, commit_sha: str) -> list:

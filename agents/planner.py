@@ -57,7 +57,7 @@ def write_problem(plan: Plan, target: Path) -> Path:
 def plan_with_model(role, title: str, text: str, target: Path, backoff_s: float):
     """(Plan, call records) from the planner model; raises models.ModelFailure."""
     from agents.models import AnswerError, ask, json_object, one_block, prompt, python_file
-    from tools.sandbox import run_python
+    from tools.sandbox import Sandbox
 
     def parse(answer: str) -> Plan:
         lang, body = one_block(answer, ("python", "json"))
@@ -69,7 +69,11 @@ def plan_with_model(role, title: str, text: str, target: Path, backoff_s: float)
         python_file(body, "the problem file", {"Model", "get_inputs", "get_init_inputs"})
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(body, encoding="utf-8")
-        ran = run_python(["-m", "tools.problem", str(target.resolve())], timeout=300)
+        box = Sandbox(timeout=300)
+        try:
+            ran = box.run(["-m", "tools.problem", box.lend(target, "problem.py")])
+        finally:
+            box.close()
         if not ran.ok:
             raise AnswerError(f"the problem file does not run: {ran.reason()}")
         sets = json.loads(ran.stdout.strip().splitlines()[-1])

@@ -40,6 +40,8 @@ def evidence(state: dict, problem: Path, kernel: Path) -> dict:
                   "config": state.get("config"), "search": state.get("search")},
         "verification": {k: v.get(k) for k in ("status", "counts", "seconds", "analysis_seconds",
                                                "findings", "unsupported", "error")},
+        # a run that watched every memory access; what licenses a kernel Z3 did not prove
+        "dynamic_check": m.get("dynamic_check"),
         "correctness": {"status": m["status"], "input_sets": m.get("correctness"),
                         "tolerance": m.get("tolerance"),
                         "trials_per_set": 5, "seeds": "weights 42; inputs 1000+trial"},
@@ -105,6 +107,18 @@ def _money(usd: float | None) -> str:
     return "-" if usd is None else f"${usd:.4f}"
 
 
+def guarantee(ev: dict) -> str:
+    """What is known of the kernel's memory safety, in one phrase (report, `prs`)."""
+    status = ev["verification"]["status"]
+    dynamic = ev.get("dynamic_check") or {}
+    if status == "proved":
+        return "proved in bounds and race-free by Z3"
+    if dynamic.get("status") == "clean":
+        where = f" on input set {dynamic['input_set']}" if dynamic.get("input_set") else ""
+        return f"Z3: {status}; {dynamic['kind']}{where}: clean (not a proof)"
+    return f"Z3: {status}; no dynamic check: not shown memory-safe"
+
+
 def report_markdown(ev: dict, has_chart: bool) -> str:
     t, v = ev["task"], ev["verification"]
     lines = [f"# {t['title']}", "", f"Task `{t['id']}` from `{t['docket']}`: {t['text']}", "",
@@ -119,6 +133,7 @@ def report_markdown(ev: dict, has_chart: bool) -> str:
         if f["status"] != "proved":
             lines.append(f"- {f['kernel']}: {f['obligation']} of {f['access']}: "
                          f"{f['status']} {f['detail']}")
+    lines += ["", f"Guarantee: {guarantee(ev)}"]
     lines += ["", "## Correctness", "", "| input set | shapes | trials | max abs err | rel L2 |",
               "| --- | --- | --- | --- | --- |"]
     for row in ev["correctness"]["input_sets"] or []:

@@ -1,6 +1,6 @@
 """A template author's quick look at one problem on this GPU: every valid configuration of its
 template (or the first --limit of them, in the offline search's order), checked against the
-reference on the default input set and timed the harness's way (tools.bench.worker.
+reference on the default input set and timed the harness's way (tools.bench.runtime.
 time_callables: L2 flushed, medians), next to PyTorch eager. No verifier, no sandbox: the
 templates are ours; the offline search (`autodocket solve`) is what proves and measures a
 candidate for real.
@@ -32,7 +32,8 @@ def main() -> None:
     import torch
 
     from kernels.library import CATALOG, configs, match, render
-    from tools.bench.worker import Rejected, _prepare, compare, roofline_of, time_callables
+    from tools.bench.judge import Rejected, compare
+    from tools.bench.runtime import prepare, roofline_of, time_callables
     from tools.problem import load_candidate, load_problem, make_inputs
     from tools.roofline import ceilings
     path = Path(args.problem) if args.problem.endswith(".py") else CATALOG / f"{args.problem}.py"
@@ -40,7 +41,7 @@ def main() -> None:
     if found is None:
         sys.exit(f"error: no template fits {path}")
     dtype = getattr(problem, "DTYPE", None)
-    inputs = _prepare(make_inputs(problem, None, "cuda"), "cuda", dtype)
+    inputs = prepare(make_inputs(problem, None, "cuda"), "cuda", dtype)
     reference = problem.Model(*problem.get_init_inputs()).to("cuda", dtype)
     with torch.no_grad():
         expected = reference(*inputs)

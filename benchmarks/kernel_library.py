@@ -26,9 +26,9 @@ def matmul_alone_ms(problem, repeats: int) -> float:
     problems take the weight as their second input), timed the harness's way."""
     import torch
 
-    from tools.bench.worker import _prepare, time_callables
+    from tools.bench.runtime import prepare, time_callables
     from tools.problem import make_inputs
-    x, weight = _prepare(make_inputs(problem, None, "cuda")[:2], "cuda", problem.DTYPE)
+    x, weight = prepare(make_inputs(problem, None, "cuda")[:2], "cuda", problem.DTYPE)
     timing = time_callables({"mm": lambda a, w_t: torch.mm(a, w_t)}, [[x, weight.t()]], repeats)
     return timing["mm"]["median_ms"]
 

@@ -223,10 +223,21 @@ def parse(text: str) -> Docket:
     return Docket(text)
 
 
+def _read_regular(path: Path) -> bytes:
+    """The bytes of a regular file, at most MAX_BYTES + 1 of them: a FIFO would block the
+    read forever and /dev/zero never end it."""
+    import stat
+    with open(path, "rb", opener=lambda p, flags: os.open(p, flags | os.O_NONBLOCK)) as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise DocketError(f"{path}: not a regular file (a FIFO, device or socket); a docket "
+                              "is a Markdown file")
+        return handle.read(MAX_BYTES + 1)
+
+
 def load(path: str | Path) -> Docket:
     path = Path(path)
     try:
-        data = path.read_bytes()
+        data = _read_regular(path)
     except FileNotFoundError:
         raise DocketError(f"{path}: no such file") from None
     except IsADirectoryError:

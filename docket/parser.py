@@ -285,14 +285,18 @@ def parse_lines(lines: list[str]) -> tuple[list[Task], list[str]]:
 def _assign_ids(tasks: list[Task]) -> None:
     """Slug ids; a repeated title gets '-2', '-3'... and points at its first occurrence."""
     used: set[str] = set()
+    next_suffix: dict[str, int] = {}  # per base slug: where to resume counting (linear time)
     first_by_title: dict[str, str] = {}
     for task in tasks:
         name = f"{task.ref} {task.title}" if task.ref else task.title
         base = slugify(name)
-        candidate, n = base, 1
+        candidate, n = base, next_suffix.get(base, 1)
+        if n > 1:
+            candidate = f"{base}-{n}"
         while candidate in used:
             n += 1
             candidate = f"{base}-{n}"
+        next_suffix[base] = n
         task.id = candidate
         used.add(candidate)
         key = " ".join(name.casefold().split())

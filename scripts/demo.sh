@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # A CPU machine takes the local CPU build of torch; a GPU machine keeps the torch it has.
+bash scripts/bubblewrap.sh
 python3 -c "import torch" 2>/dev/null || python3 -m pip install -q "torch==2.13.0"
 python3 -m pip install -q -e .
 lab="$(mktemp -d)/lab"

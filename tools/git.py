@@ -7,11 +7,29 @@ commit series.
 """
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
 
 from git import GitCommandError, Repo
+
+
+def without_hooks() -> None:
+    """Every git this process runs (GitPython's and our own) runs with hooks turned off: a
+    hook in the lab's .git/hooks is code nobody reviewed, and it would run with the model
+    keys in its environment. Git's own environment configuration (git >= 2.31) reaches every
+    git child; an existing GIT_CONFIG_COUNT is extended, not replaced."""
+    if os.environ.get("AUTODOCKET_GIT_HOOKS_OFF") == "1":
+        return
+    count = int(os.environ.get("GIT_CONFIG_COUNT", "0") or 0)
+    os.environ.update({"GIT_CONFIG_COUNT": str(count + 1),
+                       f"GIT_CONFIG_KEY_{count}": "core.hooksPath",
+                       f"GIT_CONFIG_VALUE_{count}": os.devnull,
+                       "AUTODOCKET_GIT_HOOKS_OFF": "1"})
+
+
+without_hooks()
 
 BRANCH_PREFIX = "autodocket/"
 _SAFE = re.compile(r"^[a-z0-9][a-z0-9-]*$")

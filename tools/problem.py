@@ -65,6 +65,15 @@ def load_problem(path: str | Path) -> types.ModuleType:
     return module
 
 
+def forget_problem(path: str | Path) -> None:
+    """Unload a problem and delete its (private) copy before a candidate is imported: the
+    reference must not be reachable from the candidate's code."""
+    import gc
+    sys.modules.pop("autodocket_problem", None)
+    Path(path).unlink()
+    gc.collect()
+
+
 def load_candidate(path: str | Path) -> types.ModuleType:
     module = load_module(path, "autodocket_candidate")
     if not hasattr(module, "ModelNew"):

@@ -1,9 +1,9 @@
 """A sandboxed process that has imported torch, triton and z3 once and forks one child per job.
 
-Importing torch costs about a second; a verification itself about a tenth of that. The zygote
-is started like any sandboxed child (clean environment, own session, no network where the
-machine allows it); each job's child then takes its own scratch directory, memory limit and
-arguments, runs a module's `main()`, and exits. The zygote kills a child that overruns.
+Importing torch costs seconds; a verifier's analysis often a tenth of that. The zygote runs in
+a sandbox of its own (`tools.sandbox.Zygote`) and only ever runs autodocket's own modules on
+data: a candidate's code never runs in it. Each job's child takes its own folder, memory limit
+and arguments, runs a module's `main()`, and exits. The zygote kills a child that overruns.
 
 Protocol, one JSON object per line: the parent writes
     {"module": "tools.verify.worker", "argv": [...], "cwd": "/tmp/x", "timeout": 60,

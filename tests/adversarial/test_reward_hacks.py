@@ -96,7 +96,8 @@ def test_bad_problem_is_bad_input(tmp_path):
 @pytest.mark.parametrize("kernel", sorted(HACKS))
 def test_reward_hack_rejected_on_gpu(kernel):
     problem, expected = HACKS[kernel]
-    report = bench(problem_file(problem), CASES / f"{kernel}.py", device="cuda", repeats=20)
+    report = bench(problem_file(problem), CASES / f"{kernel}.py", device="cuda", repeats=20,
+                   baselines=False)
     assert report.status == "rejected"
     assert expected & set(report.reasons()), report.rejections
 

@@ -121,17 +121,20 @@ def test_multi_block_paths_are_correct(problem, config, tmp_path):
     assert report.status == "correct", report.feedback()
 
 
-@pytest.mark.parametrize("config", [{"MAX_SINGLE": 8192, "BLOCK": 2048, "WARPS_PER_KB": 1},
-                                    {"MAX_SINGLE": 1024, "BLOCK": 1024, "WARPS_PER_KB": 1}])
-def test_argmax_picks_the_first_of_tied_maxima(config, tmp_path):
+@pytest.mark.parametrize("config, shapes", [
+    ({"MAX_SINGLE": 2048, "BLOCK": 2048, "WARPS_PER_KB": 1}, "[(6, 1500), (7, 33)]"),
+    ({"MAX_SINGLE": 1024, "BLOCK": 1024, "WARPS_PER_KB": 1}, "[(6, 5000), (7, 33)]")])
+def test_argmax_picks_the_first_of_tied_maxima(config, shapes, tmp_path):
     """Values from {0..3} tie everywhere: the kernel must answer torch's first occurrence, in
-    one block and across the loop's lanes (the second config: 5000 columns in 1024-wide steps)."""
+    one block (1500 columns) and across the loop's lanes (5000 columns in 1024-wide steps)."""
     from kernels.library import render
     from tools.bench import bench
     problem = tmp_path / "ties.py"
-    problem.write_text((CATALOG / "row_argmax.py").read_text().replace(
-        "return [torch.randn(rows, cols)]", "return [torch.randint(0, 4, (rows, cols)).float()]"
-    ).replace("SHAPES = [", "SHAPES = [(6, 5000), "))
+    source = (CATALOG / "row_argmax.py").read_text().replace(
+        "return [torch.randn(rows, cols)]", "return [torch.randint(0, 4, (rows, cols)).float()]")
+    line = next(line for line in source.splitlines() if line.startswith("SHAPES = ["))
+    # CPU-sized sets only (the interpreter reduces a block's ties one pair at a time)
+    problem.write_text(source.replace(line, f"SHAPES = {shapes}"))
     kernel = tmp_path / "k.py"
     kernel.write_text(render(match(problem), config))
     report = bench(problem, kernel, device="cpu")

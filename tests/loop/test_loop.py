@@ -79,18 +79,6 @@ def test_approve_two_in_reverse_order_and_reject_one(ran_lab):
                                                                  "rmsnorm-with-residual")]
 
 
-def test_tampered_kernel_is_refused(tmp_path):
-    lab = make_lab(tmp_path)
-    assert cli(lab, "run", "--max-tasks", "1", "--device", "cpu").returncode == 0
-    worktree = Repo(lab / ".autodocket" / "worktrees" / "fused-row-softmax")
-    kernel = Path(worktree.working_tree_dir) / "results/fused-row-softmax/kernel.py"
-    kernel.write_text(kernel.read_text() + "\n# a change after measurement\n")
-    worktree.git.commit("-am", "tamper")
-    refused = cli(lab, "approve", "fused-row-softmax")
-    assert refused.returncode == 2 and "does not match its evidence" in refused.stderr
-    assert not any(len(c.parents) == 2 for c in Repo(lab).iter_commits("main"))
-
-
 def test_prs_flags_a_branch_that_no_longer_merges(tmp_path):
     lab = make_lab(tmp_path)
     assert cli(lab, "run", "--max-tasks", "1", "--device", "cpu").returncode == 0
@@ -154,18 +142,36 @@ def test_killed_run_resumes_with_one_branch_and_one_evidence(tmp_path, boundary)
     assert (lab / "DOCKET.md").read_bytes() == EXAMPLE.read_bytes()
 
 
-@pytest.mark.parametrize("hook", ["prepare-commit-msg", "post-commit"])
-def test_killed_mid_commit_resumes_with_one_commit(tmp_path, hook):
-    """A git hook kills the whole run from inside `git commit`: before the commit object
-    exists (files staged) or after it exists but before the node returns."""
+KILLING_GIT = """#!/bin/bash
+# stands in for git: on the first `commit`, kills the whole run before or after the commit
+real=$(PATH=${PATH#*:} command -v git)
+if [[ " $* " == *" commit "* && -e "$KILL_TRIGGER" ]]; then
+  rm -f "$KILL_TRIGGER"
+  [ "$KILL_WHEN" = after ] && "$real" "$@"
+  kill -KILL -- -$(ps -o pgid= $$ | tr -d " ")
+fi
+exec "$real" "$@"
+"""
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_killed_mid_commit_resumes_with_one_commit(tmp_path, when):
+    """The whole run is killed inside `git commit`: before the commit object exists (files
+    staged) or after it exists but before the node returns. (git hooks would be the natural
+    trap, but autodocket runs git with hooks off: a stand-in git on PATH does it.)"""
     lab = make_lab(tmp_path)
-    hook_path = lab / ".git" / "hooks" / hook
-    hook_path.write_text('#!/bin/bash\nrm -f "$0"\nkill -KILL -- -$(ps -o pgid= $$ | tr -d " ")\n')
-    hook_path.chmod(0o755)
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    (shim / "git").write_text(KILLING_GIT)
+    (shim / "git").chmod(0o755)
+    trigger = tmp_path / "kill-once"
+    trigger.touch()
+    env = {**os.environ, "PATH": f"{shim}:{os.environ['PATH']}", "KILL_TRIGGER": str(trigger),
+           "KILL_WHEN": when}
     proc = subprocess.run([sys.executable, "-m", "agents.cli", "run", "--max-tasks", "1",
                            "--device", "cpu"], cwd=lab, capture_output=True, text=True,
-                          start_new_session=True, timeout=600)
-    assert proc.returncode == -signal.SIGKILL and not hook_path.exists()
+                          start_new_session=True, timeout=600, env=env)
+    assert proc.returncode == -signal.SIGKILL and not trigger.exists()
     # a git killed while it writes the index also leaves its lock behind
     worktree = Repo(lab / ".autodocket" / "worktrees" / "fused-row-softmax")
     (Path(worktree.git_dir) / "index.lock").touch()

@@ -235,10 +235,10 @@ def test_a_harness_that_cannot_run_parks_the_task_for_a_human(tmp_path, monkeypa
     import tools.bench
     from agents.graph import after_measure, measure
     from tools.bench import BenchReport
-    monkeypatch.setattr(tools.bench, "bench",
-                        lambda *files, device: BenchReport("error", error="numpy<2.4 needed"))
+    monkeypatch.setattr(tools.bench, "bench", lambda *files, device, sanitize: BenchReport(
+        "error", error="numpy<2.4 needed"))
     state = {"task_id": "t", "attempt": 1, "max_attempts": 3, "problem_source": "# problem\n",
-             "kernel_source": "# kernel\n", "feedback": []}
+             "kernel_source": "# kernel\n", "feedback": [], "verification": {"status": "proved"}}
     update = measure(state, {"configurable": {"lab_root": str(tmp_path), "device": "cpu"}})
     assert update["outcome"] == "needs-human" and "numpy<2.4" in update["reason"]
     assert after_measure({**state, **update}) == "park"

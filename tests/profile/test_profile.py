@@ -167,7 +167,7 @@ def test_a_problem_whose_cost_cannot_be_counted_gets_no_position_not_a_rejection
 
     import torch
 
-    from tools.bench.worker import roofline_of
+    from tools.bench.runtime import roofline_of
 
     class Model:
         def __init__(self):

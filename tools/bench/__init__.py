@@ -2,17 +2,25 @@
 
     report = bench("problem.py", "kernel.py", device="auto")
     report.status      # correct | rejected | error
-    report.rejections  # every reason, named (see static.POLICY and the worker's checks)
+    report.rejections  # every reason, named (see static.POLICY and tools.bench.judge)
 
-Static checks run here; everything that executes the candidate runs in the sandbox (a child
-process with a time and memory limit, no credentials, no network where possible). Without a GPU
-the kernels run in Triton's interpreter: correctness only, and no speedup is claimed.
+Three processes, and the verdict is made in the one that runs neither the problem nor the
+candidate. The reference runs in one sandbox (`tools.bench.reference`: expected outputs, its
+weights, the eager and torch.compile times); the candidate in another (`tools.bench.candidate`:
+its outputs and times for inputs drawn before it was imported, nothing else); this process
+reads what both wrote as data, compares, bounds the problem's tolerance, and checks the
+candidate's reported times against the wall clock it watched itself (`tools.bench.judge`).
+Static checks of the source run here too. Without a GPU the kernels run in Triton's
+interpreter: correctness only, and no speedup is claimed.
 """
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
+import math
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -20,9 +28,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.sandbox import run_python
+from tools.cache import cache_path, write_atomic
+from tools.sandbox import Sandbox, SandboxUnavailable
 
+from . import judge
+from .judge import BadTolerance
 from .static import check_source, rejections
+
+HARNESS_VERSION = "6"  # bump when a verdict or what the reference writes changes: caches key on it
+MACHINE_REASONS = {"timeout", "memory", "disk", "processes"}  # a load-dependent end: not cached
 
 
 @dataclass
@@ -38,6 +52,10 @@ class BenchReport:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     roofline: dict | None = None  # the default input set against the card's ceilings (GPU)
+    # a run that watched every memory access: bounds-checked interpreter (CPU) or
+    # compute-sanitizer (GPU); what licenses a kernel Z3 could not prove
+    dynamic_check: dict | None = None
+    cached: bool = False  # a CPU verdict for the same two files, from this machine's cache
 
     @property
     def exit_code(self) -> int:
@@ -63,8 +81,8 @@ class BenchReport:
                 "correctness": self.correctness, "timing": self.timing,
                 "speedups": self.speedups(), "rejections": self.rejections,
                 "static": self.static, "notes": self.notes, "error": self.error,
-                "roofline": self.roofline,
-                "seconds": round(self.seconds, 2)}
+                "roofline": self.roofline, "dynamic_check": self.dynamic_check,
+                "cached": self.cached, "seconds": round(self.seconds, 2)}
 
 
 def resolve_device(device: str) -> str:
@@ -120,8 +138,14 @@ def interpreter_unusable() -> str | None:
 
 def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
           timeout: float | None = None, repeats: int = 100, memory_gb: float = 16,
-          baselines: bool = True) -> BenchReport:
-    """`baselines=False` times the kernel alone (the offline search compares configs)."""
+          baselines: bool = True, researchers_problem: bool = False,
+          sanitize: bool = False, use_cache: bool = True) -> BenchReport:
+    """`baselines=False` times the kernel alone (the offline search compares configs).
+    `researchers_problem`: the problem file is the researcher's own (not a model's), so it may
+    declare a tolerance looser than its dtype's bound. `sanitize`: on a GPU, also run one
+    correctness trial under compute-sanitizer memcheck (for a kernel Z3 did not prove; on the
+    CPU every trial is bounds-checked anyway). A CPU verdict is cached by the two files'
+    content (`use_cache=False` runs it again)."""
     problem, kernel = Path(problem).resolve(), Path(kernel).resolve()
     for path in (problem, kernel):
         if not path.is_file():
@@ -129,51 +153,329 @@ def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
     device = resolve_device(device)
     if device == "cpu" and (why := interpreter_unusable()):
         return BenchReport("error", error=why)
+    key = _verdict_key(problem, kernel, researchers_problem) \
+        if device == "cpu" and use_cache else None
+    if key and (known := _json(cache_path("bench", f"{key}.json"))):
+        return BenchReport(**{k: v for k, v in known.items() if k != "speedups"},
+                           cached=True)
     fp32 = "bfloat16" not in problem.read_text() and "float16" not in problem.read_text()
     static = check_source(kernel.read_text(errors="replace"), problem_is_fp32=fp32)
     report = BenchReport("correct", static=[f.to_dict() for f in static])
     report.rejections += [{"reason": f.name, "detail": f"line {f.line}: {f.text}"}
                           for f in rejections(static)]
-    scratch = Path(tempfile.mkdtemp(prefix="autodocket-bench-"))
-    out = scratch / "report.json"
-    from tools.roofline import hand_down, remember
-    env = {"TRITON_INTERPRET": "1"} if device == "cpu" else hand_down()
     start = time.perf_counter()
     try:
         with gpu_lock(device) as waited:
-            result = run_python(["-m", "tools.bench.worker", str(problem), str(kernel), str(out),
-                                 device, str(repeats)] + ([] if baselines else ["--no-baselines"]),
-                                timeout=timeout or (900 if device == "cuda" else 300),
-                                memory_gb=memory_gb, gpu=device == "cuda", env=env,
-                                scratch=scratch)
-        data = json.loads(out.read_text()) if out.is_file() else None
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+            _measure(problem, kernel, device, report, timeout or (900 if device == "cuda"
+                                                                  else 300),
+                     repeats, memory_gb, baselines, researchers_problem, sanitize)
+    except (SandboxUnavailable, BadTolerance, _HarnessError) as err:
+        return BenchReport("error", error=str(err), seconds=time.perf_counter() - start,
+                           static=report.static)
     report.seconds = time.perf_counter() - start
     if waited > 1:
         report.notes.append(f"waited {waited:.0f} s for the GPU: another measurement held it")
-    if not result.network_isolated:
-        report.notes.append("no network namespace on this machine: the candidate had network")
-    if data is None:
-        report.rejections.append({"reason": "crash" if result.killed is None else result.killed,
-                                  "detail": result.reason()})
-    elif "error" in data:
-        if data.get("bad_input"):
-            return BenchReport("error", error=data["error"], seconds=report.seconds)
-        report.rejections.append({"reason": "crash", "detail": data["error"]})
-    else:
-        report.device, report.tolerance = data["device"], data.get("tolerance")
-        report.correctness, report.timing = data["correctness"], data["timing"]
-        report.roofline = data.get("roofline")
-        if data.get("roofline_error"):
-            report.notes.append(data["roofline_error"])
-        if data.get("ceilings"):
-            remember(data["ceilings"])
-        report.rejections += data["rejections"]
-        if data.get("note"):
-            report.notes.append(data["note"])
-        if device == "cpu":
-            report.notes.append("correctness only, no timing: no GPU here")
+    if device == "cpu" and report.correctness is not None:
+        report.notes.append("correctness only, no timing: no GPU here")
     if report.rejections:
         report.status = "rejected"
+    if key and not MACHINE_REASONS & set(report.reasons()):  # only this side writes the cache
+        write_atomic(cache_path("bench", f"{key}.json"), json.dumps(report.to_dict()))
     return report
+
+
+def _verdict_key(problem: Path, kernel: Path, researchers_problem: bool) -> str:
+    """A CPU verdict depends on the two files, the harness and the libraries only (seeded
+    inputs, no timing): the loop's measure node finds the offline search's verdict here."""
+    from importlib.metadata import version
+    parts = [problem.read_bytes(), kernel.read_bytes(), str(researchers_problem).encode(),
+             HARNESS_VERSION.encode(), version("torch").encode(), version("triton").encode()]
+    return hashlib.sha256(b"\0".join(hashlib.sha256(p).digest() for p in parts)).hexdigest()
+
+
+class _HarnessError(RuntimeError):
+    """The problem or this machine, not the candidate, kept the harness from judging."""
+
+
+def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, timeout: float,
+             repeats: int, memory_gb: float, baselines: bool, researchers_problem: bool,
+             sanitize: bool) -> None:
+    """Reference, then candidate, each in its own sandbox; every verdict made here."""
+    gpu, timing = device == "cuda", device == "cuda"
+    env = {"TRITON_INTERPRET": "1"} if device == "cpu" else {}
+    plan = {"timing": timing, "baselines": baselines, "repeats": repeats}
+    cand_box = None
+    ref_dir, ref_spans, ref_run = _reference(problem, device, plan, timeout, memory_gb, env)
+    try:
+        meta = _json(ref_dir / "meta.json")
+        tol = judge.tolerance(meta, device, researchers_problem)
+        report.tolerance = {k: tol[k] for k in ("atol", "rtol", "dtype")}
+        report.notes += meta.get("notes", []) + ([tol["note"]] if "note" in tol else [])
+        report.device = _card(device) if gpu else _cpu_info()
+        sets = [s for s in meta["sets"] if "skipped" not in s]
+        report.correctness = [{"input_set": s["label"], "skipped": s["skipped"]}
+                              for s in meta["sets"] if "skipped" in s]
+        if not sets:
+            report.rejections.append({"reason": "no-input-set", "detail": "every input set is "
+                                      "too large for the CPU interpreter; add a small one to "
+                                      "SHAPES"})
+            return
+        cand_box = Sandbox(timeout=timeout, memory_gb=memory_gb, gpu=gpu, env=env)
+        shutil.copyfile(problem, cand_box.scratch / "problem.py")  # the child deletes its copy
+        plan = {**plan, "sets": [s["label"] for s in sets], "dtype": meta["dtype"]}
+        (cand_box.scratch / "plan.json").write_text(json.dumps(plan))
+        inside = cand_box.inside_scratch
+        running = cand_box.start(
+            ["-m", "tools.bench.candidate", f"{inside}/problem.py",
+             cand_box.lend(kernel, "kernel.py"), cand_box.lend(ref_dir / "init.pt"),
+             cand_box.lend(ref_dir / "state.pt"), device, f"{inside}/plan.json"],
+            interactive=True)
+        rows, cand_spans = _judge_outputs(running, sets, cand_box.scratch / "outputs",
+                                          ref_dir / "expected", tol, report)
+        cand_run = running.wait()
+        if not cand_run.sandboxed:
+            report.notes += cand_run.isolation[:1]
+        cand = _json(cand_box.scratch / "report.json")
+        report.correctness = rows + report.correctness
+        if not isinstance(cand, dict):
+            if cand_run.ok:
+                report.rejections.append({"reason": "no-report", "detail": "the candidate's "
+                                          "process ended without a readable report"})
+            cand = {}
+        _judge_report(cand, cand_run, meta, report)
+        if timing and not report.rejections:
+            _judge_timing(meta, ref_dir, cand_box.scratch, ref_spans, cand_spans, sets,
+                          repeats, report)
+        if gpu and sanitize and not report.rejections:
+            report.dynamic_check = _sanitized(problem, kernel, ref_dir, meta, sets, timeout)
+            if report.dynamic_check["status"] == "errors":
+                report.rejections.append({"reason": "sanitizer", "detail": "; ".join(
+                    report.dynamic_check["errors"][:3])})
+    finally:
+        if gpu:  # a CPU reference stays in the cache for the next candidate of this problem
+            shutil.rmtree(ref_dir, ignore_errors=True)
+        if cand_box is not None:
+            cand_box.close()
+
+
+def _reference(problem: Path, device: str, plan: dict, timeout: float, memory_gb: float,
+               env: dict):
+    """The reference's outputs, weights and (on a GPU) timings, from its own sandbox: (the
+    folder holding them, the wall clock of each timed phase, the run). On the CPU the folder
+    is cached by the problem's content: the offline search measures many candidates of one
+    problem, and the reference's outputs do not change between them."""
+    from importlib.metadata import version
+    key = hashlib.sha256(b"\0".join([problem.read_bytes(), device.encode(),
+                                      json.dumps(plan, sort_keys=True).encode(),
+                                      version("torch").encode(),
+                                      HARNESS_VERSION.encode()])).hexdigest()
+    cached = cache_path("reference", key)
+    if device == "cpu" and (cached / "meta.json").is_file():
+        return cached, {}, None
+    box = Sandbox(timeout=timeout, memory_gb=memory_gb, gpu=device == "cuda", env=env)
+    (box.scratch / "plan.json").write_text(json.dumps(plan))
+    running = box.start(["-m", "tools.bench.reference", box.lend(problem, "problem.py"), device,
+                         f"{box.inside_scratch}/plan.json"], interactive=True)
+    spans = _timed_phases(running)
+    run = running.wait()
+    meta = _json(box.scratch / "meta.json")
+    if meta is None or "error" in meta or not run.ok:
+        box.close()
+        raise _HarnessError("the problem's reference could not run: " + (
+            meta["error"] if meta and "error" in meta else run.reason()))
+    if device != "cpu":
+        return box.scratch, spans, run
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in ("plan.json", "tmp"):
+        shutil.rmtree(box.scratch / leftover, ignore_errors=True)
+        (box.scratch / leftover).unlink(missing_ok=True)
+    try:  # atomic: a worker beside this one sees the whole folder or none
+        os.rename(box.scratch, cached)
+    except OSError:  # another worker cached it first
+        box.close()
+    return cached, spans, run
+
+
+def _sanitized(problem: Path, kernel: Path, ref_dir: Path, meta: dict, sets: list[dict],
+               timeout: float) -> dict:
+    """One correctness trial of the smallest input set under compute-sanitizer memcheck, with
+    PyTorch's caching allocator off (an access past a tensor but inside a cached block would
+    pass unseen otherwise)."""
+    tool = shutil.which("compute-sanitizer") or next(
+        (p for p in ("/usr/local/cuda/bin/compute-sanitizer",) if Path(p).is_file()), None)
+    kind = "compute-sanitizer memcheck (GPU)"
+    if tool is None:
+        return {"kind": kind, "status": "not run", "why": "compute-sanitizer not found"}
+    smallest = min(sets, key=lambda s: sum(math.prod(x) for x in s.get("shapes") or [[0]]))
+    box = Sandbox(timeout=timeout, gpu=True, env={"PYTORCH_NO_CUDA_MEMORY_CACHING": "1"})
+    try:
+        shutil.copyfile(problem, box.scratch / "problem.py")
+        plan = {"sets": [smallest["label"]], "draws": ["trial0"], "timing": False,
+                "dtype": meta["dtype"]}
+        (box.scratch / "plan.json").write_text(json.dumps(plan))
+        inside = box.inside_scratch
+        running = box.start(
+            ["-m", "tools.bench.candidate", f"{inside}/problem.py", box.lend(kernel, "kernel.py"),
+             box.lend(ref_dir / "init.pt"), box.lend(ref_dir / "state.pt"), "cuda",
+             f"{inside}/plan.json"], interactive=True,
+            prefix=[tool, "--tool", "memcheck", "--error-exitcode", "86", "--print-limit", "10",
+                    "--target-processes", "all"])
+        while running.read_line("@@outputs") is not None:
+            running.send("stop")
+        run = running.wait()
+    finally:
+        box.close()
+    summary = re.search(r"ERROR SUMMARY: (\d+) error", run.stdout + run.stderr)
+    errors = [line.strip("= ").strip() for line in (run.stdout + run.stderr).splitlines()
+              if line.startswith("=========") and ("Invalid" in line or "error" in line.lower())
+              and "ERROR SUMMARY" not in line]
+    if summary is None:
+        return {"kind": kind, "status": "not run", "why": "no sanitizer summary: " + run.reason()}
+    count = int(summary.group(1))
+    return {"kind": kind, "status": "errors" if count or run.returncode == 86 else "clean",
+            "input_set": smallest["label"], "error_count": count, "errors": errors[:10]}
+
+
+def _json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _timed_phases(running) -> dict[str, float]:
+    """Answer a child's timing requests ("go"), returning each phase's wall clock in ms as
+    watched from here. Ends when the child stops asking (or ends)."""
+    spans: dict[str, float] = {}
+    while (line := running.read_line("@@ready-to-time ")) is not None:
+        label = line.split(" ", 1)[1]
+        started = time.perf_counter()
+        running.send("go")
+        if running.read_line(f"@@timed {label}") is None:
+            break
+        spans[label] = (time.perf_counter() - started) * 1000
+    return spans
+
+
+def _judge_outputs(running, sets: list[dict], outputs: Path, expected: Path, tol: dict,
+                   report: BenchReport) -> tuple[list[dict], dict[str, float]]:
+    """Answer the candidate: judge each set's outputs as they come (stop at the first
+    rejection), time its phases, judge the after-timing draw."""
+    from tools.bench import runtime
+    rows, spans = [], {}
+    shapes = {s["label"]: s.get("shapes") for s in sets}
+    while (line := running.read_line("@@")) is not None:
+        word, _, label = line.partition(" ")
+        if word == "@@outputs" and label == "after":
+            try:
+                judge.compare(judge._read(outputs / "default-after.pt", "the candidate's"),
+                              runtime.load(expected / "default-after.pt"), tol["atol"],
+                              tol["rtol"])
+            except judge.Rejected as r:
+                report.rejections.append({"reason": r.reason, "detail": "after timing, on "
+                                          f"inputs never seen before: {r.detail}"})
+            running.send("next")
+        elif word == "@@outputs" and label in shapes:
+            try:
+                rows.append(judge.judge_set(label, outputs, expected, tol, shapes[label]))
+                running.send("next")
+            except judge.Rejected as r:
+                report.rejections.append({"reason": r.reason, "detail": r.detail})
+                running.send("stop")
+        elif word == "@@ready-to-time":
+            started = time.perf_counter()
+            running.send("go")
+            if running.read_line(f"@@timed {label}") is None:
+                break
+            spans[label] = (time.perf_counter() - started) * 1000
+    return rows, spans
+
+
+def _judge_report(cand: dict, run, meta: dict, report: BenchReport) -> None:
+    """What the candidate's process said about itself, and how it ended."""
+    if cand.get("input_error"):
+        raise _HarnessError(f"the problem's get_inputs() failed: {cand['input_error']}")
+    differ = judge.same_inputs(meta.get("fingerprints", {}), cand.get("fingerprints", {}))
+    if differ:
+        raise _HarnessError(f"the problem drew different inputs in two processes under the "
+                            f"same seed ({', '.join(differ[:3])}): draw every random input "
+                            "from torch's seeded generator")
+    for key, reason, what in (("inputs_modified", "inputs-modified", "the candidate changed "
+                               "its inputs"), ("tensor_subclass", "tensor-subclass", "the "
+                               "output is a Tensor subclass, not a plain Tensor")):
+        if cand.get(key):
+            report.rejections.append({"reason": reason, "detail": f"{what} ({cand[key][0]})"})
+    if cand.get("bounds") is not None:
+        bounds = cand["bounds"]
+        report.dynamic_check = {"kind": "bounds-checked interpreter runs (CPU)",
+                                "status": "violations" if bounds["violations"] else "clean",
+                                "accesses": bounds["accesses"],
+                                "violations": bounds["violations"]}
+        if bounds["violations"]:
+            report.rejections.append({"reason": "out-of-bounds", "detail": "; ".join(
+                bounds["violations"][:3])})
+    if cand.get("crash"):
+        report.rejections.append({"reason": "memory" if cand.get("out_of_memory") else "crash",
+                                  "detail": cand["crash"]})
+    elif not run.ok:
+        report.rejections.append({"reason": run.killed or "crash", "detail": run.reason()})
+    if cand.get("parameters", {}).get("from_reference"):
+        report.notes.append("the candidate was given the reference's parameters and buffers "
+                            "by name: " + ", ".join(cand["parameters"]["from_reference"][:8]))
+
+
+def _judge_timing(meta: dict, ref_dir: Path, cand_dir: Path, ref_spans: dict,
+                  cand_spans: dict, sets: list[dict], repeats: int,
+                  report: BenchReport) -> None:
+    from tools.roofline import place
+    ref_timing, cand_timing = _json(ref_dir / "timing.json"), _json(cand_dir / "timing.json")
+    if not ref_timing or not cand_timing:
+        report.rejections.append({"reason": "crash", "detail": "no timing came back"})
+        return
+    rows = []
+    try:
+        for s in sets:
+            label = s["label"]
+            if label not in cand_timing or label not in cand_spans or label not in ref_spans:
+                raise judge.Rejected("crash", f"input set {label}: no timing came back")
+            rows.append(judge.judge_timing(label, cand_timing[label], ref_timing[label],
+                                           cand_spans[label], ref_spans[label], s.get("shapes"),
+                                           s.get("compile_error")))
+    except judge.Rejected as r:
+        report.rejections.append({"reason": r.reason, "detail": r.detail})
+        return
+    report.timing = {"method": judge.TIMING_METHOD, "repeats": repeats, "sets": rows}
+    peak = report.device.get("ceilings")
+    if meta.get("cost") and peak:
+        report.roofline = place(meta["cost"], rows[0]["first"]["kernel"]["median_ms"], peak)
+
+
+_cards: dict[str, dict] = {}
+
+
+def _card(device: str) -> dict:
+    """The GPU's name, versions and measured ceilings, from a sandboxed child that runs only
+    our code (so no problem or candidate can misstate them); once per process and GPU."""
+    from tools.roofline import hand_down, remember
+    key = os.environ.get("CUDA_VISIBLE_DEVICES", "")
+    if key not in _cards:
+        box = Sandbox(timeout=600, gpu=True, env=hand_down())
+        try:
+            run = box.run(["-m", "tools.bench.card"])
+            info = json.loads(run.stdout.strip().splitlines()[-1]) if run.ok else None
+        except (ValueError, IndexError):
+            info = None
+        finally:
+            box.close()
+        if info is None:
+            raise _HarnessError("could not read the GPU's properties: " + run.reason())
+        remember(info["ceilings"])
+        _cards[key] = {**info["device"], "ceilings": info["ceilings"]}
+    return _cards[key]
+
+
+def _cpu_info() -> dict:
+    import platform
+    return {"device": "cpu", "torch": _installed("torch"), "triton": _installed("triton"),
+            "name": platform.processor() or platform.machine(),
+            "note": "CPU: Triton interpreter, correctness only, no timing"}

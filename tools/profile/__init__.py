@@ -18,7 +18,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from tools.sandbox import run_python
+from tools.sandbox import Sandbox, SandboxUnavailable
 
 from . import ncu
 from .diagnose import diagnose, distinct_kernels
@@ -65,6 +65,9 @@ def profile(problem: str | Path, kernel: str | Path, *, device: str = "auto",
     start = time.perf_counter()
     try:
         report = _profile(problem, kernel, device, use_ncu, timeout, scratch)
+    except SandboxUnavailable as err:
+        report = ProfileReport("error", error=str(err))
+    try:
         if save_ncu_csv and (scratch / "ncu.csv").is_file():
             shutil.copyfile(scratch / "ncu.csv", save_ncu_csv)
     finally:
@@ -79,9 +82,7 @@ def _profile(problem: Path, kernel: Path, device: str, use_ncu: bool, timeout: f
     from tools.roofline import hand_down, remember
     out = scratch / "profile.json"
     with gpu_lock(device):
-        run = run_python(["-m", "tools.profile.worker", str(problem), str(kernel), str(out),
-                          device], timeout=timeout, gpu=device == "cuda", scratch=scratch,
-                         env=hand_down())
+        run = _sandboxed(problem, kernel, "profile.json", device, timeout, scratch, hand_down())
         if not out.is_file():
             return ProfileReport("error", error="profile child " + run.reason())
         data = json.loads(out.read_text())
@@ -112,12 +113,9 @@ def _run_ncu(problem: Path, kernel: Path, scratch: Path, timeout: float
              ) -> tuple[list[dict] | None, list[str]]:
     """One profiled launch of each kernel in the NVTX range. ncu talks to the process it
     profiles over loopback, so this child keeps the network namespace (said in `missing`)."""
-    base = str(scratch / "ncu")
-    run = run_python(["-m", "tools.profile.worker", str(problem), str(kernel),
-                      str(scratch / "launch.json"), "cuda", "--launch-only"],
-                     timeout=timeout, gpu=True, scratch=scratch, network=True,
-                     prefix=ncu.command(base))
-    report_file = Path(base + ".ncu-rep")
+    run = _sandboxed(problem, kernel, "launch.json", "cuda", timeout, scratch, {},
+                     ncu_base="ncu")
+    report_file = scratch / "ncu.ncu-rep"
     if not report_file.is_file():
         return None, ["ncu failed: " + (run.stderr or run.stdout or run.reason())[-400:]]
     csv_text = subprocess.run(ncu.export_csv(str(report_file)), capture_output=True, text=True,
@@ -128,6 +126,20 @@ def _run_ncu(problem: Path, kernel: Path, scratch: Path, timeout: float
         return None, [f"ncu report unreadable: {err}"]
     (scratch / "ncu.csv").write_text(csv_text)
     return rows, ["the ncu child had network access: ncu reaches its target over loopback"]
+
+
+def _sandboxed(problem: Path, kernel: Path, out: str, device: str, timeout: float,
+               scratch: Path, env: dict, ncu_base: str | None = None):
+    """The profile child in a sandbox whose scratch is `scratch` (its files come back there);
+    under ncu it keeps the network namespace: ncu reaches its target over loopback."""
+    box = Sandbox(timeout=timeout, gpu=device == "cuda", env=env, scratch=scratch,
+                  network=ncu_base is not None)
+    inside = box.inside_scratch
+    args = ["-m", "tools.profile.worker", box.lend(problem, "problem.py"),
+            box.lend(kernel, "kernel.py"), f"{inside}/{out}", device]
+    if ncu_base:
+        return box.run(args + ["--launch-only"], prefix=ncu.command(f"{inside}/{ncu_base}"))
+    return box.run(args)
 
 
 def from_ncu_report(csv_path: str | Path) -> ProfileReport:

@@ -72,7 +72,8 @@ def _capability(device: str) -> int:
 def run(problem_path: str, kernel_path: str, device: str, launch_only: bool) -> dict:
     import torch
 
-    from tools.bench.worker import _prepare, device_info, roofline_of, time_callables
+    from tools.bench.runtime import device_info, roofline_of, time_callables
+    from tools.bench.runtime import prepare
     from tools.problem import load_candidate, load_problem, make_inputs
     from tools.profile.ncu import NVTX_RANGE
     from tools.verify.trace import LaunchRecorder
@@ -87,7 +88,7 @@ def run(problem_path: str, kernel_path: str, device: str, launch_only: bool) -> 
     if dtype is not None:
         candidate = candidate.to(dtype)
     # the default input set: constexprs (block sizes) may follow the shapes
-    inputs = _prepare(make_inputs(problem, None, device), device, dtype)
+    inputs = prepare(make_inputs(problem, None, device), device, dtype)
     if launch_only:
         with torch.no_grad():
             candidate(*inputs)  # compiles (and autotunes) outside the profiled range

@@ -4,24 +4,26 @@
     report.status        # proved | violated | unknown | unsupported | error
     report.findings      # one per obligation, with a counterexample when violated
 
-The candidate's `forward` runs in the sandbox with its launches recorded (no kernel executes,
-no GPU is needed); each launch is compiled to TTIR and executed symbolically (see `symbolic`).
-Results are cached by the content of both files, so re-verifying an unchanged kernel is free.
+The candidate's `forward` runs in its own sandbox with its launches recorded, as data (no
+kernel executes, no GPU is needed: `record`). The analysis runs where the candidate never ran
+(a job of the sandboxed analysis zygote, `worker`): the kernels are rebuilt from the source
+under the rules of `kernel_source`, each launch compiled to TTIR and executed symbolically
+(`symbolic`), and Z3 asked. Results are cached by the content of both files, by this process
+only, so re-verifying an unchanged kernel is free and no candidate can plant a verdict.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools.cache import cache_path, write_atomic
-from tools.sandbox import run_module_reused
+from tools.sandbox import Sandbox, SandboxUnavailable, zygote
 
-VERIFIER_VERSION = "4"  # bump when the analysis changes: cached reports are keyed on it
+VERIFIER_VERSION = "5"  # bump when the analysis changes: cached reports are keyed on it
 STATUS_ORDER = ["error", "violated", "unsupported", "unknown", "proved"]
 
 
@@ -92,26 +94,58 @@ def verify(problem: str | Path, kernel: str | Path, *, timeout: float = 300,
         return VerifyReport(data["status"], data["findings"], data["launches"],
                             data["unsupported"], None, data["seconds"], cached=True,
                             analysis_seconds=data.get("analysis_seconds"))
-    scratch = Path(tempfile.mkdtemp(prefix="autodocket-verify-"))
-    out = scratch / "report.json"
     start = time.perf_counter()
     try:
-        args = [str(problem), str(kernel), str(out)]
-        if not coverage:
-            args.append("--no-coverage")
-        result = run_module_reused("tools.verify.worker", args, timeout=timeout, scratch=scratch)
-        if not out.is_file():
-            return VerifyReport("error", error="verifier child " + result.reason(),
+        launches = _record(problem, kernel, timeout)
+        if "error" in launches:
+            return VerifyReport("error", error=launches["error"],
                                 seconds=time.perf_counter() - start)
-        data = json.loads(out.read_text())
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        data = _analyse(kernel, launches, coverage, timeout)
+    except (SandboxUnavailable, RuntimeError) as err:
+        return VerifyReport("error", error=str(err), seconds=time.perf_counter() - start)
     seconds = time.perf_counter() - start
     if "error" in data:
         return VerifyReport("error", error=data["error"], seconds=seconds)
     report = VerifyReport(_overall(data["findings"], data["unsupported"]), data["findings"],
                           data["launches"], data["unsupported"], seconds=seconds,
                           analysis_seconds=round(data["analysis_s"], 4))
-    if use_cache:
+    if use_cache:  # only this side writes the cache: no sandbox can see it
         write_atomic(cached, json.dumps(report.to_dict()))
     return report
+
+
+def _record(problem: Path, kernel: Path, timeout: float) -> dict:
+    """The candidate's launches, recorded in its own fresh sandbox (it runs `forward`)."""
+    box = Sandbox(timeout=timeout, memory_gb=8)
+    try:
+        shutil.copyfile(problem, box.scratch / "problem.py")  # the child deletes its copy
+        run = box.run(["-m", "tools.verify.record", f"{box.inside_scratch}/problem.py",
+                       box.lend(kernel, "kernel.py")])
+        try:
+            data = json.loads((box.scratch / "launches.json").read_text())
+        except (OSError, ValueError):
+            return {"error": "the candidate's launches could not be recorded: " + run.reason()}
+        if not isinstance(data, dict) or not ("error" in data or "sets" in data):
+            return {"error": "the candidate's launch record is not in the expected form"}
+        return data
+    finally:
+        box.close()
+
+
+def _analyse(kernel: Path, launches: dict, coverage: bool, timeout: float) -> dict:
+    """The analysis, in a job of the sandboxed zygote: it runs only our code on the records,
+    with the kernels rebuilt from a copy of the source."""
+    args = ["{job}/kernel.py", "{job}/launches.json", "{job}/report.json"]
+    if not coverage:
+        args.append("--no-coverage")
+    zyg = zygote()
+    result, folder = zyg.run("tools.verify.worker", args, {
+        "kernel.py": kernel.read_bytes(), "launches.json": json.dumps(launches).encode()},
+        timeout=timeout)
+    try:
+        report = folder / "report.json"
+        if not report.is_file():
+            return {"error": "verifier child " + result.reason()}
+        return json.loads(report.read_text())
+    finally:
+        zyg.finish(folder)

@@ -1,12 +1,14 @@
-"""Child-process side of `autodocket verify`: trace the candidate's launches, analyse each.
+"""The analysis of `autodocket verify`: the recorded launches, proved or refuted with Z3.
 
-    python -m tools.verify.worker PROBLEM.py KERNEL.py REPORT.json
+    python -m tools.verify.worker KERNEL.py LAUNCHES.json REPORT.json [--no-coverage]
 
-Runs inside the sandbox because tracing executes the candidate's `forward`.
+Runs where the candidate never ran (a job of the sandboxed analysis zygote): it reads the
+launches the candidate's sandbox recorded as data, rebuilds the kernels from the source
+(`kernel_source`: only checked Triton code is executed), compiles each to TTIR and executes it
+symbolically (`symbolic`), then asks Z3.
 """
 from __future__ import annotations
 
-import inspect
 import json
 import sys
 import time
@@ -29,53 +31,104 @@ def ir_arguments(runtime: list[tuple[str, object]], count: int) -> list[tuple[st
     return expanded
 
 
-def analyse(problem_path: str, kernel_path: str, coverage: bool = True) -> dict:
+def rebuild(record: dict, kernels: dict, kernel_file: str, tl_line: dict):
+    """A recorded launch as the analysis needs it: the kernel rebuilt from the source, meta
+    tensors for the tensors (their shape, strides and dtype are all the compiler reads), the
+    scalars as recorded. Raises ValueError for what cannot be trusted or understood."""
+    import triton.language as tl
+
+    from .trace import Launch, TensorArg, TensorDescriptor
+    name = str(record["kernel"])
+    fn = kernels.get(name)
+    if fn is None:
+        raise ValueError(f"kernel {name} was launched but is not a checked top-level "
+                         "@triton.jit function of the candidate file")
+    if record.get("file") != kernel_file or record.get("line") != tl_line.get(name):
+        raise ValueError(f"the launched {name} is not the top-level function of that name "
+                         f"(defined at {record.get('file')}:{record.get('line')})")
+    tensors = {}
+    for arg, t in record["tensors"].items():
+        tensors[str(arg)] = TensorArg(str(t["dtype"]), tuple(int(n) for n in t["shape"]),
+                                      tuple(int(n) for n in t["strides"]), int(t["extent"]),
+                                      int(t["data_ptr"]), bool(t["is_output"]))
+    params = []
+    for arg, value in record["params"]:
+        if "desc" in value:
+            base = _meta_tensor(tensors[value["tensor"]])
+            d = value["desc"]
+            params.append((arg, TensorDescriptor(base, [int(n) for n in d["shape"]],
+                                                 [int(n) for n in d["strides"]],
+                                                 [int(n) for n in d["block_shape"]])))
+        elif "tensor" in value:
+            params.append((arg, _meta_tensor(tensors[value["tensor"]])))
+        elif "tl_dtype" in value:
+            params.append((arg, tl.dtype(str(value["tl_dtype"]))))
+        elif "value" in value and (value["value"] is None or
+                                   isinstance(value["value"], (bool, int, float, str))):
+            params.append((arg, value["value"]))
+        else:
+            raise ValueError(f"argument {arg} of {name} is a {value.get('other', '?')}: not a "
+                             "tensor, descriptor or scalar")
+    grid = tuple(int(g) for g in record["grid"])
+    if len(grid) != 3 or min(grid) < 0:
+        raise ValueError(f"{name}: grid {grid} is not three sizes")
+    options = {k: v for k, v in record.get("options", {}).items()
+               if k in ("num_warps", "num_stages", "num_ctas", "maxnreg")}
+    return Launch(fn, grid, params, set(record["constexprs"]), str(record.get("config", "")),
+                  tensors, options)
+
+
+def _meta_tensor(t):
+    import torch
+    dtype = getattr(torch, t.dtype.replace("torch.", ""))
+    if not isinstance(dtype, torch.dtype):
+        raise ValueError(f"{t.dtype} is not a torch dtype")
+    return torch.empty_strided(t.shape, t.strides, dtype=dtype, device="meta")
+
+
+def analyse(kernel_path: str, launches_path: str, coverage: bool = True) -> dict:
     started = time.perf_counter()
     import torch
     import triton  # noqa: F401  (import time is reported apart from the analysis)
     import z3
 
-    from tools.problem import input_sets, load_candidate, load_problem, make_inputs
-
+    from .kernel_source import load_kernels, top_level_lines
     from .solve import Finding, check_bounds, check_coverage, check_race
     from .symbolic import KernelExecutor, Sym
-    from .trace import LaunchRecorder, TensorDescriptor, compile_ttir, mark_outputs
+    from .trace import TensorDescriptor, compile_ttir
     from .ttir import parse_module
 
     imported = time.perf_counter()
-    problem = load_problem(problem_path)
-    candidate = load_candidate(kernel_path)
-    torch.manual_seed(42)
-    init = list(problem.get_init_inputs())
-    torch.manual_seed(42)
-    model = candidate.ModelNew(*init)
-    findings, launches_out, unsupported = [], [], []
+    recorded = json.loads(Path(launches_path).read_text())
+    kernels, problems = load_kernels(kernel_path)
+    lines = top_level_lines(kernel_path)
+    source_lines = Path(kernel_path).read_text().splitlines()
+    findings, launches_out, unsupported = [], [], [f"not analysed: {p}" for p in problems]
     # coverage whose solver timed out on one input set times out on the next ones too (the
     # same stores over a bigger grid): not tried again, said so
     coverage_timed_out: dict[tuple, str] = {}
-    for label, spec in input_sets(problem):
-        torch.manual_seed(0)
-        inputs = make_inputs(problem, spec)
-        with LaunchRecorder() as rec, torch.no_grad():
-            outputs = model(*inputs)
-        mark_outputs(rec.launches, outputs)
-        if not rec.launches:
+    for entry in recorded["sets"]:
+        label = str(entry["input_set"])
+        if not entry["launches"]:
             unsupported.append(f"input set {label}: forward launched no Triton kernel")
-        stores_by_output: dict[str, list] = {}
+        stores_by_output: dict[int, list] = {}
         seen = set()
-        for launch in rec.launches:
-            key = (launch.name, launch.grid, launch.config,
-                   tuple((n, repr(v) if not isinstance(v, torch.Tensor) else
-                          (v.dtype, tuple(v.shape), v.stride())) for n, v in launch.params))
-            if key in seen:  # the same launch again (a loop in forward): one analysis
+        for record in entry["launches"]:
+            try:
+                launch = rebuild(record, kernels, recorded["kernel_file"], lines)
+            except (ValueError, KeyError, TypeError) as err:
+                unsupported.append(f"input set {label}: {err}")
                 continue
-            seen.add(key)
+            dedup = (launch.name, launch.grid, launch.config,
+                     tuple((n, repr(v) if not isinstance(v, torch.Tensor) else
+                            (v.dtype, tuple(v.shape), v.stride())) for n, v in launch.params))
+            if dedup in seen:  # the same launch again (a loop in forward): one analysis
+                continue
+            seen.add(dedup)
             start = time.perf_counter()
-            src_file = inspect.getsourcefile(launch.fn.fn)
-            source_lines = Path(src_file).read_text().splitlines() if src_file else []
             kernel = f"{launch.name} ({label})" + (f" [{launch.config}]" if launch.config else "")
             ir_text = compile_ttir(launch)
-            arg_names, ops = parse_module(ir_text, src_file)
+            arg_names, ops = parse_module(ir_text, str(Path(kernel_path).resolve()))
             runtime = ir_arguments(launch.runtime_args(), len(arg_names))
             if len(runtime) != len(arg_names):
                 raise RuntimeError(f"{launch.name}: IR has {len(arg_names)} arguments, the "
@@ -137,11 +190,11 @@ def analyse(problem_path: str, kernel_path: str, coverage: bool = True) -> dict:
 
 
 def main() -> None:
-    problem, kernel, out = sys.argv[1:4]
+    kernel, launches, out = sys.argv[1:4]
     coverage = "--no-coverage" not in sys.argv
     try:
-        report = analyse(problem, kernel, coverage)
-    except Exception as err:  # the candidate's own failure: reported, not raised
+        report = analyse(kernel, launches, coverage)
+    except Exception as err:  # a kernel the compiler refuses, say: reported, not raised
         report = {"error": f"{type(err).__name__}: {err}",
                   "traceback": traceback.format_exc()[-4000:]}
     Path(out).write_text(json.dumps(report, default=str))

@@ -1,0 +1,32 @@
+import atexit
+
+import torch
+import torch.nn as nn
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def add_kernel(x_ptr, y_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    tl.store(out_ptr + offs, tl.load(x_ptr + offs, mask=mask) + tl.load(y_ptr + offs, mask=mask),
+             mask=mask)
+
+
+def scribble():
+    for name in ("report.json", "timing.json"):
+        with open(name, "w") as handle:
+            handle.write('{"unexpected": [1, 2')  # not JSON, and no key the harness expects
+
+
+atexit.register(scribble)
+
+
+class ModelNew(nn.Module):
+    """An honest kernel whose process leaves an unreadable report behind."""
+
+    def forward(self, x, y):
+        out = torch.empty_like(x)
+        add_kernel[(triton.cdiv(x.numel(), 256),)](x, y, out, x.numel(), BLOCK=256)
+        return out

@@ -1,0 +1,181 @@
+"""The candidate's side of `autodocket bench`, in its own sandbox: outputs and timings, no
+verdict.
+
+    python -m tools.bench.candidate PROBLEM_COPY.py KERNEL.py INIT.pt STATE.pt DEVICE PLAN.json
+
+Every input the candidate will be given is drawn from the problem first (the reference's seeds,
+on the device); then the problem is dropped (module unloaded, its copy deleted), and only then
+is the candidate imported: it can neither change how inputs are made nor call the reference.
+It gets the reference's parameters and buffers by name and shape (STATE.pt). Its outputs go to
+`outputs/<set>-<draw>.pt`, its timing samples to `timing.json`, what it saw to `report.json`;
+the trusted side (`tools.bench.judge`, in the parent) compares and decides.
+
+Protocol (stdout lines to the harness, stdin lines back):
+    @@outputs <set>          a set's outputs are written; the harness answers "next" or "stop"
+PLAN.json names the sets, and optionally the draws (a compute-sanitizer run takes one).
+    @@ready-to-time <set>    warmed up; the harness answers "go" and watches the wall clock
+    @@timed <set>            that set's timing is done
+"""
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+
+from tools.bench import runtime
+from tools.problem import forget_problem
+
+
+def draw_all(problem_path: str, device: str, dtype, plan: dict) -> dict:
+    """{set: {draw: inputs}}, the timing sets under "timing" and the after-timing draw."""
+    from tools.problem import input_sets, load_problem
+    problem = load_problem(problem_path)
+    specs = dict(input_sets(problem))
+    draws: dict = {}
+    wanted = plan.get("draws")
+    for label in plan["sets"]:
+        draws[label] = {name: runtime.draw(problem, specs[label], seed, device, dtype)
+                        for name, seed in runtime.trial_seeds() if not wanted or name in wanted}
+        if plan["timing"]:
+            draws[label]["timing"] = [runtime.draw(problem, specs[label], runtime.TIMING_SEED + i,
+                                                   device, dtype)
+                                      for i in range(runtime.ROTATING_SETS)]
+    if plan["timing"] and "default" in draws:
+        draws["default"]["after"] = runtime.draw(problem, None, runtime.AFTER_SEED, device, dtype)
+    return draws
+
+
+def build(kernel_path: str, init_path: str, state_path: str, device: str, dtype,
+          report: dict):
+    import torch
+
+    from tools.problem import load_candidate
+    init = runtime.load(init_path)
+    torch.manual_seed(42)  # a parameter the reference lacks gets the same seeded start
+    model = load_candidate(kernel_path).ModelNew(*init).to(device)
+    reference = runtime.load(state_path)
+    own = model.state_dict()
+    shared = {k: v for k, v in reference.items()
+              if k in own and tuple(own[k].shape) == tuple(v.shape)}
+    model.load_state_dict(shared, strict=False)
+    report["parameters"] = {"from_reference": sorted(shared),
+                            "own": sorted(k for k in own if k not in shared)}
+    if dtype is not None:
+        model = model.to(dtype)
+    return model.eval()
+
+
+def run_draw(model, inputs, device: str, bounds: runtime.BoundsChecked | None = None):
+    """The candidate's output for one draw, with fresh allocations poisoned (and, in the CPU
+    interpreter, every access bounds-checked); and whether it changed its inputs (a kernel
+    that clobbers them is wrong even when its output is right)."""
+    import contextlib
+
+    import torch
+    pristine = [x.clone() if isinstance(x, torch.Tensor) else x for x in inputs]
+    with torch.no_grad(), runtime.Poison(), bounds or contextlib.nullcontext():
+        out = model(*inputs)
+        runtime.sync(device)
+    changed = any(isinstance(a, torch.Tensor) and not _same(a, b)
+                  for a, b in zip(inputs, pristine))
+    return out, changed
+
+
+def ghost_run(model, inputs, device: str):
+    """The output with every Triton launch a no-op (the judge requires it to be wrong), or a
+    marker when forward cannot run without its kernels (which is fine)."""
+    import torch
+    try:
+        with torch.no_grad(), runtime.GhostKernels(), runtime.Poison():
+            out = model(*inputs)
+            runtime.sync(device)
+        return out
+    except Exception as err:
+        return {runtime.GHOST_FAILED: f"{type(err).__name__}: {str(err)[:200]}"}
+
+
+def _same(a, b) -> bool:
+    import torch
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if a.is_floating_point():
+        return bool(((a == b) | (torch.isnan(a) & torch.isnan(b))).all())
+    return torch.equal(a, b)
+
+
+def ask(line: str) -> str:
+    print(line, flush=True)
+    return sys.stdin.readline().strip()
+
+
+def run(problem_path, kernel_path, init_path, state_path, device, plan, report) -> None:
+    import torch
+    dtype = getattr(torch, plan["dtype"].split(".")[-1]) if plan["dtype"] else None
+    try:
+        draws = draw_all(problem_path, device, dtype, plan)
+    except Exception as err:  # the problem's fault, not the candidate's: said apart
+        report["input_error"] = f"{type(err).__name__}: {str(err)[:500]}"
+        return
+    report["fingerprints"] = {f"{label}-{name}": runtime.fingerprint(inputs)
+                              for label, named in draws.items()
+                              for name, inputs in named.items() if name != "timing"}
+    forget_problem(problem_path)
+    model = build(kernel_path, init_path, state_path, device, dtype, report)
+    Path("outputs").mkdir(exist_ok=True)
+    bounds = runtime.BoundsChecked() if device == "cpu" else None
+    if bounds:
+        report["bounds"] = bounds
+    for label in plan["sets"]:
+        for name in draws[label]:
+            if name == "timing":
+                continue
+            if name == "ghost":
+                out = ghost_run(model, draws[label][name], device)
+            else:
+                out, changed = run_draw(model, draws[label][name], device, bounds)
+                if changed:
+                    report.setdefault("inputs_modified", []).append(f"{label}-{name}")
+                if any(type(o) is not torch.Tensor and isinstance(o, torch.Tensor)
+                       for o in (out if isinstance(out, (tuple, list)) else [out])):
+                    report.setdefault("tensor_subclass", []).append(f"{label}-{name}")
+            runtime.save(f"outputs/{label}-{name}.pt", out)
+            del out
+        if ask(f"@@outputs {label}") != "next":
+            return
+    if not plan["timing"]:
+        return
+    report["timing"] = {}
+    for label in plan["sets"]:
+        report["timing"][label] = runtime.timed_phase(label, {"kernel": model},
+                                                      draws[label].pop("timing"),
+                                                      plan["repeats"])
+    # after timing, the kernel must still be right on inputs it has never seen
+    out, _ = run_draw(model, draws["default"]["after"], device)
+    runtime.save("outputs/default-after.pt", out)
+    ask("@@outputs after")
+
+
+def main() -> None:
+    problem, kernel, init, state, device, plan_path = sys.argv[1:7]
+    plan = json.loads(Path(plan_path).read_text())
+    report: dict = {}
+    try:
+        run(problem, kernel, init, state, device, plan, report)
+    except Exception as err:  # the candidate crashed: its failure, recorded with the reason
+        text = f"{type(err).__name__}: {str(err)[:500]}"
+        report["crash"] = text
+        report["out_of_memory"] = isinstance(err, MemoryError) or "out of memory" in \
+            text.lower() or "can't allocate memory" in text
+        report["traceback"] = traceback.format_exc()[-3000:]
+    if "bounds" in report:
+        report["bounds"] = {"violations": report["bounds"].violations,
+                            "accesses": report["bounds"].accesses}
+    timing = report.pop("timing", None)
+    if timing is not None:
+        Path("timing.json").write_text(json.dumps(timing))
+    Path("report.json").write_text(json.dumps(report, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,221 @@
+"""The verdict, made where no candidate or problem code runs: outputs compared, tolerances
+bounded, timing samples checked against the wall clock the harness itself watched.
+
+Everything here reads data the sandboxed children wrote (`runtime.load`: tensors and numbers,
+never code) and is imported only by the trusted parent process.
+"""
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+from tools.bench import runtime
+
+DEFAULT_TOL = {"torch.float32": (1e-4, 1e-4), "torch.float64": (1e-6, 1e-6),
+               "torch.float16": (1e-2, 1e-2), "torch.bfloat16": (1e-2, 1e-2)}
+# the loosest tolerance a problem may declare unless it is the researcher's own file: a
+# model-written problem with ATOL = 1e6 would pass any kernel
+MAX_TOL = {"torch.float64": 1e-4, "torch.float32": 1e-2, "torch.float16": 5e-2,
+           "torch.bfloat16": 5e-2, "torch.float8_e4m3fn": 1.25e-1, "torch.float8_e5m2": 2.5e-1}
+CPU_HALF_TOL = 2e-2  # the interpreter's float16 arithmetic: wider on the CPU only
+
+
+class Rejected(Exception):
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(reason)
+        self.reason, self.detail = reason, detail
+
+
+class BadTolerance(ValueError):
+    """The problem declares a tolerance looser than its dtype's bound (exit code 2)."""
+
+
+def tolerance(meta: dict, device: str, researchers_own: bool) -> dict:
+    dt = meta["tolerance_dtype"]
+    default = DEFAULT_TOL.get(dt, (1e-4, 1e-4))
+    declared = meta.get("declared") or {}
+    atol = declared.get("atol") if declared.get("atol") is not None else default[0]
+    rtol = declared.get("rtol") if declared.get("rtol") is not None else default[1]
+    for name, value in (("ATOL", atol), ("RTOL", rtol)):
+        if not isinstance(value, (int, float)) or value != value or value < 0:
+            raise BadTolerance(f"the problem's {name} is {value!r}: a number >= 0 is needed")
+    bound_dtype = meta.get("bound_dtype", dt)
+    bound = MAX_TOL.get(bound_dtype, 1e-2)
+    note = None
+    if max(atol, rtol) > bound:
+        if not researchers_own:
+            raise BadTolerance(
+                f"the problem declares ATOL={atol:g}, RTOL={rtol:g} for {bound_dtype} outputs; "
+                f"a problem not written by the researcher may declare at most {bound:g} for "
+                f"{bound_dtype} (a looser one must come from the researcher's own problem file)")
+        note = f"tolerance {max(atol, rtol):g} is looser than the usual bound {bound:g} for " \
+               f"{bound_dtype}: the researcher's own problem file declares it"
+    if device == "cpu" and dt in ("torch.float16", "torch.bfloat16"):
+        atol, rtol = max(atol, CPU_HALF_TOL), max(rtol, CPU_HALF_TOL)
+    return {"atol": atol, "rtol": rtol, "dtype": dt, "bound": bound,
+            **({"note": note} if note else {})}
+
+
+def _flatten(out):
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def compare(cand, ref, atol: float, rtol: float) -> dict:
+    """Errors of one output against the reference; raises Rejected when it does not match."""
+    import torch
+    cand_list, ref_list = _flatten(cand), _flatten(ref)
+    if len(cand_list) != len(ref_list):
+        raise Rejected("wrong-output", f"{len(cand_list)} outputs, reference has {len(ref_list)}")
+    worst = {"max_abs_err": 0.0, "max_rel_err": 0.0, "rel_l2_err": 0.0}
+    for c, r in zip(cand_list, ref_list):
+        if not isinstance(r, torch.Tensor):
+            if c != r:
+                raise Rejected("wrong-output", f"non-tensor output {c!r} != {r!r}")
+            continue
+        if type(c) is not torch.Tensor:
+            raise Rejected("wrong-output", f"output is {type(c).__name__}, not a Tensor")
+        if c.shape != r.shape:
+            raise Rejected("wrong-output", f"shape {tuple(c.shape)} != {tuple(r.shape)}")
+        if c.dtype != r.dtype:
+            raise Rejected("downcast" if c.itemsize < r.itemsize else "wrong-output",
+                           f"dtype {c.dtype} != reference {r.dtype}")
+        c64, r64 = c.detach().double(), r.detach().double()
+        if not c.is_floating_point():
+            if not torch.equal(c64, r64):
+                bad = (c64 != r64).nonzero()[0].tolist()
+                raise Rejected("incorrect", f"integer output differs first at {bad}")
+            continue
+        nan_c, nan_r = torch.isnan(c64), torch.isnan(r64)
+        if (nan_c & ~nan_r).any():
+            idx = (nan_c & ~nan_r).nonzero()[0].tolist()
+            count = int((nan_c & ~nan_r).sum())
+            raise Rejected("unwritten-output", f"{count} elements NaN where the reference is not "
+                           f"(first at {idx}): never written, or NaN computed")
+        ok = nan_c == nan_r
+        diff = (c64 - r64).abs().masked_fill(~ok | nan_r, 0)
+        tol = atol + rtol * r64.abs().masked_fill(nan_r, 0)
+        if (diff > tol).any() or not ok.all():
+            idx = (diff > tol).nonzero()[0].tolist() if (diff > tol).any() else []
+            raise Rejected("incorrect", f"max abs error {float(diff.max()):.3g} over tolerance "
+                           f"(atol {atol}, rtol {rtol}), first at {idx}")
+        ref_norm = float(r64.masked_fill(nan_r, 0).norm())
+        rel_l2 = float(diff.norm()) / ref_norm if ref_norm > 0 else float(diff.norm())
+        if rel_l2 > max(10 * rtol, 1e-3):  # tiny outputs: zeros can sit inside atol
+            raise Rejected("incorrect", f"relative L2 error {rel_l2:.3g}: the output does not "
+                           "follow the reference (e.g. zeros within the absolute tolerance)")
+        rel = diff / r64.abs().clamp_min(atol)
+        worst["max_abs_err"] = max(worst["max_abs_err"], float(diff.max()))
+        worst["max_rel_err"] = max(worst["max_rel_err"], float(rel.max()))
+        worst["rel_l2_err"] = max(worst["rel_l2_err"], rel_l2)
+    return worst
+
+
+def _read(path: Path, whose: str):
+    try:
+        return runtime.load(path)
+    except FileNotFoundError:
+        raise Rejected("wrong-output", f"{whose} output {path.name} was never written") from None
+    except Exception as err:  # weights_only refuses anything that is not plain data
+        raise Rejected("wrong-output", f"{whose} output {path.name} is not plain tensor "
+                       f"data: {type(err).__name__}: {str(err)[:200]}") from None
+
+
+def judge_set(label: str, outputs: Path, expected: Path, tol: dict, shapes) -> dict:
+    """Every trial of one input set against the reference's outputs, then the ghost run: with
+    every Triton launch a no-op the output must be wrong. Raises Rejected."""
+    worst = {"max_abs_err": 0.0, "max_rel_err": 0.0, "rel_l2_err": 0.0}
+    trials = [name for name, _ in runtime.trial_seeds() if name != "ghost"]
+    for name in trials:
+        exp = runtime.load(expected / f"{label}-{name}.pt")
+        try:
+            errs = compare(_read(outputs / f"{label}-{name}.pt", "the candidate's"), exp,
+                           tol["atol"], tol["rtol"])
+        except Rejected as r:
+            raise Rejected(r.reason, f"input set {label}, {name}: {r.detail}") from None
+        for k in worst:
+            worst[k] = max(worst[k], errs[k])
+    ghost = _read(outputs / f"{label}-ghost.pt", "the ghost run's")
+    if not (isinstance(ghost, dict) and runtime.GHOST_FAILED in ghost):
+        try:
+            compare(ghost, runtime.load(expected / f"{label}-ghost.pt"), tol["atol"], tol["rtol"])
+        except Rejected:
+            pass
+        else:
+            raise Rejected("kernel-does-no-work", f"input set {label}: with every Triton kernel "
+                           "replaced by a no-op the output is still correct: PyTorch (or a "
+                           "cache) computes it")
+    return {"input_set": label, "shapes": shapes, "trials": len(trials), **worst}
+
+
+def same_inputs(reference: dict, candidate: dict) -> list[str]:
+    """Draws whose inputs differ between the two processes (a problem drawing from a source
+    other than torch's seeded generator)."""
+    def close(a, b) -> bool:
+        if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+            return all(close(x, y) for x, y in zip(a, b))
+        if isinstance(a, float) and isinstance(b, float):
+            return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+        return a == b
+    return [k for k, v in reference.items() if k in candidate and not close(v, candidate[k])]
+
+
+# timing ----------------------------------------------------------------------------------------
+def _strip(phase: dict) -> dict:
+    return {name: {k: v for k, v in t.items() if k not in ("event", "wall")}
+            for name, t in phase.items()}
+
+
+def _unexplained_ms(phase: dict, span_ms: float) -> tuple[float, int]:
+    """Wall time of a timed phase (as the harness saw it) not covered by the runs the child
+    reports, per run."""
+    walls = [w for p in ("first", "second") for t in phase[p].values() for w in t["wall"]]
+    return (span_ms - sum(walls)) / max(1, len(walls)), len(walls)
+
+
+def judge_timing(label: str, cand: dict, ref: dict, cand_span_ms: float, ref_span_ms: float,
+                 shapes, compile_error: str | None) -> dict:
+    """One input set's timing row; raises Rejected when the candidate's own times disagree
+    with the wall clock the harness watched, or its work hides from the timed stream."""
+    k = cand["first"]["kernel"]
+    for p in ("first", "second"):
+        t = cand[p]["kernel"]
+        if any(e > w + 0.05 for e, w in zip(t["event"], t["wall"])) or \
+                len(t["event"]) != len(t["wall"]):
+            raise Rejected("timing-disagrees", f"input set {label}: the candidate's event times "
+                           "exceed its own wall-clock times")
+    extra, runs = _unexplained_ms(cand, cand_span_ms)
+    ref_extra, _ = _unexplained_ms(ref, ref_span_ms)
+    wall_median = statistics.median(k["wall"])
+    if extra > ref_extra + max(0.1, 0.25 * wall_median):
+        raise Rejected("timing-disagrees", f"input set {label}: the harness watched "
+                       f"{cand_span_ms:.1f} ms for {runs} timed runs, {extra:.3f} ms per run "
+                       "more than the candidate's own times account for (the reference's "
+                       f"process: {ref_extra:.3f} ms)")
+    first = {**_strip(ref["first"]), **_strip(cand["first"])}
+    second = {**_strip(ref["second"]), **_strip(cand["second"])}
+    row = {"input_set": label, "shapes": shapes, "first": first, "second": second,
+           "compile_error": compile_error, "observed_ms_per_run": round(cand_span_ms / runs, 4)}
+    k1, k2 = first["kernel"]["median_ms"], second["kernel"]["median_ms"]
+    row["kernel_drift"] = abs(k2 - k1) / k1 if k1 else 0.0
+    for base in ("eager", "compile"):
+        if base in first:
+            row[f"speedup_vs_{base}"] = first[base]["median_ms"] / k1
+    hidden = first["kernel"]["wall_median_ms"] - k1
+    ref_hidden = first["eager"]["wall_median_ms"] - first["eager"]["median_ms"]
+    if hidden > max(0.05, 0.5 * k1) + ref_hidden:
+        raise Rejected("stream-or-thread", f"input set {label}: {hidden:.3f} ms of work "
+                       "outside the timed stream (side stream or host work)")
+    flags = []
+    if max(row.get("speedup_vs_eager", 0), row.get("speedup_vs_compile", 0)) > 10:
+        flags.append("speedup over 10x: re-run before believing it")
+    if row["kernel_drift"] > 0.10:
+        flags.append(f"kernel time moved {row['kernel_drift']:.0%} between two measurements")
+    row["flags"] = flags
+    return row
+
+
+TIMING_METHOD = ("CUDA events around each call (GPU kept busy while the host launches), "
+                 "device-wide synchronize after it, L2 flushed (256 MB write) before every run, "
+                 "4 rotating input sets per shape, warm-up 3 calls per set, two passes; "
+                 "candidate and reference timed in separate sandboxed processes, one after the "
+                 "other, each phase's wall clock watched by the harness")

@@ -1,0 +1,135 @@
+"""The reference's side of `autodocket bench`, in its own sandbox (a model may have written the
+problem): expected outputs, the reference's weights, and the eager / torch.compile timings.
+
+    python -m tools.bench.reference PROBLEM.py DEVICE PLAN.json
+
+Writes into its working directory (the sandbox's scratch): `meta.json`, `init.pt` (the
+constructor's arguments), `state.pt` (the reference's parameters and buffers), and
+`expected/<set>-<draw>.pt` for every input set and draw of `runtime.trial_seeds()`. On a GPU it
+also times the reference, one phase per input set on the harness's signal, into `timing.json`.
+The candidate never runs here; this process never sees it.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+
+from tools.bench import runtime
+
+
+def run(problem_path: str, device: str, plan: dict) -> dict:
+    import torch
+
+    from tools.problem import ProblemError, input_sets, load_problem, make_inputs
+    try:
+        problem = load_problem(problem_path)
+        init = list(problem.get_init_inputs())
+        probe = problem.get_inputs()
+    except ProblemError:
+        raise
+    except Exception as err:
+        raise ProblemError(f"problem file: {type(err).__name__}: {err}") from err
+    dtype = getattr(problem, "DTYPE", None)
+    meta: dict = {"notes": []}
+    # the tolerance's bound follows the dtype the problem asks for, also where the CPU
+    # interpreter checks a bfloat16 problem in float32
+    own = next((x for x in runtime.prepare(probe, "cpu", dtype)
+                if isinstance(x, torch.Tensor) and x.is_floating_point()), None)
+    meta["bound_dtype"] = str(own.dtype) if own is not None else "torch.float32"
+    if device == "cpu" and dtype == torch.bfloat16:
+        dtype = torch.float32  # bf16 arithmetic is wrong in the interpreter
+        meta["notes"].append("bfloat16 problem checked in float32 on the CPU interpreter")
+    first_float = next((x for x in runtime.prepare(probe, "cpu", dtype)
+                        if isinstance(x, torch.Tensor) and x.is_floating_point()), None)
+    meta["tolerance_dtype"] = str(first_float.dtype) if first_float is not None \
+        else "torch.float32"
+    meta["declared"] = {"atol": getattr(problem, "ATOL", None),
+                        "rtol": getattr(problem, "RTOL", None)}
+    meta["dtype"] = str(dtype) if dtype is not None else None
+    try:
+        runtime.save("init.pt", init)
+    except Exception as err:
+        raise ProblemError("get_init_inputs() must return numbers, strings or tensors: "
+                           f"{type(err).__name__}: {err}") from err
+    torch.manual_seed(42)
+    ref = problem.Model(*init).to(device)
+    if dtype is not None:
+        ref = ref.to(dtype)
+    ref.eval()
+    runtime.save("state.pt", dict(ref.state_dict()))
+    Path("expected").mkdir(exist_ok=True)
+    meta["sets"], meta["fingerprints"] = [], {}
+    for label, spec in input_sets(problem):
+        entry: dict = {"label": label}
+        meta["sets"].append(entry)
+        if device == "cpu":
+            size = sum(x.numel() for x in make_inputs(problem, spec)
+                       if isinstance(x, torch.Tensor))
+            if size > runtime.CPU_MAX_ELEMENTS:
+                entry["skipped"] = f"{size} input elements: too large for the CPU interpreter"
+                continue
+        draws = runtime.trial_seeds() + ([("after", runtime.AFTER_SEED)]
+                                         if plan["timing"] and label == "default" else [])
+        for name, seed in draws:
+            inputs = runtime.draw(problem, spec, seed, device, dtype)
+            entry["shapes"] = [list(x.shape) for x in inputs if isinstance(x, torch.Tensor)]
+            meta["fingerprints"][f"{label}-{name}"] = runtime.fingerprint(inputs)
+            with torch.no_grad():
+                expected = ref(*inputs)
+            runtime.sync(device)
+            runtime.save(f"expected/{label}-{name}.pt", expected)
+            del inputs, expected
+    if plan["timing"]:
+        from tools.roofline import problem_cost
+        try:
+            meta["cost"] = problem_cost(problem)
+        except Exception as err:
+            meta["notes"].append(f"no roofline position: {type(err).__name__}: "
+                                 f"{str(err)[:200]}")
+        Path("meta.json").write_text(json.dumps(meta, default=str))  # before the timing
+        meta["timing"] = time_reference(problem, dict(input_sets(problem)), ref, device, dtype,
+                                        meta, plan)
+    return meta
+
+
+def time_reference(problem, specs: dict, ref, device, dtype, meta: dict, plan: dict) -> dict:
+    import torch
+    timing = {}
+    for entry in meta["sets"]:
+        if "skipped" in entry:
+            continue
+        label = entry["label"]
+        sets = [runtime.draw(problem, specs[label], runtime.TIMING_SEED + i, device, dtype)
+                for i in range(runtime.ROTATING_SETS)]
+        fns = {"eager": ref}
+        if plan["baselines"]:
+            try:
+                compiled = torch.compile(ref)
+                with torch.no_grad():
+                    compiled(*sets[0])
+                fns["compile"] = compiled
+            except Exception as err:  # recorded, not fatal
+                entry["compile_error"] = f"{type(err).__name__}: {str(err)[:200]}"
+        timing[label] = runtime.timed_phase(label, fns, sets, plan["repeats"])
+        del sets
+    return timing
+
+
+def main() -> None:
+    problem, device, plan = sys.argv[1], sys.argv[2], json.loads(Path(sys.argv[3]).read_text())
+    try:
+        meta = run(problem, device, plan)
+    except Exception as err:
+        from tools.problem import ProblemError
+        meta = {"error": f"{type(err).__name__}: {err}", "bad_input": isinstance(err, ProblemError),
+                "traceback": traceback.format_exc()[-4000:]}
+    timing = meta.pop("timing", None)
+    if timing is not None:
+        Path("timing.json").write_text(json.dumps(timing))
+    Path("meta.json").write_text(json.dumps(meta, default=str))
+
+
+if __name__ == "__main__":
+    main()

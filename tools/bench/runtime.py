@@ -1,0 +1,333 @@
+"""What the harness's sandboxed children share: the input plan, data files, poisoned
+allocations, no-op launches and the timing loop. Nothing here decides a verdict: the children
+only produce data (outputs, samples) that the trusted side judges (`tools.bench.judge`).
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+TRIALS = 5
+CPU_MAX_ELEMENTS = 1 << 19  # the interpreter runs a program at a time: larger sets take minutes
+SLEEP_CYCLES = 400_000  # about 0.2 ms on an H100: longer than any Python-side launch
+ROTATING_SETS = 4  # timing rotates among input sets so a cache keyed on inputs cannot win
+# the seeds of each kind of input: the reference and the candidate draw the same ones
+TRIAL_SEED, GHOST_SEED, TIMING_SEED, AFTER_SEED = 1000, 2000, 3000, 5000
+GHOST_FAILED = "__ghost_failed__"  # forward could not run with its kernels made no-ops
+
+
+def trial_seeds() -> list[tuple[str, int]]:
+    return [(f"trial{t}", TRIAL_SEED + t) for t in range(TRIALS)] + [("ghost", GHOST_SEED)]
+
+
+def prepare(inputs, device, dtype):
+    """Inputs on the device; only floating tensors take the problem's dtype."""
+    import torch
+    out = []
+    for x in inputs:
+        if isinstance(x, torch.Tensor):
+            x = x.to(device)
+            if dtype is not None and x.is_floating_point():
+                x = x.to(dtype)
+        out.append(x)
+    return out
+
+
+def draw(problem, spec, seed: int, device: str, dtype) -> list:
+    import torch
+
+    from tools.problem import make_inputs
+    torch.manual_seed(seed)
+    return prepare(make_inputs(problem, spec, device), device, dtype)
+
+
+def fingerprint(values) -> list:
+    """A cheap summary of inputs, for checking that two processes drew the same ones."""
+    import torch
+    out = []
+    for x in values:
+        if isinstance(x, torch.Tensor):
+            out.append([list(x.shape), str(x.dtype), round(float(x.double().sum()), 6)])
+        else:
+            out.append(repr(x))
+    return out
+
+
+def to_cpu(value):
+    import torch
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu()
+    if isinstance(value, (list, tuple)):
+        return type(value)(to_cpu(v) for v in value)
+    return value
+
+
+def save(path: Path | str, value) -> None:
+    """Data only: tensors, numbers, strings, lists and dicts of them."""
+    import torch
+    torch.save(to_cpu(value), path)
+
+
+def load(path: Path | str):
+    """Read what a sandboxed child wrote as data: `weights_only` refuses anything that would
+    run code (no pickled classes or functions)."""
+    import torch
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def sync(device: str) -> None:
+    import torch
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+class Poison:
+    """While active, fresh allocations come back filled with NaN (floats) or a sentinel, so an
+    element the candidate never writes cannot pass for a correct one."""
+
+    def __enter__(self):
+        import torch
+        self.saved = {n: getattr(torch, n) for n in ("empty", "empty_like", "empty_strided")}
+        self.saved_new_empty = torch.Tensor.new_empty
+
+        def poisoned(fn):
+            def wrapper(*a, **k):
+                t = fn(*a, **k)
+                if t.is_floating_point():
+                    t.fill_(float("nan"))
+                elif t.dtype != torch.bool:  # a sentinel that fits the type (int8 too)
+                    info = torch.iinfo(t.dtype)
+                    t.fill_(max(info.min + 7, -7777) if t.dtype.is_signed else info.max - 7)
+                return t
+            return wrapper
+
+        for name, fn in self.saved.items():
+            setattr(torch, name, poisoned(fn))
+        torch.Tensor.new_empty = poisoned(self.saved_new_empty)
+        return self
+
+    def __exit__(self, *exc):
+        import torch
+        for name, fn in self.saved.items():
+            setattr(torch, name, fn)
+        torch.Tensor.new_empty = self.saved_new_empty
+        return False
+
+
+class GhostKernels:
+    """While active, every Triton launch does nothing."""
+
+    def __enter__(self):
+        from triton.runtime.autotuner import Autotuner
+        from triton.runtime.jit import JITFunction
+        self.saved = (JITFunction.run, Autotuner.run)
+        JITFunction.run = lambda *a, **k: None
+        Autotuner.run = lambda *a, **k: None
+        try:  # the interpreter's launcher, on the CPU path
+            from triton.runtime.interpreter import InterpretedFunction
+            self.saved_interp = InterpretedFunction.run
+            InterpretedFunction.run = lambda *a, **k: None
+        except ImportError:
+            self.saved_interp = None
+        return self
+
+    def __exit__(self, *exc):
+        from triton.runtime.autotuner import Autotuner
+        from triton.runtime.jit import JITFunction
+        JITFunction.run, Autotuner.run = self.saved
+        if self.saved_interp is not None:
+            from triton.runtime.interpreter import InterpretedFunction
+            InterpretedFunction.run = self.saved_interp
+        return False
+
+
+class OutOfBounds(RuntimeError):
+    """A kernel's access outside every tensor of its launch, caught before it happened."""
+
+
+class BoundsChecked:
+    """While active (Triton's CPU interpreter only), every load, store and atomic a kernel
+    makes is checked against the tensors that launch was given: an address outside all of
+    them is recorded (kernel, access, offset) and the launch stopped with OutOfBounds, before
+    the interpreter reads or writes stray host memory. The dynamic check for kernels Z3
+    could not prove."""
+
+    def __init__(self):
+        self.violations: list[str] = []
+        self.accesses = 0
+
+    def __enter__(self):
+        import numpy as np
+        import torch
+        from triton.runtime import interpreter as interp
+        from triton.tools.tensor_descriptor import TensorDescriptor
+        self.saved_call = interp.GridExecutor.__call__
+        builder = interp.InterpreterBuilder
+        self.saved = {n: getattr(builder, n) for n in ("create_masked_load",
+                                                        "create_masked_store",
+                                                        "create_atomic_rmw", "create_atomic_cas")}
+        checker, state = self, {"kernel": "?", "ranges": []}
+
+        def call(executor, *args, **kwargs):
+            ranges = []
+            for name, arg in [*zip(range(len(args)), args), *kwargs.items()]:
+                t = arg.base if isinstance(arg, TensorDescriptor) else arg
+                if isinstance(t, torch.Tensor) and t.numel():
+                    extent = 1 + sum((n - 1) * st for n, st in zip(t.shape, t.stride()))
+                    ranges.append((t.data_ptr(), t.data_ptr() + extent * t.element_size(), name))
+            state.update(kernel=executor.fn.__name__, ranges=ranges)
+            return checker.saved_call(executor, *args, **kwargs)
+
+        def check(kind: str, ptrs, mask, element):
+            addresses = ptrs.data if mask is None else ptrs.data[np.broadcast_to(
+                mask.data, ptrs.data.shape)]
+            addresses = np.asarray(addresses, dtype=np.uint64).ravel()
+            checker.accesses += addresses.size
+            if not addresses.size:
+                return
+            size = max(1, element.primitive_bitwidth // 8)
+            inside = np.zeros(addresses.shape, dtype=bool)
+            for lo, hi, _ in state["ranges"]:
+                inside |= (addresses >= lo) & (addresses + size <= hi)
+            if not inside.all():
+                bad = int(addresses[~inside][0])
+                near = min(state["ranges"], key=lambda r: min(abs(bad - r[0]), abs(bad - r[1])),
+                           default=None)
+                where = f"{bad - near[0]:+d} bytes from the start of argument {near[2]} " \
+                        f"({near[1] - near[0]} bytes)" if near else "with no tensor argument"
+                checker.violations.append(f"{state['kernel']}: {kind} of "
+                                          f"{int((~inside).sum())} element(s) out of bounds, "
+                                          f"first {where}")
+                # stop before the access: the interpreter would touch stray host memory
+                raise OutOfBounds(checker.violations[-1])
+
+        def load(b, ptrs, mask, *a, **k):
+            check("load", ptrs, mask, ptrs.get_element_ty())
+            return checker.saved["create_masked_load"](b, ptrs, mask, *a, **k)
+
+        def store(b, ptrs, value, mask, *a, **k):
+            check("store", ptrs, mask, ptrs.get_element_ty())
+            return checker.saved["create_masked_store"](b, ptrs, value, mask, *a, **k)
+
+        def rmw(b, op, ptrs, value, mask, *a, **k):
+            check("atomic", ptrs, mask, ptrs.get_element_ty())
+            return checker.saved["create_atomic_rmw"](b, op, ptrs, value, mask, *a, **k)
+
+        def cas(b, ptrs, *a, **k):
+            check("atomic", ptrs, None, ptrs.get_element_ty())
+            return checker.saved["create_atomic_cas"](b, ptrs, *a, **k)
+
+        interp.GridExecutor.__call__ = call
+        for name, fn in (("create_masked_load", load), ("create_masked_store", store),
+                         ("create_atomic_rmw", rmw), ("create_atomic_cas", cas)):
+            setattr(builder, name, fn)
+        return self
+
+    def __exit__(self, *exc):
+        from triton.runtime import interpreter as interp
+        interp.GridExecutor.__call__ = self.saved_call
+        for name, fn in self.saved.items():
+            setattr(interp.InterpreterBuilder, name, fn)
+        return False
+
+
+def warm_up(fns: dict, input_lists: list) -> None:
+    """Compilation and autotuning stay out of the numbers (and out of a timed phase)."""
+    import torch
+    with torch.no_grad():
+        for fn in fns.values():
+            for inputs in input_lists:
+                for _ in range(3):
+                    fn(*inputs)
+    torch.cuda.synchronize()
+
+
+def time_callables(fns: dict, input_lists: list, repeats: int, samples: bool = False,
+                   warm: bool = True) -> dict:
+    """Median and 20/80 percentiles (ms) of each callable, interleaved, L2 flushed before each
+    run, rotating among input sets. Events time the launching stream; the wall clock around a
+    device-wide synchronize catches work on other streams. `samples` keeps every run's times
+    (the harness's judge reads them)."""
+    import torch
+    if warm:
+        warm_up(fns, input_lists)
+    flush = torch.empty(256 * 2**20 // 4, dtype=torch.float32, device="cuda")
+    runs = {name: {"event": [], "wall": []} for name in fns}
+    with torch.no_grad():
+        for rep in range(repeats):
+            inputs = input_lists[rep % len(input_lists)]
+            for name, fn in fns.items():
+                start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(
+                    enable_timing=True)
+                torch.cuda.synchronize()
+                t0 = time.perf_counter()
+                flush.zero_()
+                # keep the GPU busy while the host launches fn, so launch latency is not timed
+                torch.cuda._sleep(SLEEP_CYCLES)
+                start.record()
+                fn(*inputs)
+                end.record()
+                torch.cuda.synchronize()
+                t1 = time.perf_counter()
+                runs[name]["event"].append(start.elapsed_time(end))
+                runs[name]["wall"].append((t1 - t0) * 1000)
+    return {name: {**summary(r["event"], r["wall"]), **(r if samples else {})}
+            for name, r in runs.items()}
+
+
+def timed_phase(label: str, fns: dict, input_lists: list, repeats: int) -> dict:
+    """Two timing passes of `fns`, run when the trusted side says "go": it watches the wall
+    clock of the whole phase and checks it against the times reported here."""
+    import sys
+    warm_up(fns, input_lists)
+    print(f"@@ready-to-time {label}", flush=True)
+    if sys.stdin.readline().strip() != "go":
+        raise SystemExit("the harness stopped the timing")
+    passes = [time_callables(fns, input_lists, repeats, samples=True, warm=False)
+              for _ in range(2)]
+    print(f"@@timed {label}", flush=True)
+    return {"first": passes[0], "second": passes[1]}
+
+
+def summary(event_ms: list[float], wall_ms: list[float]) -> dict:
+    ev = sorted(event_ms)
+    return {"median_ms": statistics.median(ev), "p20_ms": ev[int(0.2 * (len(ev) - 1))],
+            "p80_ms": ev[int(0.8 * (len(ev) - 1))], "wall_median_ms": statistics.median(wall_ms),
+            "runs": len(ev)}
+
+
+def roofline_of(problem, median_ms: float, peak: dict) -> tuple[dict | None, str | None]:
+    """The default input set on the card's ceilings; a problem whose cost cannot be counted
+    gets no position (and the reason), never a rejected candidate."""
+    from tools.roofline import place, problem_cost
+    try:
+        return place(problem_cost(problem), median_ms, peak), None
+    except Exception as err:
+        return None, f"no roofline position: {type(err).__name__}: {str(err)[:200]}"
+
+
+def device_info(device: str) -> dict:
+    import torch
+    import triton
+    info = {"device": device, "torch": torch.__version__, "triton": triton.__version__}
+    if device == "cuda":
+        props = torch.cuda.get_device_properties(0)
+        info.update(name=props.name, compute_capability=f"{props.major}.{props.minor}",
+                    sm_count=props.multi_processor_count, cuda=torch.version.cuda,
+                    driver=_driver_version())
+    else:
+        import platform
+        info.update(name=platform.processor() or platform.machine(),
+                    note="CPU: Triton interpreter, correctness only, no timing")
+    return info
+
+
+def _driver_version() -> str | None:
+    try:
+        import subprocess
+        out = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=10)
+        return out.stdout.strip().splitlines()[0] if out.returncode == 0 else None
+    except (OSError, IndexError, subprocess.SubprocessError):
+        return None

@@ -254,6 +254,7 @@ def test_the_trust_chain_on_a_gpu(tmp_path, monkeypatch):
     assert gone(name, f"sleep {daemon}")
     oob = bench(ADD, CASES / "data_dependent_oob.py", sanitize=True, **fast)
     assert oob.status == "rejected" and "sanitizer" in oob.reasons(), oob.to_dict()
+    assert oob.dynamic_check["status"] == "errors" and oob.dynamic_check["error_count"] > 0
     honest = bench(ADD, HONEST, sanitize=True, device="cuda", repeats=30)
     assert honest.status == "correct", honest.feedback()
     assert honest.dynamic_check["status"] == "clean"

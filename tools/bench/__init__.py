@@ -246,7 +246,9 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
         if timing and not report.rejections:
             _judge_timing(meta, ref_dir, cand_box.scratch, ref_spans, cand_spans, sets,
                           repeats, report)
-        if gpu and sanitize and not report.rejections:
+        # the sanitizer's finding is the coder's best feedback even where the kernel already
+        # failed (a stray store often shows as a wrong output first); not after a kill
+        if gpu and sanitize and not MACHINE_REASONS & set(report.reasons()):
             report.dynamic_check = _sanitized(problem, kernel, ref_dir, meta, sets, timeout)
             if report.dynamic_check["status"] == "errors":
                 report.rejections.append({"reason": "sanitizer", "detail": "; ".join(

@@ -192,7 +192,8 @@ def bench(problem: Path, kernel: Path, json_out: JsonOpt = False,
           device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
           repeats: Annotated[int, typer.Option(help="timed runs per pass (GPU)")] = 100,
           sanitize: Annotated[bool, typer.Option(
-              help="also run one trial under compute-sanitizer memcheck (GPU)")] = False) -> None:
+              help="also run the smallest input set's trials under compute-sanitizer "
+                   "memcheck (GPU)")] = False) -> None:
     """Check a candidate's correctness against its problem and, on a GPU, time it. The problem
     file is yours, so it may declare a tolerance looser than its dtype's usual bound."""
     from tools.bench import bench as run_bench

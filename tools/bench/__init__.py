@@ -31,7 +31,7 @@ from pathlib import Path
 from tools.cache import cache_path, write_atomic
 from tools.sandbox import Sandbox, SandboxUnavailable
 
-from . import judge
+from . import judge, runtime
 from .judge import BadTolerance
 from .static import check_source, rejections
 
@@ -142,8 +142,8 @@ def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
           sanitize: bool = False, use_cache: bool = True) -> BenchReport:
     """`baselines=False` times the kernel alone (the offline search compares configs).
     `researchers_problem`: the problem file is the researcher's own (not a model's), so it may
-    declare a tolerance looser than its dtype's bound. `sanitize`: on a GPU, also run one
-    correctness trial under compute-sanitizer memcheck (for a kernel Z3 did not prove; on the
+    declare a tolerance looser than its dtype's bound. `sanitize`: on a GPU, also run the
+    smallest input set's trials under compute-sanitizer memcheck (for a kernel Z3 did not prove; on the
     CPU every trial is bounds-checked anyway). A CPU verdict is cached by the two files'
     content (`use_cache=False` runs it again)."""
     problem, kernel = Path(problem).resolve(), Path(kernel).resolve()
@@ -300,7 +300,7 @@ def _reference(problem: Path, device: str, plan: dict, timeout: float, memory_gb
 
 def _sanitized(problem: Path, kernel: Path, ref_dir: Path, meta: dict, sets: list[dict],
                timeout: float) -> dict:
-    """One correctness trial of the smallest input set under compute-sanitizer memcheck, with
+    """The correctness trials of the smallest input set under compute-sanitizer memcheck, with
     PyTorch's caching allocator off (an access past a tensor but inside a cached block would
     pass unseen otherwise)."""
     tool = shutil.which("compute-sanitizer") or next(
@@ -312,7 +312,8 @@ def _sanitized(problem: Path, kernel: Path, ref_dir: Path, meta: dict, sets: lis
     box = Sandbox(timeout=timeout, gpu=True, env={"PYTORCH_NO_CUDA_MEMORY_CACHING": "1"})
     try:
         shutil.copyfile(problem, box.scratch / "problem.py")
-        plan = {"sets": [smallest["label"]], "draws": ["trial0"], "timing": False,
+        trials = [name for name, _ in runtime.trial_seeds() if name != "ghost"]
+        plan = {"sets": [smallest["label"]], "draws": trials, "timing": False,
                 "dtype": meta["dtype"]}
         (box.scratch / "plan.json").write_text(json.dumps(plan))
         inside = box.inside_scratch

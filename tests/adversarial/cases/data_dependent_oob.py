@@ -13,8 +13,8 @@ def add_kernel(x_ptr, y_ptr, out_ptr, n, BLOCK: tl.constexpr):
     tl.store(out_ptr + offs, x + y, mask=mask)
     # where an input is large, also write far past the output: a store whose address depends on
     # the data, which Z3 cannot bound; the interpreter would scribble on host memory silently
-    stray = tl.where(x > 2.5, n + 4096, 0).to(tl.int32)
-    tl.store(out_ptr + stray, x + y, mask=mask & (x > 2.5))
+    stray = tl.where(x > 1.5, n + 4096, 0).to(tl.int32)
+    tl.store(out_ptr + stray, x + y, mask=mask & (x > 1.5))
 
 
 class ModelNew(nn.Module):

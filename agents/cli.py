@@ -159,6 +159,33 @@ def audit(docket: DocketOpt = None, json_out: JsonOpt = False) -> None:
 
 
 @app.command()
+@user_errors
+def scoreboard(docket: DocketOpt = None, json_out: JsonOpt = False) -> None:
+    """Every task and plan row against its success criterion: the measured value that decides
+    it, and met / not met / not checkable here (why) / no evidence."""
+    from agents.scoreboard import rows
+    lab, _ = _load(docket)
+    board = rows(lab)
+    if json_out:
+        _emit_json({"docket": str(lab.docket_path), "rows": board})
+        return
+    table = Table(title=f"scoreboard of {lab.docket_path.name}", title_justify="left")
+    for col in ("task", "criterion", "measured", "verdict", "evidence"):
+        table.add_column(col, overflow="fold")
+    colour = {"met": "green", "not met": "red"}
+    for r in board:
+        verdict = r["verdict"] + (f": {r['why']}" if r["why"] else "")
+        table.add_row(r["ref"] or r["task_id"], r["criterion"] or "-", r["measured"] or "-",
+                      f"[{colour[r['verdict']]}]{verdict}[/]" if r["verdict"] in colour
+                      else verdict, r["evidence"] or "-")
+    console.print(table)
+    counts = {}
+    for r in board:
+        counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+    console.print(", ".join(f"{n} {v}" for v, n in sorted(counts.items())))
+
+
+@app.command()
 def verify(problem: Path, kernel: Path, json_out: JsonOpt = False,
            no_coverage: Annotated[bool, typer.Option("--no-coverage", help="Skip the check "
                                                      "that every output element is written.")] = False,
@@ -550,7 +577,8 @@ def prs(docket: DocketOpt = None, remote: RemoteOpt = None, json_out: JsonOpt = 
     from git import Repo
 
     from agents.loop import _blob
-    from agents.report import guarantee
+    from agents.criteria import summary
+    from agents.report import guarantee, measured_phrase
     from tools.git import agent_branches, branch_name, fetch_agent_branches, merges_cleanly
     lab = find_lab(docket)
     if remote:
@@ -567,6 +595,7 @@ def prs(docket: DocketOpt = None, remote: RemoteOpt = None, json_out: JsonOpt = 
             "task_id": task_id, "title": ev.get("task", {}).get("title"),
             "attempts": ev.get("attempts"), "verified": ev.get("verification", {}).get("status"),
             "guarantee": guarantee(ev) if ev.get("verification") else None,
+            "measured": measured_phrase(ev), "criterion": summary(ev.get("criteria") or []),
             "correct": ev.get("correctness", {}).get("status") == "correct",
             "vs_eager": speed.get("vs_eager"), "vs_compile": speed.get("vs_compile"),
             "card": (ev.get("device") or {}).get("name"),
@@ -580,17 +609,17 @@ def prs(docket: DocketOpt = None, remote: RemoteOpt = None, json_out: JsonOpt = 
         _emit_json(rows)
         return
     table = Table(title=f"{len(rows)} agent pull requests", title_justify="left")
-    for col in ("task", "attempts", "verified", "correct", "vs eager", "vs compile", "card",
-                "council", "merges", "age h"):
+    for col in ("task", "measured", "attempts", "verified", "correct", "vs eager", "vs compile",
+                "criterion", "card", "council", "merges", "age h"):
         table.add_column(col, overflow="fold")
     for r in rows:
         fmt = lambda v: f"{v:.2f}x" if v else "-"
         verified = str(r["verified"]) + ("" if r["verified"] in ("proved", None) else
                                          " + dynamic" if "clean" in (r["guarantee"] or "")
                                          else " (unchecked)")
-        table.add_row(r["task_id"], str(r["attempts"]), verified,
+        table.add_row(r["task_id"], r["measured"], str(r["attempts"]), verified,
                       "yes" if r["correct"] else "NO", fmt(r["vs_eager"]),
-                      fmt(r["vs_compile"]), r["card"] or "", r["council"] or "",
+                      fmt(r["vs_compile"]), r["criterion"], r["card"] or "", r["council"] or "",
                       "yes" if r["merges_cleanly"] else "[red]CONFLICT[/]", str(r["age_hours"]))
     console.print(table)
 

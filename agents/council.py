@@ -53,7 +53,11 @@ def harness_seat(verification: dict, measurement: dict) -> dict:
 
 
 def performance_seat(verification: dict, measurement: dict) -> dict:
-    findings = []
+    """Speed against PyTorch, and the task's own criterion: one not met is an error."""
+    findings = [{"line": None, "severity": {"not met": "error", "met": "info"}.get(
+        c["verdict"], "info"), "text": f"criterion {c['verdict']}: {c['criterion']}"
+        + (f" ({c['measured'] or c['why']})" if c.get("measured") or c.get("why") else "")}
+        for c in measurement.get("criteria") or []]
     if not measurement.get("timing"):
         findings.append({"line": None, "severity": "info",
                          "text": "no timing (no GPU): speed not assessed, nothing claimed"})

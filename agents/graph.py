@@ -40,6 +40,13 @@ class TaskState(TypedDict, total=False):
     max_attempts: int
     search_budget: int
     plan_note: str
+    notes: str  # the researcher's sub-items, read by the planner too
+    criterion: str  # a plan row's success criterion ("" for a checklist task)
+    own_problem: str  # the researcher's own problem file, when the task carries one
+    own_problem_from: str
+    spec: dict  # what the text asked for (agents.spec), with the words
+    params: dict  # the parameters of the problem measured, with the words they came from
+    problem_origin: str  # the catalog family, "model" or "researcher"
     problem_source: str
     attempt: int
     kernel_source: str  # "" after an attempt that gave no kernel
@@ -113,8 +120,14 @@ def select(state: TaskState, config: RunnableConfig) -> dict:
     row = store.all().get(state["task_id"])
     feedback = [row.reason] if row and row.status == "queued" and row.reason else []
     store.set(state["task_id"], "in-progress", row.reason if row else None)
+    try:
+        own, where = own_problem(lab.root, current, task)
+    except ValueError as err:
+        return {"title": task.title, "line": task.line, "text": task_text(task),
+                "outcome": "needs-human", "reason": str(err)}
     return {"title": task.title, "line": task.line, "feedback": feedback,
-            "text": task_text(task)}
+            "text": task_text(task), "notes": sub_item_text(task),
+            "criterion": task.criterion or "", "own_problem": own, "own_problem_from": where}
 
 
 def task_text(task) -> str:
@@ -122,24 +135,61 @@ def task_text(task) -> str:
     return " ".join(filter(None, [task.description, task.criterion]))
 
 
+AUTODOCKET_KEYS = {"result", "evidence", "status"}  # sub-items autodocket writes itself
+
+
+def sub_item_text(task) -> str:
+    """The researcher's sub-items (the planner reads them too), not autodocket's own."""
+    return " ".join(s.text for s in task.sub_items
+                    if s.text.partition(":")[0].strip().lower() not in AUTODOCKET_KEYS)
+
+
+def own_problem(lab_root: Path, d, task) -> tuple[str, str]:
+    """The researcher's own problem for the task, if it carries one: a `- problem: PATH`
+    sub-item (relative to the lab) or a fenced python block under it. ("", "") if none;
+    ValueError when the named file cannot be used."""
+    import re
+    for sub in task.sub_items:
+        key, _, rest = sub.text.partition(":")
+        if key.strip().lower() == "problem" and rest.strip():
+            path = (lab_root / rest.strip().strip("`")).resolve()
+            if not path.is_relative_to(lab_root.resolve()):
+                raise ValueError(f"the task's problem {rest.strip()} lies outside the lab")
+            if not path.is_file():
+                raise ValueError(f"the task's problem {rest.strip()} does not exist")
+            return path.read_text(encoding="utf-8"), rest.strip()
+    block = "".join(d.lines[task.line - 1:task.end_line])
+    found = re.search(r"^([ \t]*)```+ *python[^\n]*\n(.*?)^[ \t]*```", block, re.M | re.S)
+    if found:
+        import textwrap
+        return textwrap.dedent(found.group(2)), f"the python block under line {task.line}"
+    return "", ""
+
+
 def plan(state: TaskState, config: RunnableConfig) -> dict:
+    """The problem the task asks for: the researcher's own if the task carries one, else the
+    planner's (a model's, or a catalog family posed with the task's parameters)."""
     from agents.models import ModelFailure
-    from agents.planner import plan_offline, plan_with_model, write_problem
+    from agents.planner import check_own, plan_offline, plan_with_model, write_problem
     target, calls = _work(state, config) / "problem.py", []
-    models = _models(state, config, "planner")
-    if models:
+    text = " ".join(filter(None, [state["text"], state.get("notes")]))
+    if state.get("own_problem"):
+        p = check_own(state["own_problem"], state["own_problem_from"], target)
+    elif models := _models(state, config, "planner"):
         try:
-            p, calls = plan_with_model(models.planner, state["title"], state["text"], target,
+            p, calls = plan_with_model(models.planner, state["title"], text, target,
                                        models.backoff_s)
         except ModelFailure as err:
             return {"outcome": "parked", "reason": f"no plan: {err}", "calls": err.calls}
     else:
-        p = plan_offline(state["title"], state["text"])
+        p = plan_offline(state["title"], text, state.get("criterion") or None)
         if p.outcome == "planned":
             write_problem(p, target)
     if p.outcome != "planned":
-        return {"outcome": p.outcome, "reason": p.reason, "plan_note": p.reason, "calls": calls}
+        return {"outcome": p.outcome, "reason": p.reason, "plan_note": p.reason, "calls": calls,
+                "spec": p.spec}
     return {"problem_source": target.read_text(encoding="utf-8"), "plan_note": p.reason,
+            "problem_origin": p.problem, "spec": p.spec, "params": p.params,
             "attempt": 0, "calls": calls}
 
 
@@ -186,8 +236,11 @@ def measure(state: TaskState, config: RunnableConfig) -> dict:
     device = config["configurable"]["device"]
     files = _files(state, config)
     unproved = state["verification"]["status"] != "proved"
-    report = bench(*files, device=device, sanitize=unproved)
-    update: dict = {"measurement": report.to_dict(), "profile": None,  # never a stale one
+    report = bench(*files, device=device, sanitize=unproved,
+                   researchers_problem=state.get("problem_origin") == "researcher")
+    measurement = report.to_dict()
+    measurement["criteria"] = criteria_verdicts(state, measurement)
+    update: dict = {"measurement": measurement, "profile": None,  # never a stale one
                     "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     if report.status == "error":  # the problem or this machine, which no new kernel mends
         return {**update, "outcome": "needs-human",
@@ -207,6 +260,16 @@ def measure(state: TaskState, config: RunnableConfig) -> dict:
             f"attempt {state['attempt']}, harness: {report.feedback()}" +
             _profile_note(update)]
     return update
+
+
+def criteria_verdicts(state: TaskState, measurement: dict) -> list[dict]:
+    """The task's criterion (a plan row's cell, or the phrases of its text) against the
+    measurement: met, not met, or not checkable here."""
+    from agents.criteria import judge, parse
+    from agents.spec import criterion_phrase
+    words = state.get("criterion") or criterion_phrase(
+        " ".join(filter(None, [state.get("title"), state.get("text"), state.get("notes")])))
+    return judge(parse(words), measurement)
 
 
 def review(state: TaskState, config: RunnableConfig) -> dict:
@@ -331,7 +394,8 @@ def _retry_or_park(state: TaskState) -> str:
 
 
 def after_select(state: TaskState) -> str:
-    return END if state.get("outcome") == "skipped" else "plan"
+    outcome = state.get("outcome")
+    return END if outcome == "skipped" else "park" if outcome == "needs-human" else "plan"
 
 
 def after_plan(state: TaskState) -> str:
@@ -369,7 +433,7 @@ def build() -> StateGraph:
     for node in (select, plan, code, verify, measure, review, commit, await_approval, record, park):
         g.add_node(node.__name__, node)
     g.add_edge(START, "select")
-    g.add_conditional_edges("select", after_select, ["plan", END])
+    g.add_conditional_edges("select", after_select, ["plan", "park", END])
     g.add_conditional_edges("plan", after_plan, ["code", "park"])
     g.add_conditional_edges("code", after_code, ["verify", "code", "park"])
     g.add_conditional_edges("verify", after_verify, ["measure", "code", "park"])

@@ -188,6 +188,15 @@ def _run_task(graph, lab: Lab, store, task_id: str, settings: RunSettings, progr
     config = _thread(lab, task_id, row.rounds if row else 0, settings.device, settings.remote,
                      beat.worker_id, settings.lease_s)
     snapshot = graph.get_state(config)
+    if snapshot.next and "await_approval" not in snapshot.next and \
+            _text_changed(lab, task_id, snapshot.values):
+        # planned from words the researcher has since changed: plan it again, from the start
+        progress(f"{task_id}: its text changed since it was planned; planning it again")
+        store.set(task_id, "in-progress", "the task's text changed: planned again",
+                  new_round=True)
+        config = _thread(lab, task_id, store.all()[task_id].rounds, settings.device,
+                         settings.remote, beat.worker_id, settings.lease_s)
+        snapshot = graph.get_state(config)
     if snapshot.next and "await_approval" not in snapshot.next:
         progress(f"{task_id}: resuming at {', '.join(snapshot.next)}")
         payload = None
@@ -225,6 +234,16 @@ def _run_task(graph, lab: Lab, store, task_id: str, settings: RunSettings, progr
                        values.get("branch"))
     return Outcome(task_id, values.get("title", ""), values.get("outcome", "?"),
                    _summary(values), values.get("branch"))
+
+
+def _text_changed(lab: Lab, task_id: str, values: dict) -> bool:
+    """Whether the task a checkpoint was planned from reads differently in the docket now."""
+    from agents.graph import sub_item_text, task_text
+    if "title" not in values:  # not selected yet: nothing was planned from it
+        return False
+    task = next((t for t in docket_mod.load(lab.docket_path).tasks if t.id == task_id), None)
+    return task is not None and (task.title, task_text(task), sub_item_text(task)) != \
+        (values["title"], values.get("text", ""), values.get("notes", ""))
 
 
 class _Heartbeat:
@@ -440,9 +459,12 @@ def rebuild_knowledge(lab: Lab) -> int:
 
 
 def evidence_line(ev: dict, rid: str, sha: str) -> str:
+    from agents.criteria import summary
     from agents.report import speedup_phrase
     what = speedup_phrase(ev.get("speedups") or [], (ev.get("device") or {}).get("name")) or \
         f"verified {ev['verification']['status']}, correct on the CPU interpreter (no timing)"
+    if ev.get("criteria"):
+        what += f"; {summary(ev['criteria'])}"
     return f"{what} ({rid}/evidence.json, commit {sha})"
 
 

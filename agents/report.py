@@ -33,6 +33,10 @@ def evidence(state: dict, problem: Path, kernel: Path) -> dict:
         "files": {"problem": f"{rid}/problem.py", "problem_sha256": sha256(problem),
                   "kernel": f"{rid}/kernel.py", "kernel_sha256": sha256(kernel)},
         "plan": state.get("plan_note"),
+        # what was measured and why: the problem's origin and each parameter with its words
+        "problem": {"origin": state.get("problem_origin"), "spec": state.get("spec"),
+                    "params": state.get("params")},
+        "criteria": m.get("criteria") or [],
         "attempts": state["attempt"],
         "feedback": state.get("feedback", []),
         "backend": state.get("backend") or {},
@@ -49,6 +53,7 @@ def evidence(state: dict, problem: Path, kernel: Path) -> dict:
         # the attempt's profile: None on the CPU, where only failed attempts are profiled
         "profile": state.get("profile"),
         "speedups": m.get("speedups"),
+        "roofline": m.get("roofline"),
         "device": m.get("device"),
         "measurement_notes": m.get("notes"),
         "static_findings": m.get("static"),
@@ -119,9 +124,37 @@ def guarantee(ev: dict) -> str:
     return f"Z3: {status}; no dynamic check: not shown memory-safe"
 
 
+def measured_phrase(ev: dict) -> str:
+    """The problem's parameters in one line (`prs`): "softmax bfloat16 rows=4096 cols=1000"."""
+    p = ev.get("problem") or {}
+    params = p.get("params") or {}
+    return " ".join([str(p.get("origin") or "?")] + [
+        str(v["value"]) if k == "dtype" else f"{k}={v['value']}" for k, v in params.items()])
+
+
+def problem_lines(ev: dict) -> list[str]:
+    """The problem's origin, every parameter with the words it came from, and the criterion's
+    verdicts: what the researcher checks first (was it the task I wrote?)."""
+    from agents.criteria import summary
+    p = ev.get("problem") or {}
+    origin = p.get("origin")
+    source = {"researcher": "the researcher's own file", "model": "written by the planner model",
+              None: "not recorded"}.get(origin, f"catalog family `{origin}`, posed with the "
+                                                "task's parameters")
+    lines = [f"- problem: {source}"]
+    lines += [f"  - {name} = {v['value']} (from: {v['from']})"
+              for name, v in (p.get("params") or {}).items()]
+    lines.append(f"- criterion: {summary(ev.get('criteria') or [])}")
+    lines += [f"  - {c['criterion']}: **{c['verdict']}**"
+              + (f" — {c['measured']}" if c.get("measured") else "")
+              + (f" ({c['why']})" if c.get("why") else "") for c in ev.get("criteria") or []]
+    return lines
+
+
 def report_markdown(ev: dict, has_chart: bool) -> str:
     t, v = ev["task"], ev["verification"]
     lines = [f"# {t['title']}", "", f"Task `{t['id']}` from `{t['docket']}`: {t['text']}", "",
+             "## What was measured", "", *problem_lines(ev), "",
              "## What was tried", "", f"- plan: {ev['plan']}",
              f"- coder: {ev['coder']['note']}" + (f" (config `{ev['coder']['config']}`)"
                                                   if ev["coder"].get("config") else ""),

@@ -114,7 +114,8 @@ def check(path: str | Path) -> list[dict]:
             outs = out if isinstance(out, (tuple, list)) else [out]
             report.append({"input_set": label,
                            "inputs": [list(t.shape) for t in inputs if hasattr(t, "shape")],
-                           "outputs": [list(t.shape) for t in outs if hasattr(t, "shape")]})
+                           "outputs": [list(t.shape) for t in outs if hasattr(t, "shape")],
+                           "dtype": str(getattr(problem, "DTYPE", torch.float32))})
     if len(report) < 2:
         raise ProblemError(f"{path}: one input set only; add SHAPES with another (a non-power-"
                            "of-two one)")

@@ -72,3 +72,54 @@ def test_unclosed_fence_warns_instead_of_guessing():
     d = docket.parse("- [ ] A\n```\n- [ ] inside an unclosed fence\n")
     assert [t.title for t in d.tasks] == ["A"]
     assert any("never closed" in w for w in d.warnings)
+
+
+def test_a_fifo_or_a_device_as_the_docket_is_refused_without_reading_it(tmp_path):
+    """A FIFO would block the read forever and /dev/zero never end it: one line, exit 2."""
+    fifo = tmp_path / "DOCKET.md"
+    os.mkfifo(fifo)
+    for path in (str(fifo), "/dev/zero"):
+        result = subprocess.run([sys.executable, "-m", "agents.cli", "show", "--docket", path],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2 and "not a regular file" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_forty_thousand_identical_titles_get_their_ids_in_linear_time():
+    """Each repeat used to count up from -2 again (quadratic: minutes for 40,000)."""
+    d = docket.parse("".join("- [ ] Same title\n" for _ in range(40_000)))
+    ids = [t.id for t in d.tasks]
+    assert ids[:3] == ["same-title", "same-title-2", "same-title-3"]
+    assert ids[-1] == "same-title-40000" and len(set(ids)) == 40_000
+    assert all(t.duplicate_of == "same-title" for t in d.tasks[1:])
+
+
+def test_a_docket_that_links_out_of_the_lab_is_refused(tmp_path):
+    """autodocket ticks and commits inside the lab only: a link to a file elsewhere used to end
+    every run as lost-lease."""
+    from git import Repo
+    elsewhere = tmp_path / "elsewhere.md"
+    elsewhere.write_text("## Pending Tasks\n- [ ] **Softmax**: a row softmax kernel.\n")
+    lab = tmp_path / "lab"
+    lab.mkdir()
+    Repo.init(lab)
+    (lab / "DOCKET.md").symlink_to(elsewhere)
+    result = run_cli("run", "--max-tasks", "1", "--device", "cpu", cwd=lab)
+    assert result.returncode == 2 and "outside the lab" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (lab / ".autodocket").exists()
+
+
+def test_ingesting_a_docket_from_elsewhere_writes_this_labs_database(tmp_path):
+    from git import Repo
+    other = tmp_path / "other-repo"
+    other.mkdir()
+    Repo.init(other)
+    (other / "DOCKET.md").write_text("## Done\n- [x] **Softmax**: 1.5x vs eager.\n")
+    lab = tmp_path / "lab"
+    lab.mkdir()
+    Repo.init(lab)
+    (lab / "DOCKET.md").write_text("## Pending Tasks\n")
+    result = run_cli("kg", "ingest-docket", str(other / "DOCKET.md"), cwd=lab)
+    assert result.returncode == 0, result.stderr
+    assert (lab / ".autodocket").is_dir() and not (other / ".autodocket").exists()

@@ -235,10 +235,38 @@ def test_a_harness_that_cannot_run_parks_the_task_for_a_human(tmp_path, monkeypa
     import tools.bench
     from agents.graph import after_measure, measure
     from tools.bench import BenchReport
-    monkeypatch.setattr(tools.bench, "bench", lambda *files, device, sanitize: BenchReport(
+    monkeypatch.setattr(tools.bench, "bench", lambda *files, **settings: BenchReport(
         "error", error="numpy<2.4 needed"))
     state = {"task_id": "t", "attempt": 1, "max_attempts": 3, "problem_source": "# problem\n",
              "kernel_source": "# kernel\n", "feedback": [], "verification": {"status": "proved"}}
     update = measure(state, {"configurable": {"lab_root": str(tmp_path), "device": "cpu"}})
     assert update["outcome"] == "needs-human" and "numpy<2.4" in update["reason"]
     assert after_measure({**state, **update}) == "park"
+
+
+def test_an_unproved_kernel_without_a_dynamic_check_goes_to_a_human(tmp_path, monkeypatch):
+    """Z3 said unknown and no run watched the kernel's memory accesses (compute-sanitizer
+    missing, say): not shown safe, so no pull request; with a clean check it goes on."""
+    import tools.bench
+    from agents.graph import after_measure, measure
+    from tools.bench import BenchReport
+    state = {"task_id": "t", "attempt": 1, "max_attempts": 3, "problem_source": "# problem\n",
+             "kernel_source": "# kernel\n", "feedback": [],
+             "verification": {"status": "unknown"}}
+    config = {"configurable": {"lab_root": str(tmp_path), "device": "cuda"}}
+    asked = {}
+
+    def fake(*files, device, sanitize, researchers_problem):
+        asked["sanitize"] = sanitize
+        return BenchReport("correct", dynamic_check={
+            "kind": "compute-sanitizer memcheck (GPU)", "status": "not run",
+            "why": "compute-sanitizer not found"})
+    monkeypatch.setattr(tools.bench, "bench", fake)
+    update = measure(state, config)
+    assert asked["sanitize"] and update["outcome"] == "needs-human"
+    assert "no dynamic check ran (compute-sanitizer not found)" in update["reason"]
+    assert after_measure({**state, **update}) == "park"
+    monkeypatch.setattr(tools.bench, "bench", lambda *f, **k: BenchReport(
+        "correct", dynamic_check={"kind": "compute-sanitizer memcheck (GPU)", "status": "clean"}))
+    update = measure(state, config)
+    assert "outcome" not in update and after_measure({**state, **update}) == "review"

@@ -156,8 +156,8 @@ def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
     key = _verdict_key(problem, kernel, researchers_problem) \
         if device == "cpu" and use_cache else None
     if key and (known := _json(cache_path("bench", f"{key}.json"))):
-        return BenchReport(**{k: v for k, v in known.items() if k != "speedups"},
-                           cached=True)
+        return BenchReport(**{k: v for k, v in known.items()
+                              if k not in ("speedups", "cached")}, cached=True)
     fp32 = "bfloat16" not in problem.read_text() and "float16" not in problem.read_text()
     static = check_source(kernel.read_text(errors="replace"), problem_is_fp32=fp32)
     report = BenchReport("correct", static=[f.to_dict() for f in static])

@@ -379,10 +379,10 @@ def park(state: TaskState, config: RunnableConfig) -> dict:
 
 
 def commit_message(state: TaskState) -> str:
-    from agents.report import speedup_phrase
+    from agents.report import result_phrase
     m = state["measurement"]
-    measured = speedup_phrase(m.get("speedups") or [], (m.get("device") or {}).get("name")) \
-        or "correct on the CPU interpreter; no timing (no GPU)"
+    measured = result_phrase(m.get("speedups") or [], (m.get("device") or {}).get("name"),
+                             m.get("criteria"), state["verification"]["status"])
     return (f"autodocket: {state['title']}: {measured}\n\nverification: "
             f"{state['verification']['status']} {state['verification']['counts']}\n"
             f"council: {state['consensus']['approvals']}/{state['consensus']['seats']} approve")

@@ -71,9 +71,10 @@ def _thread(lab: Lab, task_id: str, rounds: int, device: str = "cpu",
 def _summary(values: dict) -> str:
     if values.get("outcome") != "awaiting-review":
         return values.get("reason", "")
-    from agents.report import speedup_phrase
-    return speedup_phrase((values.get("measurement") or {}).get("speedups") or []) or \
-        f"verified {values['verification']['status']}, correct (CPU: no timing)"
+    from agents.report import result_phrase
+    m = values.get("measurement") or {}
+    return result_phrase(m.get("speedups") or [], None, m.get("criteria"),
+                         values["verification"]["status"])
 
 
 class _StopAfterNode:
@@ -459,12 +460,9 @@ def rebuild_knowledge(lab: Lab) -> int:
 
 
 def evidence_line(ev: dict, rid: str, sha: str) -> str:
-    from agents.criteria import summary
-    from agents.report import speedup_phrase
-    what = speedup_phrase(ev.get("speedups") or [], (ev.get("device") or {}).get("name")) or \
-        f"verified {ev['verification']['status']}, correct on the CPU interpreter (no timing)"
-    if ev.get("criteria"):
-        what += f"; {summary(ev['criteria'])}"
+    from agents.report import result_phrase
+    what = result_phrase(ev.get("speedups") or [], (ev.get("device") or {}).get("name"),
+                         ev.get("criteria"), ev["verification"]["status"])
     return f"{what} ({rid}/evidence.json, commit {sha})"
 
 

@@ -13,14 +13,24 @@ def sha256(path: Path) -> str:
 
 
 def speedup_phrase(speedups: list[dict], device: str | None = None) -> str | None:
-    """The one wording of a measured result (run summary, commit message, docket line): the
-    first input set's ratios; None when nothing was timed."""
+    """The first input set's ratios; None when nothing was timed."""
     if not speedups or not speedups[0].get("vs_eager"):
         return None
     s = speedups[0]
     text = f"{s['vs_eager']:.2f}x vs eager" + (
         f", {s['vs_compile']:.2f}x vs torch.compile" if s.get("vs_compile") else "")
     return text + (f" on {device}" if device else "") + f" ({s['input_set']} input set)"
+
+
+def result_phrase(speedups: list[dict], device: str | None, criteria: list[dict] | None,
+                  verification: str) -> str:
+    """The one wording of a measured result (run summary, commit message, docket line): the
+    speedups, or what a CPU run shows, then the criterion's verdict (one not met is never
+    left out)."""
+    from agents.criteria import summary
+    measured = speedup_phrase(speedups, device) or \
+        f"verified {verification}, correct on the CPU interpreter (no timing)"
+    return measured + (f"; {summary(criteria)}" if criteria else "")
 
 
 def evidence(state: dict, problem: Path, kernel: Path) -> dict:

@@ -218,8 +218,18 @@ def code(state: TaskState, config: RunnableConfig) -> dict:
 
 
 def verify(state: TaskState, config: RunnableConfig) -> dict:
+    """Z3 over the kernel's launches. On the CPU the harness's correctness run (which the
+    measure node needs anyway, and then finds cached) records those launches: one sandboxed
+    process fewer than a recording of the verifier's own."""
+    from tools.bench import bench
     from tools.verify import verify as run_verify
-    report = run_verify(*_files(state, config))
+    files = _files(state, config)
+    launches = None
+    if config["configurable"]["device"] == "cpu":
+        launches = bench(*files, device="cpu", record_launches=True,
+                         researchers_problem=state.get("problem_origin") == "researcher"
+                         ).launch_record
+    report = run_verify(*files, launches=launches)
     update: dict = {"verification": report.to_dict()}
     if report.status in ("violated", "error"):
         update["feedback"] = state.get("feedback", []) + [

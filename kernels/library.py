@@ -117,12 +117,14 @@ def solve(problem: str | Path, out: str | Path | None = None, *, device: str = "
     scratch = Path(tempfile.mkdtemp(prefix="autodocket-solve-"))
     result = SolveResult("failed", family=found.family)
     measured_ok: list[tuple[float, Attempt, Path, dict]] = []
+    recorded: dict[Path, dict | None] = {}  # each candidate's launches, from its bench
     try:
         for i, config in enumerate(candidates):
             path = scratch / f"candidate_{i}.py"
             path.write_text(render(found, config))
             say(f"{found.family} config {i + 1}/{len(candidates)}: {config}")
-            measured = bench(problem, path, device=device, repeats=repeats, baselines=False)
+            measured = bench(problem, path, device=device, repeats=repeats, baselines=False,
+                             record_launches=True)
             if measured.status == "error":  # the problem or this machine: every config fails
                 result.reason = f"the harness could not run: {measured.error}"
                 return result
@@ -135,6 +137,7 @@ def solve(problem: str | Path, out: str | Path | None = None, *, device: str = "
             if attempt.correct:
                 score = median if median is not None else float(i)
                 measured_ok.append((score, attempt, path, measured.to_dict()))
+                recorded[path] = measured.launch_record
                 spot = measured.roofline
                 if spot and spot["fraction_of_ceiling"] >= GOOD_ENOUGH:
                     say(f"{spot['fraction_of_ceiling']:.0%} of the card's {spot['bound']} "
@@ -143,7 +146,7 @@ def solve(problem: str | Path, out: str | Path | None = None, *, device: str = "
         # prove the fastest first: the slower ones are verified only if it fails its proof
         best = None
         for score, attempt, path, measurement in sorted(measured_ok, key=lambda m: m[0]):
-            proof = verify(problem, path)
+            proof = verify(problem, path, launches=recorded.get(path))
             attempt.verified = proof.status
             if proof.status in ("violated", "error"):
                 attempt.reasons.append(proof.feedback())

@@ -56,6 +56,9 @@ class BenchReport:
     # compute-sanitizer (GPU); what licenses a kernel Z3 could not prove
     dynamic_check: dict | None = None
     cached: bool = False  # a CPU verdict for the same two files, from this machine's cache
+    # the candidate's launches on every input set, when asked for (data for the verifier;
+    # not part of the report's dict)
+    launch_record: dict | None = field(default=None, repr=False)
 
     @property
     def exit_code(self) -> int:
@@ -139,13 +142,16 @@ def interpreter_unusable() -> str | None:
 def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
           timeout: float | None = None, repeats: int = 100, memory_gb: float = 16,
           baselines: bool = True, researchers_problem: bool = False,
-          sanitize: bool = False, use_cache: bool = True) -> BenchReport:
+          sanitize: bool = False, use_cache: bool = True,
+          record_launches: bool = False) -> BenchReport:
     """`baselines=False` times the kernel alone (the offline search compares configs).
     `researchers_problem`: the problem file is the researcher's own (not a model's), so it may
     declare a tolerance looser than its dtype's bound. `sanitize`: on a GPU, also run the
     smallest input set's trials under compute-sanitizer memcheck (for a kernel Z3 did not prove; on the
     CPU every trial is bounds-checked anyway). A CPU verdict is cached by the two files'
-    content (`use_cache=False` runs it again)."""
+    content (`use_cache=False` runs it again). `record_launches`: the candidate's process
+    also records its launches on every input set for the verifier (`report.launch_record`,
+    for `verify(..., launches=...)`); a cached verdict has none."""
     problem, kernel = Path(problem).resolve(), Path(kernel).resolve()
     for path in (problem, kernel):
         if not path.is_file():
@@ -168,7 +174,8 @@ def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
         with gpu_lock(device) as waited:
             _measure(problem, kernel, device, report, timeout or (900 if device == "cuda"
                                                                   else 300),
-                     repeats, memory_gb, baselines, researchers_problem, sanitize)
+                     repeats, memory_gb, baselines, researchers_problem, sanitize,
+                     record_launches)
     except (SandboxUnavailable, BadTolerance, _HarnessError) as err:
         return BenchReport("error", error=str(err), seconds=time.perf_counter() - start,
                            static=report.static)
@@ -199,7 +206,7 @@ class _HarnessError(RuntimeError):
 
 def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, timeout: float,
              repeats: int, memory_gb: float, baselines: bool, researchers_problem: bool,
-             sanitize: bool) -> None:
+             sanitize: bool, record_launches: bool) -> None:
     """Reference, then candidate, each in its own sandbox; every verdict made here."""
     gpu, timing = device == "cuda", device == "cuda"
     env = {"TRITON_INTERPRET": "1"} if device == "cpu" else {}
@@ -222,7 +229,8 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
             return
         cand_box = Sandbox(timeout=timeout, memory_gb=memory_gb, gpu=gpu, env=env)
         shutil.copyfile(problem, cand_box.scratch / "problem.py")  # the child deletes its copy
-        plan = {**plan, "sets": [s["label"] for s in sets], "dtype": meta["dtype"]}
+        plan = {**plan, "sets": [s["label"] for s in sets], "dtype": meta["dtype"],
+                "record_launches": record_launches}
         (cand_box.scratch / "plan.json").write_text(json.dumps(plan))
         inside = cand_box.inside_scratch
         running = cand_box.start(
@@ -237,6 +245,7 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
             report.notes += cand_run.isolation[:1]
         cand = _json(cand_box.scratch / "report.json")
         report.correctness = rows + report.correctness
+        report.launch_record = _json(cand_box.scratch / "launches.json")
         if not isinstance(cand, dict):
             if cand_run.ok:
                 report.rejections.append({"reason": "no-report", "detail": "the candidate's "

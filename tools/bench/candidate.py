@@ -7,8 +7,10 @@ Every input the candidate will be given is drawn from the problem first (the ref
 on the device); then the problem is dropped (module unloaded, its copy deleted), and only then
 is the candidate imported: it can neither change how inputs are made nor call the reference.
 It gets the reference's parameters and buffers by name and shape (STATE.pt). Its outputs go to
-`outputs/<set>-<draw>.pt`, its timing samples to `timing.json`, what it saw to `report.json`;
-the trusted side (`tools.bench.judge`, in the parent) compares and decides.
+`outputs/<set>-<draw>.pt`, its timing samples to `timing.json`, what it saw to `report.json`,
+and, asked for, every input set's Triton launches to `launches.json` (what the verifier's own
+recording process would write: one process fewer per kernel); the trusted side
+(`tools.bench.judge`, in the parent) compares and decides.
 
 Protocol (stdout lines to the harness, stdin lines back):
     @@outputs <set>          a set's outputs are written; the harness answers "next" or "stop"
@@ -43,7 +45,28 @@ def draw_all(problem_path: str, device: str, dtype, plan: dict) -> dict:
                                       for i in range(runtime.ROTATING_SETS)]
     if plan["timing"] and "default" in draws:
         draws["default"]["after"] = runtime.draw(problem, None, runtime.AFTER_SEED, device, dtype)
+    if plan.get("record_launches"):  # every set's layout, for recording (not drawn)
+        draws["layouts"] = {label: runtime.layout(problem, spec) for label, spec in specs.items()}
     return draws
+
+
+def record_launches(model, init, layouts: dict) -> dict:
+    """Every input set's Triton launches, recorded instead of run (as `tools.verify.record`
+    does in a process of its own), on a fresh CPU instance built as the verifier's is."""
+    import torch
+
+    from tools.verify.record import as_data
+    from tools.verify.trace import LaunchRecorder, mark_outputs
+    torch.manual_seed(42)
+    fresh = type(model)(*init)
+    sets = []
+    for label, described in layouts.items():
+        inputs = runtime.materialize(described)
+        with LaunchRecorder() as recorder, torch.no_grad():
+            outputs = fresh(*inputs)
+        mark_outputs(recorder.launches, outputs)
+        sets.append({"input_set": label, "launches": as_data(recorder.launches)})
+    return {"sets": sets}
 
 
 def build(kernel_path: str, init_path: str, state_path: str, device: str, dtype,
@@ -117,6 +140,7 @@ def run(problem_path, kernel_path, init_path, state_path, device, plan, report) 
     except Exception as err:  # the problem's fault, not the candidate's: said apart
         report["input_error"] = f"{type(err).__name__}: {str(err)[:500]}"
         return
+    layouts = draws.pop("layouts", None)
     report["fingerprints"] = {f"{label}-{name}": runtime.fingerprint(inputs)
                               for label, named in draws.items()
                               for name, inputs in named.items() if name != "timing"}
@@ -143,6 +167,10 @@ def run(problem_path, kernel_path, init_path, state_path, device, plan, report) 
             del out
         if ask(f"@@outputs {label}") != "next":
             return
+    if layouts is not None:
+        record = record_launches(model, runtime.load(init_path), layouts)
+        record["kernel_file"] = str(Path(kernel_path).resolve())
+        Path("launches.json").write_text(json.dumps(record, default=str))
     if not plan["timing"]:
         return
     report["timing"] = {}

@@ -12,6 +12,7 @@ The candidate never runs here; this process never sees it.
 from __future__ import annotations
 
 import json
+import math
 import sys
 import traceback
 from pathlib import Path
@@ -22,7 +23,7 @@ from tools.bench import runtime
 def run(problem_path: str, device: str, plan: dict) -> dict:
     import torch
 
-    from tools.problem import ProblemError, input_sets, load_problem, make_inputs
+    from tools.problem import ProblemError, input_sets, load_problem
     try:
         problem = load_problem(problem_path)
         init = list(problem.get_init_inputs())
@@ -64,9 +65,9 @@ def run(problem_path: str, device: str, plan: dict) -> dict:
     for label, spec in input_sets(problem):
         entry: dict = {"label": label}
         meta["sets"].append(entry)
-        if device == "cpu":
-            size = sum(x.numel() for x in make_inputs(problem, spec)
-                       if isinstance(x, torch.Tensor))
+        if device == "cpu":  # counted on the meta device: a skipped set is never drawn
+            size = sum(math.prod(x["shape"]) for x in runtime.layout(problem, spec)
+                       if "shape" in x)
             if size > runtime.CPU_MAX_ELEMENTS:
                 entry["skipped"] = f"{size} input elements: too large for the CPU interpreter"
                 continue

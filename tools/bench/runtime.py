@@ -42,6 +42,35 @@ def draw(problem, spec, seed: int, device: str, dtype) -> list:
     return prepare(make_inputs(problem, spec, device), device, dtype)
 
 
+def layout(problem, spec) -> list[dict]:
+    """Each input's shape, strides and dtype, or its value, without drawing it: on the meta
+    device where the problem's get_inputs allows it, else on the CPU."""
+    import torch
+
+    from tools.problem import make_inputs
+    try:
+        inputs = make_inputs(problem, spec, "meta")
+    except Exception:  # an op with no meta kernel: draw it for real
+        inputs = make_inputs(problem, spec, "cpu")
+    return [{"shape": list(x.shape), "stride": list(x.stride()), "dtype": str(x.dtype)}
+            if isinstance(x, torch.Tensor) else {"value": x} for x in inputs]
+
+
+def materialize(described: list[dict]) -> list:
+    """Inputs of a layout, for recording launches (nothing runs on them): floats left
+    uninitialised (no cost for large sets), integers zero."""
+    import torch
+    out = []
+    for d in described:
+        if "value" in d:
+            out.append(d["value"])
+            continue
+        dtype = getattr(torch, d["dtype"].replace("torch.", ""))
+        t = torch.empty_strided(d["shape"], d["stride"], dtype=dtype)
+        out.append(t if dtype.is_floating_point else t.zero_())
+    return out
+
+
 def fingerprint(values) -> list:
     """A cheap summary of inputs, for checking that two processes drew the same ones."""
     import torch

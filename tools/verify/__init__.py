@@ -82,7 +82,11 @@ def _cache_key(problem: Path, kernel: Path, coverage: bool) -> str:
 
 
 def verify(problem: str | Path, kernel: str | Path, *, timeout: float = 300,
-           coverage: bool = True, use_cache: bool = True) -> VerifyReport:
+           coverage: bool = True, use_cache: bool = True,
+           launches: dict | None = None) -> VerifyReport:
+    """`launches`: the candidate's launches already recorded by the harness's candidate
+    process (`bench(..., record_launches=True)`), saving this a recording process of its
+    own; they are data from the candidate's process either way."""
     problem, kernel = Path(problem).resolve(), Path(kernel).resolve()
     for path in (problem, kernel):
         if not path.is_file():
@@ -96,7 +100,8 @@ def verify(problem: str | Path, kernel: str | Path, *, timeout: float = 300,
                             analysis_seconds=data.get("analysis_seconds"))
     start = time.perf_counter()
     try:
-        launches = _record(problem, kernel, timeout)
+        launches = launches if isinstance(launches, dict) and "sets" in launches else \
+            _record(problem, kernel, timeout)
         if "error" in launches:
             return VerifyReport("error", error=launches["error"],
                                 seconds=time.perf_counter() - start)

@@ -62,19 +62,24 @@ def record(problem_path: str, kernel_path: str) -> dict:
         with LaunchRecorder() as rec, torch.no_grad():
             outputs = model(*inputs)
         mark_outputs(rec.launches, outputs)
-        launches = []
-        for launch in rec.launches:
-            code = launch.fn.fn.__code__
-            launches.append({
-                "kernel": launch.name, "file": code.co_filename, "line": code.co_firstlineno,
-                "grid": list(launch.grid), "config": launch.config,
-                "options": {k: v for k, v in launch.options.items()
-                            if isinstance(v, (int, float, bool, str))},
-                "constexprs": sorted(launch.constexpr_names),
-                "params": [[n, encode(v, launch.tensors, n)] for n, v in launch.params],
-                "tensors": {n: t.__dict__ for n, t in launch.tensors.items()}})
-        out.append({"input_set": label, "launches": launches})
+        out.append({"input_set": label, "launches": as_data(rec.launches)})
     return {"sets": out, "kernel_file": str(Path(kernel_path).resolve())}
+
+
+def as_data(launches) -> list[dict]:
+    """Recorded launches as JSON data, for the analysis to read."""
+    out = []
+    for launch in launches:
+        code = launch.fn.fn.__code__
+        out.append({
+            "kernel": launch.name, "file": code.co_filename, "line": code.co_firstlineno,
+            "grid": list(launch.grid), "config": launch.config,
+            "options": {k: v for k, v in launch.options.items()
+                        if isinstance(v, (int, float, bool, str))},
+            "constexprs": sorted(launch.constexpr_names),
+            "params": [[n, encode(v, launch.tensors, n)] for n, v in launch.params],
+            "tensors": {n: t.__dict__ for n, t in launch.tensors.items()}})
+    return out
 
 
 def main() -> None:

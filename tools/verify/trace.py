@@ -56,8 +56,11 @@ def describe_tensor(t: torch.Tensor) -> TensorArg:
     return TensorArg(str(t.dtype), tuple(t.shape), tuple(t.stride()), extent, t.data_ptr())
 
 
-def _constexpr_names(fn: JITFunction) -> set[str]:
-    return {p.name for p in fn.params if p.is_constexpr}
+def _constexpr_names(fn) -> set[str]:
+    if hasattr(fn, "params"):  # a JITFunction
+        return {p.name for p in fn.params if p.is_constexpr}
+    # the CPU interpreter's InterpretedFunction: the annotations, read as Triton reads them
+    return {n for n, a in inspect.get_annotations(fn.fn).items() if "constexpr" in str(a)}
 
 
 def _record(launches: list[Launch], fn: JITFunction, args, kwargs, config: str = "") -> None:
@@ -98,17 +101,32 @@ class LaunchRecorder:
                 merged = dict(kwargs)
                 merged.update(cfg.all_kwargs())
                 inner = tuner.fn
-                while not isinstance(inner, JITFunction):  # heuristics wrappers
+                kernels = tuple(filter(None, (JITFunction, _interpreted_function())))
+                while not isinstance(inner, kernels):  # heuristics wrappers
                     inner = inner.fn
                 _record(launches, inner, args, merged, config=f"config {i}: {cfg}")
 
         JITFunction.run = jit_run
         Autotuner.run = tuner_run
+        self._interpreted = _interpreted_function()
+        if self._interpreted is not None:  # under TRITON_INTERPRET=1 kernels are these
+            self._interp_run = self._interpreted.run
+            self._interpreted.run = jit_run
         return self
 
     def __exit__(self, *exc):
         JITFunction.run, Autotuner.run = self._jit_run, self._tuner_run
+        if self._interpreted is not None:
+            self._interpreted.run = self._interp_run
         return False
+
+
+def _interpreted_function():
+    try:
+        from triton.runtime.interpreter import InterpretedFunction
+        return InterpretedFunction
+    except ImportError:
+        return None
 
 
 def mark_outputs(launches: list[Launch], outputs) -> None:

@@ -66,6 +66,8 @@ def evidence(state: dict, problem: Path, kernel: Path) -> dict:
         "roofline": m.get("roofline"),
         "device": m.get("device"),
         "measurement_notes": m.get("notes"),
+        # wall seconds of the harness's stages (reference, candidate, sanitizer, card)
+        "harness_stages": m.get("stages"),
         "static_findings": m.get("static"),
         "council": {"consensus": state["consensus"], "reviews": state["reviews"]},
         "model_calls": usage_summary(state.get("calls") or []),

@@ -56,6 +56,9 @@ class BenchReport:
     # compute-sanitizer (GPU); what licenses a kernel Z3 could not prove
     dynamic_check: dict | None = None
     cached: bool = False  # a CPU verdict for the same two files, from this machine's cache
+    # wall seconds of each harness stage (reference, candidate, sanitizer, card): where a
+    # measurement's time goes
+    stages: dict[str, float] = field(default_factory=dict)
     # the candidate's launches on every input set, when asked for (data for the verifier;
     # not part of the report's dict)
     launch_record: dict | None = field(default=None, repr=False)
@@ -85,7 +88,8 @@ class BenchReport:
                 "speedups": self.speedups(), "rejections": self.rejections,
                 "static": self.static, "notes": self.notes, "error": self.error,
                 "roofline": self.roofline, "dynamic_check": self.dynamic_check,
-                "cached": self.cached, "seconds": round(self.seconds, 2)}
+                "cached": self.cached, "seconds": round(self.seconds, 2),
+                "stages": self.stages}
 
 
 def resolve_device(device: str) -> str:
@@ -95,6 +99,16 @@ def resolve_device(device: str) -> str:
         return device
     import torch
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@contextmanager
+def _stage(report: BenchReport, name: str):
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        report.stages[name] = round(report.stages.get(name, 0.0) + time.perf_counter() - start,
+                                    2)
 
 
 @contextmanager
@@ -212,13 +226,15 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
     env = {"TRITON_INTERPRET": "1"} if device == "cpu" else {}
     plan = {"timing": timing, "baselines": baselines, "repeats": repeats}
     cand_box = None
-    ref_dir, ref_spans, ref_run = _reference(problem, device, plan, timeout, memory_gb, env)
+    with _stage(report, "reference"):
+        ref_dir, ref_spans, ref_run = _reference(problem, device, plan, timeout, memory_gb, env)
     try:
         meta = _json(ref_dir / "meta.json")
         tol = judge.tolerance(meta, device, researchers_problem)
         report.tolerance = {k: tol[k] for k in ("atol", "rtol", "dtype")}
         report.notes += meta.get("notes", []) + ([tol["note"]] if "note" in tol else [])
-        report.device = _card(device) if gpu else _cpu_info()
+        with _stage(report, "card"):
+            report.device = _card(device) if gpu else _cpu_info()
         sets = [s for s in meta["sets"] if "skipped" not in s]
         report.correctness = [{"input_set": s["label"], "skipped": s["skipped"]}
                               for s in meta["sets"] if "skipped" in s]
@@ -233,6 +249,7 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
                 "record_launches": record_launches}
         (cand_box.scratch / "plan.json").write_text(json.dumps(plan))
         inside = cand_box.inside_scratch
+        candidate_started = time.perf_counter()
         running = cand_box.start(
             ["-m", "tools.bench.candidate", f"{inside}/problem.py",
              cand_box.lend(kernel, "kernel.py"), cand_box.lend(ref_dir / "init.pt"),
@@ -241,6 +258,7 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
         rows, cand_spans = _judge_outputs(running, sets, cand_box.scratch / "outputs",
                                           ref_dir / "expected", tol, report)
         cand_run = running.wait()
+        report.stages["candidate"] = round(time.perf_counter() - candidate_started, 2)
         if not cand_run.sandboxed:
             report.notes += cand_run.isolation[:1]
         cand = _json(cand_box.scratch / "report.json")
@@ -258,7 +276,8 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
         # the sanitizer's finding is the coder's best feedback even where the kernel already
         # failed (a stray store often shows as a wrong output first); not after a kill
         if gpu and sanitize and not MACHINE_REASONS & set(report.reasons()):
-            report.dynamic_check = _sanitized(problem, kernel, ref_dir, meta, sets, timeout)
+            with _stage(report, "sanitizer"):
+                report.dynamic_check = _sanitized(problem, kernel, ref_dir, meta, sets, timeout)
             if report.dynamic_check["status"] == "errors":
                 report.rejections.append({"reason": "sanitizer", "detail": "; ".join(
                     report.dynamic_check["errors"][:3])})

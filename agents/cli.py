@@ -278,7 +278,8 @@ def solve(problem: Path,
           device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
           budget: Annotated[int, typer.Option(help="configurations tried on a GPU")] = 4,
           json_out: JsonOpt = False) -> None:
-    """Write a kernel for one problem with the offline coder: template, search, verify, measure."""
+    """Write a kernel for one problem with the offline coder (template search and torch.compile's
+    Triton), verify and measure it."""
     from kernels.library import solve as run_solve
     if not problem.is_file():
         _fail(f"{problem}: no such file")
@@ -293,16 +294,18 @@ def solve(problem: Path,
     if result.status != "solved":
         console.print(f"[bold red]{result.status}:[/] {result.reason}")
         raise typer.Exit(1)
-    table = Table(title=f"{result.family} template: configurations tried", title_justify="left")
-    for col in ("config", "verified", "correct", "kernel ms", "reasons"):
+    table = Table(title="offline candidates tried", title_justify="left")
+    for col in ("origin", "config", "verified", "correct", "kernel ms", "reasons"):
         table.add_column(col, overflow="fold")
     for a in result.attempts:
-        table.add_row(str(a.config), a.verified, str(a.correct),
+        table.add_row(a.origin, str(a.config or "-"), a.verified, str(a.correct),
                       f"{a.median_ms:.4f}" if a.median_ms is not None else "-",
                       "; ".join(a.reasons))
     console.print(table)
     m = result.measurement
-    console.print(f"kernel: {result.kernel_path}  (config {result.config})")
+    console.print(f"kernel: {result.kernel_path}  ("
+                  + (f"{result.family} template, config {result.config})"
+                     if result.origin == "template" else "torch.compile's Triton, written out)"))
     console.print(f"verification: {result.verification['status']} {result.verification['counts']}")
     for s in m["speedups"]:
         console.print(f"{s['input_set']}: {s['vs_eager']:.2f}x vs eager, "

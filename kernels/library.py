@@ -1,11 +1,12 @@
-"""The offline coder: match a problem to a template by its operations, instantiate it, and
-search the template's configurations by measurement (GPU) or take its defaults (CPU).
+"""The offline coder: the problem's template (matched by its operations), searched over its
+configurations, and torch.compile's own Triton written out as a candidate (the compiler seed,
+kernels/seed) — a competitor where a template fits, the answer where none does.
 
     result = solve("problem.py", out="kernel.py", device="auto")
 
-A problem no template fits is answered "no offline solution", never faked; every candidate is
-measured (the harness), and the fastest correct one is kept only once the Z3 verifier finds no
-violation (the next fastest is proved if it fails).
+A problem neither covers is answered "no offline solution" with the reasons, never faked; every
+candidate is measured (the harness), and the fastest correct one is kept only once the Z3
+verifier finds no violation (the next fastest is proved if it fails).
 """
 from __future__ import annotations
 
@@ -67,12 +68,46 @@ def configs(template: ModuleType, budget: int) -> list[dict]:
 
 
 @dataclass
+class Offering:
+    """One offline candidate: a template configuration, or torch.compile's Triton."""
+    origin: str  # template | compiler seed
+    family: str
+    config: dict | None
+    source: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.family} template {self.config}" if self.origin == "template" else \
+            "torch.compile's Triton (compiler seed)"
+
+
+def offerings(problem: Path, device: str, budget: int,
+              origins: tuple[str, ...] = ("template", "compiler seed")):
+    """The offline candidates for a problem, in the order to try them: the matching template's
+    configurations (its default first), with torch.compile's Triton after the default (a
+    competitor where a template fits, the answer where none does). Lazily: the seed costs a
+    compile, which a caller content with the template's default never pays. A seed that
+    could not be written comes as the `Seed` with its reason."""
+    from kernels.seed import compiler_seed
+    found = match(problem) if "template" in origins else None
+    grid = configs(found.template, budget) if found else []
+    for i, config in enumerate(grid or [None]):
+        if config is not None:
+            yield Offering("template", found.family, config, render(found, config))
+        if i == 0 and "compiler seed" in origins:
+            seed = compiler_seed(problem, device)
+            yield seed if seed.source is None else Offering(
+                "compiler seed", "compiler-seed", None, seed.source)
+
+
+@dataclass
 class Attempt:
-    config: dict
+    config: dict | None
     verified: str
     correct: bool
     median_ms: float | None
     reasons: list[str] = field(default_factory=list)
+    origin: str = "template"
 
 
 @dataclass
@@ -85,84 +120,101 @@ class SolveResult:
     verification: dict | None = None
     measurement: dict | None = None
     reason: str | None = None
+    origin: str | None = None  # template | compiler seed
 
     @property
     def exit_code(self) -> int:
         return 0 if self.status == "solved" else 1
 
     def to_dict(self) -> dict:
-        return {"status": self.status, "family": self.family, "config": self.config,
-                "kernel_path": self.kernel_path, "reason": self.reason,
+        return {"status": self.status, "family": self.family, "origin": self.origin,
+                "config": self.config, "kernel_path": self.kernel_path, "reason": self.reason,
                 "attempts": [a.__dict__ for a in self.attempts],
                 "verification": self.verification, "measurement": self.measurement}
 
 
 def solve(problem: str | Path, out: str | Path | None = None, *, device: str = "auto",
           budget: int = 4, repeats: int = 30, progress=None,
-          final_check: bool = True) -> SolveResult:
-    """`final_check=False` skips verifying and measuring the winner against eager and compile:
-    the loop's own verify and measure nodes do that next."""
+          final_check: bool = True,
+          origins: tuple[str, ...] = ("template", "compiler seed")) -> SolveResult:
+    """Try the offline candidates (`offerings`): on a GPU each is measured and the fastest
+    correct one that the verifier does not refute wins; on the CPU (no timing) the first
+    correct one. `origins` limits the candidates to templates or to the compiler seed.
+    `final_check=False` skips verifying and measuring the winner against eager
+    and compile: the loop's own verify and measure nodes do that next."""
     from tools.bench import bench, resolve_device
     from tools.verify import verify
 
     problem = Path(problem).resolve()
     say = progress or (lambda _msg: None)
-    found = match(problem)
-    if found is None:
-        ops = sorted(problem_ops(problem.read_text()))
-        return SolveResult("no-template", reason="no offline solution: no template fits a "
-                           f"problem using {', '.join(ops) or 'no recognised operations'}")
     device = resolve_device(device)
-    candidates = configs(found.template, budget if device == "cuda" else 1)
     scratch = Path(tempfile.mkdtemp(prefix="autodocket-solve-"))
-    result = SolveResult("failed", family=found.family)
-    measured_ok: list[tuple[float, Attempt, Path, dict]] = []
+    result = SolveResult("failed")
+    measured_ok: list[tuple[float, Attempt, Path, dict, Offering]] = []
     recorded: dict[Path, dict | None] = {}  # each candidate's launches, from its bench
+    unavailable: list[str] = []
     try:
-        for i, config in enumerate(candidates):
-            path = scratch / f"candidate_{i}.py"
-            path.write_text(render(found, config))
-            say(f"{found.family} config {i + 1}/{len(candidates)}: {config}")
+        tried = 0
+        for offer in offerings(problem, device, budget if device == "cuda" else 1, origins):
+            if not isinstance(offer, Offering):  # a seed that could not be written
+                unavailable.append(offer.reason)
+                continue
+            path = scratch / f"candidate_{tried}.py"
+            tried += 1
+            path.write_text(offer.source)
+            say(f"{offer.label}: measuring")
             measured = bench(problem, path, device=device, repeats=repeats, baselines=False,
                              record_launches=True)
-            if measured.status == "error":  # the problem or this machine: every config fails
+            if measured.status == "error":  # the problem or this machine: every one fails
                 result.reason = f"the harness could not run: {measured.error}"
                 return result
             median = None
             if measured.timing:
                 median = sum(s["first"]["kernel"]["median_ms"] for s in measured.timing["sets"])
-            attempt = Attempt(config, "not verified", measured.status == "correct", median,
-                              measured.reasons())
+            attempt = Attempt(offer.config, "not verified", measured.status == "correct", median,
+                              measured.reasons(), offer.origin)
             result.attempts.append(attempt)
             if attempt.correct:
-                score = median if median is not None else float(i)
-                measured_ok.append((score, attempt, path, measured.to_dict()))
+                score = median if median is not None else float(tried)
+                measured_ok.append((score, attempt, path, measured.to_dict(), offer))
                 recorded[path] = measured.launch_record
                 spot = measured.roofline
                 if spot and spot["fraction_of_ceiling"] >= GOOD_ENOUGH:
                     say(f"{spot['fraction_of_ceiling']:.0%} of the card's {spot['bound']} "
                         "ceiling: the search stops here")
                     break
+            if device == "cpu" and measured_ok:
+                break  # nothing is timed on the CPU: the first correct one will do
+        if not result.attempts:
+            result.status = "no-template"
+            ops = sorted(problem_ops(problem.read_text()))
+            result.reason = ("no offline solution: no template fits a problem using "
+                             f"{', '.join(ops) or 'no recognised operations'}; compiler seed: "
+                             + "; ".join(unavailable))
+            return result
         # prove the fastest first: the slower ones are verified only if it fails its proof
         best = None
-        for score, attempt, path, measurement in sorted(measured_ok, key=lambda m: m[0]):
+        for score, attempt, path, measurement, offer in sorted(measured_ok, key=lambda m: m[0]):
             proof = verify(problem, path, launches=recorded.get(path))
             attempt.verified = proof.status
             if proof.status in ("violated", "error"):
                 attempt.reasons.append(proof.feedback())
                 continue
-            best = (score, attempt.config, path, measurement)
+            best = (attempt, path, measurement, offer)
             break
         if best is None:
-            result.reason = "no configuration passed: " + "; ".join(
-                f"{a.config}: {', '.join(a.reasons) or a.verified}" for a in result.attempts)
+            result.reason = "nothing passed: " + "; ".join(
+                f"{a.origin} {a.config or ''}: {', '.join(a.reasons) or a.verified}"
+                for a in result.attempts) + "".join(f"; compiler seed: {u}" for u in unavailable)
             return result
-        _, config, path, winner_measurement = best
+        attempt, path, winner_measurement, offer = best
         target = Path(out) if out else problem.with_name(problem.stem + "_kernel.py")
         shutil.copyfile(path, target)
         if final_check:
-            say(f"winner {config}: final verification and measurement against eager and compile")
-        result.status, result.config, result.kernel_path = "solved", config, str(target)
+            say(f"winner {offer.label}: final verification and measurement against eager "
+                "and compile")
+        result.status, result.config, result.kernel_path = "solved", offer.config, str(target)
+        result.family, result.origin = offer.family, offer.origin
         if not final_check:
             return result
         result.verification = verify(problem, target).to_dict()

@@ -33,14 +33,16 @@ def test_matching_uses_operations_not_file_names(tmp_path):
     assert "matmul" in problem_ops(attention.read_text()) and match(attention) is None
 
 
-def test_no_template_is_reported_not_faked(tmp_path):
-    product = tmp_path / "cumprod.py"
-    product.write_text("import torch\nclass Model(torch.nn.Module):\n"
-                       "    def forward(self, x):\n        return torch.cumprod(x, dim=-1)\n"
-                       "def get_inputs():\n    return [torch.randn(4, 8)]\n"
-                       "def get_init_inputs():\n    return []\n")
-    result = solve(product, tmp_path / "k.py", device="cpu")
-    assert result.status == "no-template" and "cumprod" in result.reason
+def test_no_offline_solution_is_reported_not_faked(tmp_path):
+    # no template computes top-k, and torch.compile leaves it to aten: nothing of ours
+    topk = tmp_path / "topk.py"
+    topk.write_text("import torch\nclass Model(torch.nn.Module):\n"
+                    "    def forward(self, x):\n        return torch.topk(x, 2, dim=-1).values\n"
+                    "def get_inputs():\n    return [torch.randn(4, 8)]\n"
+                    "def get_init_inputs():\n    return []\n")
+    result = solve(topk, tmp_path / "k.py", device="cpu")
+    assert result.status == "no-template" and "topk" in result.reason
+    assert "compiler seed: not covered" in result.reason and "aten" in result.reason
     assert not (tmp_path / "k.py").exists()
 
 

@@ -1,0 +1,84 @@
+"""The compiler seed: torch.compile's (Inductor's) Triton for a problem, written out as a
+standalone candidate that the harness and the verifier judge like any other.
+
+    seed = compiler_seed("problem.py", device="cpu")
+    seed.source   # the candidate file's text, or None
+    seed.reason   # why there is none: what Inductor did that is not a kernel of ours
+
+Inductor runs in a sandbox (`tools.inductor_seed`: it executes the problem's code); what it
+wrote is translated here (`kernels.seed.translate`), parsed, never run. Its text is cached by
+the problem's content, the device and the torch version.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tools.cache import cache_path, write_atomic
+
+from .translate import NotCovered, candidate_source, default_config, parse_module
+
+SEED_VERSION = "3"  # bump when what the generator writes changes
+
+
+@dataclass
+class Seed:
+    source: str | None = None
+    reason: str | None = None
+    kernels: list[str] = field(default_factory=list)
+    generated: dict | None = field(default=None, repr=False)
+
+    @property
+    def origin(self) -> str:
+        return "torch.compile's Triton (compiler seed)"
+
+
+def generate(problem: Path, device: str, timeout: float = 600) -> dict:
+    """Inductor's output for the problem, from a sandbox (cached)."""
+    from importlib.metadata import version
+
+    from tools.sandbox import Sandbox
+    key = hashlib.sha256(b"\0".join([problem.read_bytes(), device.encode(),
+                                      version("torch").encode(),
+                                      SEED_VERSION.encode()])).hexdigest()
+    cached = cache_path("seed", f"{key}.json")
+    if cached.is_file():
+        return json.loads(cached.read_text())
+    box = Sandbox(timeout=timeout, memory_gb=16, gpu=device == "cuda")
+    try:
+        run = box.run(["-m", "tools.inductor_seed", box.lend(problem, "problem.py"), device,
+                       f"{box.inside_scratch}/seed.json"])
+        try:
+            generated = json.loads((box.scratch / "seed.json").read_text())
+        except (OSError, ValueError):
+            generated = {"error": "the generator ended without a result: " + run.reason()}
+    finally:
+        box.close()
+    if "error" not in generated:
+        write_atomic(cached, json.dumps(generated))
+    return generated
+
+
+def compiler_seed(problem: str | Path, device: str = "cpu",
+                  configs: dict[str, dict] | None = None) -> Seed:
+    problem = Path(problem).resolve()
+    generated = generate(problem, device)
+    if "error" in generated:
+        return Seed(reason=f"torch.compile could not compile the problem: {generated['error']}")
+    try:
+        source = candidate_source(generated, configs)
+        kernels = list(parse_module(generated["code"], device).kernels)
+    except NotCovered as err:
+        return Seed(reason=f"not covered: {err}", generated=generated)
+    except (SyntaxError, KeyError, ValueError, AttributeError, IndexError) as err:
+        return Seed(reason=f"the compiler's output could not be read: {type(err).__name__}: "
+                    f"{err}", generated=generated)
+    if not kernels:
+        return Seed(reason="not covered: torch.compile wrote no Triton kernel for it",
+                    generated=generated)
+    return Seed(source, kernels=kernels, generated=generated)
+
+
+__all__ = ["Seed", "compiler_seed", "default_config", "generate"]

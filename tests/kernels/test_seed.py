@@ -1,0 +1,131 @@
+"""The compiler seed on the pinned torch: Inductor's Triton for a problem, written out as one
+standalone file, judged by the harness like any candidate; what it cannot write is said."""
+import ast
+
+import pytest
+
+from kernels.seed import compiler_seed
+from kernels.seed.translate import NotCovered, candidate_source
+from tools.bench import bench
+from tools.bench.static import check_source, rejections
+
+PROBLEM = '''import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Model(nn.Module):
+{body}
+
+
+def get_inputs(rows=4096, cols=4096):
+    return [torch.randn(rows, cols)]
+
+
+def get_init_inputs():
+    return {init}
+
+
+SHAPES = {shapes}
+'''
+
+
+def _problem(tmp_path, name, body, init="[]", shapes="[(1, 37), (33, 1000)]"):
+    path = tmp_path / f"{name}.py"
+    path.write_text(PROBLEM.format(body=body, init=init, shapes=shapes))
+    return path
+
+
+def _seeded(tmp_path, problem):
+    seed = compiler_seed(problem, "cpu")
+    assert seed.source is not None, seed.reason
+    kernel = tmp_path / f"{problem.stem}_seed.py"
+    kernel.write_text(seed.source)
+    return seed, kernel
+
+
+@pytest.mark.parametrize("name, body, init", [
+    # a constant read from the constructor, weights initialised off the default
+    ("layernorm_last_two", "    def __init__(self, cols):\n        super().__init__()\n"
+     "        self.norm = nn.LayerNorm([cols])\n"
+     "        nn.init.normal_(self.norm.weight, 1.0, 0.1)\n\n"
+     "    def forward(self, x):\n        return F.gelu(self.norm(x))", "[1000]"),
+    # a scan no template has; the batch of 1 in the first set must not be baked in
+    ("cumprod_rows", "    def forward(self, x):\n        return torch.cumprod(x, dim=1) * 0.5",
+     "[]"),
+])
+def test_seed_is_a_standalone_candidate_the_harness_calls_correct(tmp_path, name, body, init):
+    problem = _problem(tmp_path, name, body, init, shapes="[(1, 1000), (33, 1000)]")
+    seed, kernel = _seeded(tmp_path, problem)
+    tree = ast.parse(seed.source)
+    imports = {a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+               for a in n.names} | {n.module for n in ast.walk(tree)
+                                    if isinstance(n, ast.ImportFrom)}
+    assert imports <= {"torch", "torch.nn", "triton", "triton.language"}  # no Inductor runtime
+    assert not rejections(check_source(seed.source, problem_is_fp32=True))
+    report = bench(problem, kernel, device="cpu", use_cache=False)
+    assert report.status == "correct", report.feedback()
+    assert {r["input_set"] for r in report.correctness if "skipped" not in r} == {"set1",
+                                                                                  "set2"}
+
+
+def test_unmasked_kernel_gets_block_sizes_that_divide(tmp_path):
+    # Inductor drops the mask where its block divides 4096 * rows; ours must divide it too
+    problem = _problem(tmp_path, "bias_like", "    def __init__(self):\n        super().__init__()\n"
+                       "        self.bias = nn.Parameter(torch.randn(4096))\n\n"
+                       "    def forward(self, x):\n        return torch.tanh(x + self.bias)",
+                       shapes="[(3, 4096), (33, 4096)]")
+    seed, kernel = _seeded(tmp_path, problem)
+    if "xnumel & -xnumel" not in seed.source:
+        pytest.skip("this torch masks every access here")
+    report = bench(problem, kernel, device="cpu", use_cache=False)
+    assert report.status == "correct", report.feedback()
+
+
+def test_matmul_and_convolution_become_triton_reductions(tmp_path):
+    problem = tmp_path / "conv_linear.py"
+    problem.write_text('''import torch
+import torch.nn as nn
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, (3, 5), stride=2, padding=1, groups=1)
+        self.fc = nn.Linear(8, 6)
+
+    def forward(self, x):
+        return torch.relu(self.fc(self.conv(x).mean((2, 3))))
+
+
+def get_inputs(batch=3, size=20):
+    return [torch.randn(batch, 3, size, size)]
+
+
+def get_init_inputs():
+    return []
+
+
+SHAPES = [(2, 17)]
+''')
+    seed, kernel = _seeded(tmp_path, problem)
+    assert "extern_kernels" not in seed.source and len(seed.kernels) >= 1
+    report = bench(problem, kernel, device="cpu", use_cache=False)
+    assert report.status == "correct", report.feedback()
+
+
+def test_what_is_not_a_kernel_of_ours_is_named(tmp_path):
+    problem = _problem(tmp_path, "topk", "    def forward(self, x):\n"
+                       "        return torch.topk(x, 3, dim=-1).values")
+    seed = compiler_seed(problem, "cpu")
+    assert seed.source is None and "not covered" in seed.reason and "topk" in seed.reason
+
+
+def test_translation_refuses_inputs_a_candidate_cannot_read():
+    generated = {"device": "cpu", "torch": "x", "forward_args": ["x"], "init_args": 0,
+                 "output": "tensor", "code": "def call(args):\n    (arg0_1,) = args\n"
+                 "    return (arg0_1,)\n",
+                 "inputs": [{"name": "g", "source": "G['table']", "kind": "tensor",
+                             "shape": ["4"], "dtype": "torch.float32"}]}
+    with pytest.raises(NotCovered, match="G\\['table'\\]"):
+        candidate_source(generated)

@@ -1,0 +1,184 @@
+"""The compiler seed's generator: torch.compile's (Inductor's) Triton for a problem, as text.
+
+    python -m tools.inductor_seed PROBLEM.py DEVICE OUT.json
+
+Runs in a sandbox (it executes the problem's code). Compiles the problem's Model with dynamic
+shapes, matrix products and convolutions decomposed into sums of products (so Inductor writes
+Triton for them instead of calling a library), and keeps what Inductor wrote without compiling
+or running it: the wrapper module's
+source (its `call` and the kernels' sources) and, for each of the graph's inputs, where it comes
+from (a forward argument, a parameter or buffer, a size of an argument). Everything here that
+leans on torch's private internals is in this one module, tested on the pinned torch
+(tests/kernels/test_seed.py); the translation into a candidate is `kernels.seed.translate`.
+
+On a machine without a GPU, Inductor's Triton backend for the CPU (`cpu_backend="triton"`)
+writes the kernels; Triton has no CPU driver, so the one value it would ask the driver for
+(the backend's hash, only a cache key) is given a constant.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import traceback
+from pathlib import Path
+
+
+def _mm(a, b):
+    # a product summed over k: Inductor writes one Triton reduction for it (with the
+    # epilogue fused) where it would hand aten.mm to a library
+    return (a.unsqueeze(-1) * b.unsqueeze(-3)).sum(-2)
+
+
+def _addmm(bias, a, b, beta=1, alpha=1):
+    return beta * bias + alpha * _mm(a, b)
+
+
+def _convolution(x, w, bias, stride, padding, dilation, transposed, output_padding, groups):
+    """A convolution as windows of the padded input (unfold: views, no copy) times the weight,
+    summed over channels and the window: one Triton reduction. Transposed ones stay aten's."""
+    import torch
+    if transposed:
+        return NotImplemented
+    dims = w.dim() - 2
+    x = torch.nn.functional.pad(x, [p for p in reversed(padding) for _ in range(2)])
+    n, c, o = x.shape[0], x.shape[1], w.shape[0]
+    for i in range(dims):
+        x = x.unfold(2 + i, (w.shape[2 + i] - 1) * dilation[i] + 1, stride[i])
+        if dilation[i] != 1:
+            x = x[..., ::dilation[i]]
+    spatial = x.shape[2:2 + dims]
+    x = x.reshape(n, groups, 1, c // groups, *spatial, *w.shape[2:])
+    w = w.reshape(1, groups, o // groups, c // groups, *([1] * dims), *w.shape[2:])
+    out = (x * w).sum([3] + list(range(4 + dims, 4 + 2 * dims))).reshape(n, o, *spatial)
+    return out if bias is None else out + bias.reshape(1, o, *([1] * dims))
+
+
+class _Captured(Exception):
+    """Inductor wrote its code: stop before it compiles or runs anything."""
+
+
+def generate(problem_path: str, device: str) -> dict:
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(Path.cwd() / "inductor-cache"))
+    import inspect
+    from unittest import mock
+
+    import torch
+    import torch._inductor.config as inductor_config
+    import torch.fx.experimental._config as fx_config
+    from torch._inductor.compile_fx import compile_fx
+    from torch._inductor.decomposition import select_decomp_table
+    from torch._inductor.graph import GraphLowering
+
+    from tools.bench import runtime
+    from tools.problem import input_sets, load_problem
+
+    problem = load_problem(problem_path)
+    init = list(problem.get_init_inputs())
+    dtype = getattr(problem, "DTYPE", None)
+    if device == "cpu":
+        import torch.utils._triton as torch_triton
+        torch_triton.triton_hash_with_backend = lambda: "AUTODOCKET-SEED"
+        inductor_config.cpu_backend = "triton"
+        if dtype == torch.bfloat16:
+            dtype = torch.float32  # as the harness checks it there
+    inductor_config.fx_graph_cache = False
+    fx_config.use_duck_shape = False  # two equal sizes in the example stay two sizes
+    torch._dynamo.config.specialize_float = True  # self.eps is a constant, not a 0-d input
+
+    torch.manual_seed(42)
+    model = problem.Model(*init).to(device)
+    if dtype is not None:
+        model = model.to(dtype)
+    model = model.eval().requires_grad_(False)
+
+    # the example set: the default on a GPU, on the CPU the largest set the interpreter runs;
+    # one with no size of 1 where there is one (torch.compile fixes a size of 1 for good)
+    sized = []
+    for label, spec in input_sets(problem):
+        shapes = [x["shape"] for x in runtime.layout(problem, spec) if "shape" in x]
+        sized.append((1 in sum(shapes, []), -sum(map(math.prod, shapes)), label, spec))
+    if device == "cpu":
+        sized = [s for s in sized if -s[1] <= runtime.CPU_MAX_ELEMENTS]
+        if not sized:
+            raise ValueError("every input set is too large for the CPU")
+    else:
+        sized = [(s[0], i, s[2], s[3]) for i, s in enumerate(sized)]  # the default first
+    _, _, label, spec = min(sized, key=lambda s: s[:2])
+    inputs = runtime.draw(problem, spec, 1000, device, dtype)
+
+    captured: dict = {"graphs": []}
+
+    def keep_code(self):
+        wrapper, _kernels = self.codegen()
+        captured["graphs"][-1]["code"] = wrapper.value
+        raise _Captured()
+
+    def backend(gm, example_inputs):
+        graph_inputs = []
+        for node in gm.graph.nodes:
+            if node.op != "placeholder":
+                continue
+            arg = node.meta.get("grapharg")
+            value = node.meta.get("example_value")
+            source = getattr(getattr(arg, "source", None), "name", None)
+            entry = {"name": node.name,  # a property in newer torch, a method before
+                     "source": source() if callable(source) else source}
+            if isinstance(value, torch.Tensor):
+                entry.update(kind="tensor", shape=[str(s) for s in value.shape],
+                             dtype=str(value.dtype))
+            else:  # a size, or a number the model holds (self.eps): its value here too
+                symbolic = isinstance(value, (torch.SymInt, torch.SymFloat, torch.SymBool))
+                hint = value.node.hint if symbolic else value
+                entry.update(kind="symint" if isinstance(value, torch.SymInt) else "value",
+                             value=hint if isinstance(hint, (int, float, bool)) else str(hint))
+            graph_inputs.append(entry)
+        captured["graphs"].append({"inputs": graph_inputs})
+        aten = torch.ops.aten
+        table = {**select_decomp_table(), aten.mm.default: _mm, aten.bmm.default: _mm,
+                 aten.addmm.default: _addmm, aten.convolution.default: _convolution}
+        return compile_fx(gm, example_inputs, decompositions=table)
+
+    compiled = torch.compile(model, backend=backend, dynamic=True, fullgraph=True)
+    with torch.no_grad(), mock.patch.object(GraphLowering, "compile_to_module", keep_code):
+        try:
+            compiled(*inputs)
+        except _Captured:
+            pass
+        except Exception as err:
+            if not any(isinstance(e, _Captured) for e in _chain(err)):
+                raise
+    with torch.no_grad():
+        expected = model(*inputs)
+    graphs = [g for g in captured["graphs"] if "code" in g]
+    if len(graphs) != 1:
+        raise ValueError(f"torch.compile made {len(graphs)} graphs of the model, not one")
+    forward = inspect.signature(problem.Model.forward)
+    return {"device": device, "torch": torch.__version__, "example_set": label,
+            "forward_args": [p for p in forward.parameters if p != "self"],
+            "init_args": len(init),
+            "output": "tensor" if isinstance(expected, torch.Tensor) else
+                      f"tuple:{len(expected)}" if isinstance(expected, tuple) else
+                      f"list:{len(expected)}",
+            **graphs[0]}
+
+
+def _chain(err: BaseException):
+    while err is not None:
+        yield err
+        err = err.__cause__ or err.__context__
+
+
+def main() -> None:
+    problem, device, out = sys.argv[1], sys.argv[2], sys.argv[3]
+    try:
+        result = generate(problem, device)
+    except Exception as err:
+        result = {"error": f"{type(err).__name__}: {str(err)[:600]}",
+                  "traceback": traceback.format_exc()[-3000:]}
+    Path(out).write_text(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,16 +1,18 @@
-"""The offline coder inside the loop: a template from the kernel library, tuned by measurement.
+"""The offline coder inside the loop: the kernel library's template and torch.compile's own
+Triton (the compiler seed), tried in `kernels.library.offerings` order.
 
-Attempt 1 on a GPU searches the template's configurations (kernels.library.solve); on the CPU,
-or on a retry after feedback, it takes the next configuration of the template's grid.
-The model coder writes the whole candidate, shown the problem, the library's closest template
-and every piece of feedback so far.
+Attempt 1 on a GPU measures them all (kernels.library.solve: the template's configurations and
+the seed) and keeps the fastest correct one; on the CPU, or on a retry after feedback, attempt n
+takes the n-th offline candidate (the template's default, the seed, the template's next
+configurations). The model coder writes the whole candidate, shown the problem, the best
+offline candidate to beat and every piece of feedback so far.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from kernels.library import CATALOG, configs, match, render, solve
+from kernels.library import CATALOG, Offering, match, offerings, render, solve
 
 
 @dataclass
@@ -22,29 +24,44 @@ class Candidate:
 
 
 def code_offline(problem: Path, out: Path, attempt: int, device: str, budget: int = 4) -> Candidate:
-    found = match(problem)
-    if found is None:
-        return Candidate(None, "no offline solution: no template fits this problem")
     out.parent.mkdir(parents=True, exist_ok=True)
     if device == "cuda" and attempt == 1 and budget > 1:
         result = solve(problem, out, device=device, budget=budget, final_check=False)
         if result.status != "solved":
             return Candidate(None, result.reason or result.status)
-        return Candidate(out, f"{found.family} template, searched {len(result.attempts)} "
-                         f"configurations on the GPU", result.config,
+        seeds = sum(1 for a in result.attempts if a.origin == "compiler seed")
+        what = f"{result.family} template" if result.origin == "template" else \
+            f"torch.compile's Triton (compiler seed), re-tuned: {seeds} configurations"
+        return Candidate(out, f"{what}; the fastest correct of {len(result.attempts)} offline "
+                         "candidates measured on the GPU", result.config,
                          [a.__dict__ for a in result.attempts])
-    grid = configs(found.template, budget=attempt)
-    if len(grid) < attempt:
-        return Candidate(None, f"{found.family} template: no configuration left to try")
-    config = grid[attempt - 1]
-    out.write_text(render(found, config))
-    return Candidate(out, f"{found.family} template, configuration {attempt}", config)
+    offers, unavailable = [], []
+    for offer in offerings(problem, device, budget=attempt):
+        if isinstance(offer, Offering):
+            offers.append(offer)
+        else:
+            unavailable.append(offer.reason)
+        if len(offers) == attempt:
+            break
+    if not offers:
+        return Candidate(None, "no offline solution: no template fits this problem; compiler "
+                         "seed: " + "; ".join(unavailable))
+    if len(offers) < attempt:
+        return Candidate(None, f"no offline candidate left to try (all {len(offers)} tried)")
+    offer = offers[-1]
+    out.write_text(offer.source)
+    return Candidate(out, f"{offer.label}, offline candidate {attempt}", offer.config)
 
 
-def example_for(problem: Path) -> str:
-    """The library kernel closest to the problem (a softmax one when no template fits)."""
-    found = match(problem) or match(CATALOG / "softmax.py")
-    return render(found, found.template.DEFAULT)
+def best_offline(problem: Path, device: str = "cpu") -> tuple[str, str]:
+    """(what it is, its source): the candidate a model coder is asked to beat: the template that
+    fits, else torch.compile's Triton, else a library kernel of the lab's style (softmax)."""
+    for offer in offerings(problem, device, budget=1):
+        if isinstance(offer, Offering):
+            return offer.label, offer.source
+    found = match(CATALOG / "softmax.py")
+    return ("a kernel for a related problem (nothing offline fits this one)",
+            render(found, found.template.DEFAULT))
 
 
 def code_with_model(role, problem: Path, out: Path, feedback: list[str], backoff_s: float):
@@ -60,7 +77,8 @@ def code_with_model(role, problem: Path, out: Path, feedback: list[str], backoff
         out.write_text(source, encoding="utf-8")
         return Candidate(out, f"written by {role.name} model")
 
+    origin, example = best_offline(problem)
     question = prompt("coder", problem=problem.read_text(encoding="utf-8").strip(),
-                      example=example_for(problem).strip(),
+                      origin=origin, example=example.strip(),
                       feedback="\n".join(f"- {f}" for f in feedback) or "(first attempt)")
     return ask(role, question, parse, backoff_s=backoff_s)

@@ -1,6 +1,6 @@
 """The offline coder on a directory of problems: solved, re-checked, verified, origin, speed.
 
-    python benchmarks/problem_suite.py DIR [DIR ...] [--device cpu|cuda] [--only template|seed]
+    python benchmarks/problem_suite.py DIR|FILE ... [--device cpu|cuda] [--only template|seed]
                                        [--jobs N] [--sample K] [--out FILE.json]
 
 For every problem file (KernelBench form) `solve` runs the offline coder (template search and
@@ -83,7 +83,7 @@ def totals(rows: list[dict]) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("dirs", nargs="+", type=Path)
+    ap.add_argument("dirs", nargs="+", type=Path, help="problem directories or files")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--only", choices=["template", "seed"], default=None)
     ap.add_argument("--budget", type=int, default=4, help="configurations per template (GPU)")
@@ -95,7 +95,8 @@ def main() -> None:
     args = ap.parse_args()
     problems = []
     for d in args.dirs:
-        files = sorted(str(p) for p in d.glob("*.py") if not p.name.startswith(("_", "check")))
+        files = [str(d)] if d.is_file() else sorted(
+            str(p) for p in d.glob("*.py") if not p.name.startswith(("_", "check")))
         if args.sample and args.sample < len(files):
             files = sorted(random.Random(0).sample(files, args.sample))
         problems += files

@@ -15,10 +15,11 @@ import itertools
 import pkgutil
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+from kernels.seed import Tuning
 from tools.problem import problem_ops
 
 from . import templates as templates_pkg
@@ -78,7 +79,7 @@ class Offering:
     @property
     def label(self) -> str:
         return f"{self.family} template {self.config}" if self.origin == "template" else \
-            "torch.compile's Triton (compiler seed)"
+            f"torch.compile's Triton (compiler seed), launches tuned: {Tuning(**self.config).label()}"
 
 
 def offerings(problem: Path, device: str, budget: int,
@@ -88,16 +89,21 @@ def offerings(problem: Path, device: str, budget: int,
     competitor where a template fits, the answer where none does). Lazily: the seed costs a
     compile, which a caller content with the template's default never pays. A seed that
     could not be written comes as the `Seed` with its reason."""
-    from kernels.seed import compiler_seed
+    from kernels.seed import CPU_TUNING, GPU_TUNINGS, compiler_seed
     found = match(problem) if "template" in origins else None
     grid = configs(found.template, budget) if found else []
     for i, config in enumerate(grid or [None]):
         if config is not None:
             yield Offering("template", found.family, config, render(found, config))
         if i == 0 and "compiler seed" in origins:
-            seed = compiler_seed(problem, device)
-            yield seed if seed.source is None else Offering(
-                "compiler seed", "compiler-seed", None, seed.source)
+            # on a GPU, re-tuned: one candidate per launch configuration, up to the budget
+            tunings = GPU_TUNINGS[:max(1, budget)] if device == "cuda" else [CPU_TUNING]
+            for tuning in tunings:
+                seed = compiler_seed(problem, device, tuning)
+                if seed.source is None:
+                    yield seed
+                    break
+                yield Offering("compiler seed", "compiler-seed", asdict(tuning), seed.source)
 
 
 @dataclass

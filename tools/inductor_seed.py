@@ -66,6 +66,7 @@ def generate(problem_path: str, device: str) -> dict:
 
     import torch
     import torch._inductor.config as inductor_config
+    import torch._inductor.ir
     import torch.fx.experimental._config as fx_config
     from torch._inductor.compile_fx import compile_fx
     from torch._inductor.decomposition import select_decomp_table
@@ -85,6 +86,11 @@ def generate(problem_path: str, device: str) -> dict:
             dtype = torch.float32  # as the harness checks it there
     inductor_config.fx_graph_cache = False
     fx_config.use_duck_shape = False  # two equal sizes in the example stay two sizes
+    # on a GPU, Inductor's own tl.dot for matrix products where this torch has it (its CPU
+    # backend has none: there they become sums of products)
+    native_matmul = device != "cpu" and "triton.native_matmul" in inductor_config._config
+    if native_matmul:
+        inductor_config.triton.native_matmul = True
     torch._dynamo.config.specialize_float = True  # self.eps is a constant, not a 0-d input
 
     torch.manual_seed(42)
@@ -111,8 +117,9 @@ def generate(problem_path: str, device: str) -> dict:
     captured: dict = {"graphs": []}
 
     def keep_code(self):
-        wrapper, _kernels = self.codegen()
-        captured["graphs"][-1]["code"] = wrapper.value
+        generated = self.codegen()  # (wrapper, kernels) in newer torch, the wrapper before
+        wrapper = generated[0] if isinstance(generated, tuple) else generated
+        captured["graphs"][-1]["code"] = getattr(wrapper, "value", wrapper)
         raise _Captured()
 
     def backend(gm, example_inputs):
@@ -136,19 +143,43 @@ def generate(problem_path: str, device: str) -> dict:
             graph_inputs.append(entry)
         captured["graphs"].append({"inputs": graph_inputs})
         aten = torch.ops.aten
-        table = {**select_decomp_table(), aten.mm.default: _mm, aten.bmm.default: _mm,
-                 aten.addmm.default: _addmm, aten.convolution.default: _convolution}
+        table = {**select_decomp_table(), aten.convolution.default: _convolution}
+        if not native_matmul:
+            table.update({aten.mm.default: _mm, aten.bmm.default: _mm,
+                          aten.addmm.default: _addmm})
         return compile_fx(gm, example_inputs, decompositions=table)
 
-    compiled = torch.compile(model, backend=backend, dynamic=True, fullgraph=True)
-    with torch.no_grad(), mock.patch.object(GraphLowering, "compile_to_module", keep_code):
-        try:
-            compiled(*inputs)
-        except _Captured:
-            pass
-        except Exception as err:
-            if not any(isinstance(e, _Captured) for e in _chain(err)):
-                raise
+    def one_program_per_scan(cls, *args, **kwargs):
+        # a scan split across programs needs a cross-program look-back (atomics, a
+        # workspace): one program a row instead
+        from torch._inductor.ir import ReductionHint
+        return ReductionHint.DEFAULT, 1
+
+    def attempt() -> None:
+        torch._dynamo.reset()
+        compiled = torch.compile(model, backend=backend, dynamic=True, fullgraph=True)
+        with torch.no_grad(), mock.patch.object(GraphLowering, "compile_to_module", keep_code), \
+                mock.patch.object(torch._inductor.ir.Scan, "num_splits",
+                                  classmethod(one_program_per_scan)):
+            try:
+                compiled(*inputs)
+            except _Captured:
+                pass
+            except Exception as err:
+                if not any(isinstance(e, _Captured) for e in _chain(err)):
+                    raise
+
+    try:
+        attempt()
+    except Exception:
+        # torch 2.11's tiling analysis asserts on some dynamic-shape reductions (a convolution
+        # as a sum of products, on the H200): once more without it
+        if "triton.coalesce_tiling_analysis" not in inductor_config._config or \
+                "tiling_utils" not in traceback.format_exc():
+            raise
+        inductor_config.triton.coalesce_tiling_analysis = False
+        captured["graphs"].clear()
+        attempt()
     with torch.no_grad():
         expected = model(*inputs)
     graphs = [g for g in captured["graphs"] if "code" in g]
@@ -156,6 +187,7 @@ def generate(problem_path: str, device: str) -> dict:
         raise ValueError(f"torch.compile made {len(graphs)} graphs of the model, not one")
     forward = inspect.signature(problem.Model.forward)
     return {"device": device, "torch": torch.__version__, "example_set": label,
+            "native_matmul": native_matmul,
             "forward_args": [p for p in forward.parameters if p != "self"],
             "init_args": len(init),
             "output": "tensor" if isinstance(expected, torch.Tensor) else

@@ -7,7 +7,7 @@ standalone candidate that the harness and the verifier judge like any other.
 
 Inductor runs in a sandbox (`tools.inductor_seed`: it executes the problem's code); what it
 wrote is translated here (`kernels.seed.translate`), parsed, never run. Its text is cached by
-the problem's content, the device and the torch version.
+the problem's content, the device, the torch version and the generator's own source.
 """
 from __future__ import annotations
 
@@ -18,10 +18,7 @@ from pathlib import Path
 
 from tools.cache import cache_path, write_atomic
 
-from .translate import NotCovered, candidate_source, default_config, parse_module
-
-SEED_VERSION = "3"  # bump when what the generator writes changes
-
+from .translate import CPU_TUNING, GPU_TUNINGS, NotCovered, Tuning, candidate_source, parse_module
 
 @dataclass
 class Seed:
@@ -40,9 +37,10 @@ def generate(problem: Path, device: str, timeout: float = 600) -> dict:
     from importlib.metadata import version
 
     from tools.sandbox import Sandbox
+    import tools.inductor_seed as generator
     key = hashlib.sha256(b"\0".join([problem.read_bytes(), device.encode(),
                                       version("torch").encode(),
-                                      SEED_VERSION.encode()])).hexdigest()
+                                      Path(generator.__file__).read_bytes()])).hexdigest()
     cached = cache_path("seed", f"{key}.json")
     if cached.is_file():
         return json.loads(cached.read_text())
@@ -62,13 +60,13 @@ def generate(problem: Path, device: str, timeout: float = 600) -> dict:
 
 
 def compiler_seed(problem: str | Path, device: str = "cpu",
-                  configs: dict[str, dict] | None = None) -> Seed:
+                  tuning: Tuning | None = None) -> Seed:
     problem = Path(problem).resolve()
     generated = generate(problem, device)
     if "error" in generated:
         return Seed(reason=f"torch.compile could not compile the problem: {generated['error']}")
     try:
-        source = candidate_source(generated, configs)
+        source = candidate_source(generated, tuning)
         kernels = list(parse_module(generated["code"], device).kernels)
     except NotCovered as err:
         return Seed(reason=f"not covered: {err}", generated=generated)
@@ -81,4 +79,4 @@ def compiler_seed(problem: str | Path, device: str = "cpu",
     return Seed(source, kernels=kernels, generated=generated)
 
 
-__all__ = ["Seed", "compiler_seed", "default_config", "generate"]
+__all__ = ["CPU_TUNING", "GPU_TUNINGS", "Seed", "Tuning", "compiler_seed", "generate"]

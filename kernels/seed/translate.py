@@ -36,6 +36,7 @@ class Kernel:
     constexprs: list[str]  # block sizes the launcher chooses
     kind: str  # pointwise | persistent | reduction
     axes: dict[str, tuple[int, str | None]] = field(default_factory=dict)  # x -> (grid axis, block)
+    fixed: dict[str, int] = field(default_factory=dict)  # block sizes set in the body
     # dimensions the kernel never masks (Inductor proved its block sizes divide them): ours
     # must divide them too
     unmasked: set[str] = field(default_factory=set)
@@ -102,9 +103,8 @@ def parse_kernel(name: str, source: str, device: str) -> tuple[Kernel, set[str],
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             continue
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and \
-                _dotted(node.value.func) == "triton_helpers.set_driver_to_cpu":
-            continue
+        if isinstance(node, ast.Expr):
+            continue  # a docstring, or the runtime's driver set-up: nothing a kernel needs
         if not isinstance(node, ast.FunctionDef):
             raise NotCovered(f"kernel {name}: top-level {type(node).__name__} in its source")
         if not any("jit" in _dotted(d.func if isinstance(d, ast.Call) else d)
@@ -130,6 +130,9 @@ def parse_kernel(name: str, source: str, device: str) -> tuple[Kernel, set[str],
     kernel = Kernel(name, "\n\n".join(ast.unparse(f) for f in functions), params, constexprs,
                     kind)
     kernel.axes = _grid_axes(main, name)
+    kernel.fixed = {n.target.id: n.value.value for n in ast.walk(main)
+                    if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)
+                    and isinstance(n.value, ast.Constant) and isinstance(n.value.value, int)}
     if any(_unmasked(n) for n in ast.walk(main)):
         kernel.unmasked = {numel.replace("numel", "") for block, numel in BLOCKS.items()
                            if block in kernel.constexprs}
@@ -161,6 +164,11 @@ def _grid_axes(main: ast.FunctionDef, name: str) -> dict[str, tuple[int, str | N
             continue
         dim = node.targets[0].id[0]
         text = ast.unparse(node.value).replace(" ", "")
+        # a y grid too long for one axis: Inductor folds it over axes 1 and 2
+        if re.fullmatch(r"\(tl\.program_id\(1\)\+tl\.program_id\(2\)\*tl\.num_programs\(1\)\)"
+                        r"\*YBLOCK", text) and dim == "y":
+            axes[dim] = (-1, "YBLOCK")
+            continue
         match = re.fullmatch(r"tl\.program_id\((\d)\)(?:\*(\w+))?", text)
         if not match:
             raise NotCovered(f"kernel {name}: {dim}offset = {text} (a grid the seed does not "
@@ -322,27 +330,65 @@ def _statements(body: list[ast.stmt], names: list[str]) -> list[ast.stmt]:
 
 # -- launchers ----------------------------------------------------------------------------
 
-def default_config(kernel: Kernel, device: str) -> dict[str, str]:
-    """Block sizes (expressions of the launcher's arguments) and warps: Inductor's kind of
-    choice, one configuration; `tune` varies it."""
-    cpu = device == "cpu"
-    tile = 1 << 15 if cpu else 4096  # the interpreter runs a program at a time: big tiles
+@dataclass(frozen=True)
+class Tuning:
+    """One configuration of every launcher of a seed: Inductor-like block sizes by kernel kind
+    (elements a program holds, caps on rows per program and on a reduction's block, warps)."""
+    tile: int = 4096
+    pointwise_block: int = 1024
+    rows_cap: int = 8
+    reduction_cap: int = 1024
+    pointwise_warps: int = 4
+    reduction_warps: int = 8
+
+    def label(self) -> str:
+        return (f"pointwise {self.pointwise_block}/{self.pointwise_warps}w, reductions "
+                f"tile {self.tile}, rows <= {self.rows_cap}, block <= {self.reduction_cap}, "
+                f"{self.reduction_warps}w")
+
+
+# the interpreter runs one program at a time: few programs, big tiles
+CPU_TUNING = Tuning(tile=1 << 15, pointwise_block=1 << 15, rows_cap=1024, reduction_cap=8192)
+# what a GPU search tries: the default, then smaller and larger tiles
+GPU_TUNINGS = [Tuning(),
+               Tuning(tile=2048, pointwise_block=512, rows_cap=1, reduction_cap=2048,
+                      reduction_warps=4),
+               Tuning(tile=8192, pointwise_block=2048, rows_cap=32, reduction_cap=512,
+                      pointwise_warps=8),
+               Tuning(tile=4096, pointwise_block=1024, rows_cap=4, reduction_cap=4096,
+                      reduction_warps=16)]
+
+
+def block_config(kernel: Kernel, tuning: Tuning) -> dict[str, str]:
+    """Block sizes (expressions of the launcher's arguments) and warps for one kernel."""
     c: dict[str, str] = {}
     if kernel.kind == "pointwise":
         dims = [d for d in ("z", "y", "x") if d in kernel.axes]
         if len(dims) == 1:
-            c["XBLOCK"] = str(tile if cpu else 1024)
+            c["XBLOCK"] = str(tuning.pointwise_block)
         else:
             for d in dims:
-                c[f"{d.upper()}BLOCK"] = str(int(round(tile ** (1 / len(dims)))))
-    else:
-        if "R0_BLOCK" in kernel.constexprs:
-            r = "triton.next_power_of_2(r0_numel)"
-            c["R0_BLOCK"] = r if kernel.kind == "persistent" else f"min({r}, {tile // 4})"
-        if "XBLOCK" in kernel.constexprs:
-            c["XBLOCK"] = (f"max(1, min({1024 if cpu else 8}, {tile} // R0_BLOCK))"
-                           if "R0_BLOCK" in c else "1")
-    c["num_warps"] = "4" if kernel.kind == "pointwise" else "8"
+                c[f"{d.upper()}BLOCK"] = str(int(round(tuning.tile ** (1 / len(dims)))))
+        c["num_warps"] = str(tuning.pointwise_warps)
+        return c
+    if "tl.dot(" in kernel.source:  # Inductor's own matrix product: tiles of 16 or more
+        c.update({b: v for b, v in (("XBLOCK", "64"), ("YBLOCK", "64"), (
+            "R0_BLOCK", "max(16, min(triton.next_power_of_2(r0_numel), 32))"))
+            if b in kernel.constexprs})
+        c["num_warps"] = "4"
+        return c
+    r_block = kernel.fixed.get("R0_BLOCK")
+    if "R0_BLOCK" in kernel.constexprs:
+        r = "triton.next_power_of_2(r0_numel)"
+        c["R0_BLOCK"] = r if kernel.kind == "persistent" else f"min({r}, {tuning.reduction_cap})"
+        r_block = "R0_BLOCK"
+    rows = f"{tuning.tile} // {r_block}" if r_block is not None else "1"
+    if "YBLOCK" in kernel.constexprs:  # a reduction tiled over two output dimensions: square
+        side = f"1 << ((({rows}).bit_length() - 1) // 2)"
+        c["XBLOCK"] = c["YBLOCK"] = f"max(1, min({tuning.rows_cap}, {side}))"
+    elif "XBLOCK" in kernel.constexprs:
+        c["XBLOCK"] = f"max(1, min({tuning.rows_cap}, {rows}))"
+    c["num_warps"] = str(tuning.reduction_warps)
     return c
 
 
@@ -364,7 +410,13 @@ def launcher(kernel: Kernel, config: dict[str, str]) -> str:
         numel = f"{dim}numel"
         if numel not in kernel.params:
             raise NotCovered(f"kernel {kernel.name}: {numel} is not an argument")
-        grid[axis] = numel if block is None else f"triton.cdiv({numel}, {block})"
+        programs = numel if block is None else f"triton.cdiv({numel}, {block})"
+        if axis == -1:  # folded over axes 1 and 2 (at most 65535 programs on axis 1)
+            lines.append(f"    y_programs = {programs}")
+            grid[1] = "min(y_programs, 65535)"
+            grid[2] = "triton.cdiv(y_programs, 65535)"
+        else:
+            grid[axis] = programs
     lines.append(f"    grid = ({', '.join(grid)})")
     keywords = [f"{b}={b}" for b in kernel.constexprs] + [f"num_warps={config['num_warps']}"]
     lines.append(f"    {kernel.name}[grid]({', '.join(kernel.params + keywords)})")
@@ -373,8 +425,7 @@ def launcher(kernel: Kernel, config: dict[str, str]) -> str:
 
 # -- the file -----------------------------------------------------------------------------
 
-def candidate_source(generated: dict, configs: dict[str, dict] | None = None,
-                     origin: str = "") -> str:
+def candidate_source(generated: dict, tuning: Tuning | None = None, origin: str = "") -> str:
     device = generated["device"]
     module = parse_module(generated["code"], device)
     forward_args = generated["forward_args"]
@@ -410,14 +461,14 @@ def candidate_source(generated: dict, configs: dict[str, dict] | None = None,
     elif shape.startswith("list"):
         ret.value = ast.List(outputs, ast.Load())
 
-    configs = configs or {}
-    launchers = [launcher(k, {**default_config(k, device), **configs.get(name, {})})
-                 for name, k in module.kernels.items()]
+    tuning = tuning or (CPU_TUNING if device == "cpu" else GPU_TUNINGS[0])
+    launchers = [launcher(k, block_config(k, tuning)) for k in module.kernels.values()]
     init_args = [f"init_{i}" for i in range(generated["init_args"])]
     lines = [f'"""{origin or "torch.compile (Inductor) Triton, written out"} for this problem: '
              "kernels, their launches, and a ModelNew that allocates and launches them.\n\n"
              f"Generated by autodocket's compiler seed (kernels/seed) with dynamic shapes on "
-             f"{device}, torch {generated['torch']}.\n\"\"\"",
+             f"{device}, torch {generated['torch']}; launch configuration: "
+             f"{tuning.label()}.\n\"\"\"",
              "import torch", "import torch.nn as nn", "import triton",
              "import triton.language as tl"]
     if device != "cpu" and "libdevice." in "".join(k.source for k in module.kernels.values()):
@@ -440,10 +491,10 @@ def candidate_source(generated: dict, configs: dict[str, dict] | None = None,
               "        # the reference's parameters and buffers by name and shape: the harness "
               "copies their values in"]
     for s in states:
-        shape = ", ".join(s.shape)
+        shape = "".join(f"{d}, " for d in s.shape).rstrip(" ")
         dtype = s.dtype if not s.dtype.startswith("torch.float") and \
             s.dtype != "torch.bfloat16" else "torch.float32"
-        tensor = f"torch.empty(({shape},), dtype={dtype})"
+        tensor = f"torch.empty(({shape}), dtype={dtype})"
         owner = f"_module_at(self, {s.path!r})" if s.path else "self"
         if s.kind == "parameters":
             lines.append(f"        {owner}.register_parameter({s.leaf!r}, "

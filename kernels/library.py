@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from kernels.seed import Tuning
+from kernels.seed import CPU_TUNING, GPU_TUNINGS, Tuning, compiler_seed
 from tools.problem import problem_ops
 
 from . import templates as templates_pkg
@@ -78,8 +78,9 @@ class Offering:
 
     @property
     def label(self) -> str:
-        return f"{self.family} template {self.config}" if self.origin == "template" else \
-            f"torch.compile's Triton (compiler seed), launches tuned: {Tuning(**self.config).label()}"
+        if self.origin == "template":
+            return f"{self.family} template {self.config}"
+        return f"torch.compile's Triton (compiler seed), launches: {Tuning(**self.config).label()}"
 
 
 def offerings(problem: Path, device: str, budget: int,
@@ -89,7 +90,6 @@ def offerings(problem: Path, device: str, budget: int,
     competitor where a template fits, the answer where none does). Lazily: the seed costs a
     compile, which a caller content with the template's default never pays. A seed that
     could not be written comes as the `Seed` with its reason."""
-    from kernels.seed import CPU_TUNING, GPU_TUNINGS, compiler_seed
     found = match(problem) if "template" in origins else None
     grid = configs(found.template, budget) if found else []
     for i, config in enumerate(grid or [None]):

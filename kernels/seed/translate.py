@@ -133,20 +133,24 @@ def parse_kernel(name: str, source: str, device: str) -> tuple[Kernel, set[str],
     kernel.fixed = {n.target.id: n.value.value for n in ast.walk(main)
                     if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)
                     and isinstance(n.value, ast.Constant) and isinstance(n.value.value, int)}
-    if any(_unmasked(n) for n in ast.walk(main)):
-        kernel.unmasked = {numel.replace("numel", "") for block, numel in BLOCKS.items()
-                           if block in kernel.constexprs}
+    masks = " ".join(_access_mask(n) for n in ast.walk(main) if _is_access(n))
+    kernel.unmasked = {numel.replace("numel", "") for block, numel in BLOCKS.items()
+                       if block in kernel.constexprs
+                       and f"{numel.replace('numel', '')}mask" not in masks}
     return kernel, rewrite.helpers, rewrite.portable
 
 
-def _unmasked(node: ast.AST) -> bool:
-    """A load or store with no mask (`None`): Inductor's block sizes divide the sizes."""
-    if not (isinstance(node, ast.Call) and _dotted(node.func) in ("tl.load", "tl.store")):
-        return False
+def _is_access(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and _dotted(node.func) in ("tl.load", "tl.store")
+
+
+def _access_mask(node: ast.Call) -> str:
+    """A load's or store's mask as text ("None" where it has none). A dimension whose mask
+    no access uses is one Inductor's block sizes divide: ours must divide it too."""
     position = 1 if _dotted(node.func) == "tl.load" else 2
     mask = node.args[position] if len(node.args) > position else next(
         (k.value for k in node.keywords if k.arg == "mask"), None)
-    return mask is None or (isinstance(mask, ast.Constant) and mask.value is None)
+    return "None" if mask is None else ast.unparse(mask)
 
 
 def _grid_axes(main: ast.FunctionDef, name: str) -> dict[str, tuple[int, str | None]]:

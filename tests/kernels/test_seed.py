@@ -71,7 +71,8 @@ def test_seed_is_a_standalone_candidate_the_harness_calls_correct(tmp_path, name
 
 def test_unmasked_kernel_gets_block_sizes_that_divide(tmp_path):
     # Inductor drops the mask where its block divides 4096 * rows; ours must divide it too
-    problem = _problem(tmp_path, "bias_like", "    def __init__(self):\n        super().__init__()\n"
+    problem = _problem(tmp_path, "bias_like",
+                       "    def __init__(self):\n        super().__init__()\n"
                        "        self.bias = nn.Parameter(torch.randn(4096))\n\n"
                        "    def forward(self, x):\n        return torch.tanh(x + self.bias)",
                        shapes="[(3, 4096), (33, 4096)]")
@@ -129,3 +130,12 @@ def test_translation_refuses_inputs_a_candidate_cannot_read():
                              "shape": ["4"], "dtype": "torch.float32"}]}
     with pytest.raises(NotCovered, match="G\\['table'\\]"):
         candidate_source(generated)
+
+
+def test_model_coder_is_shown_the_seed_to_beat_where_no_template_fits(tmp_path):
+    from agents.coder import best_offline
+    problem = _problem(tmp_path, "cumprod_rows",
+                       "    def forward(self, x):\n        return torch.cumprod(x, dim=1) * 0.5",
+                       shapes="[(1, 1000), (33, 1000)]")
+    origin, source = best_offline(problem)
+    assert "compiler seed" in origin and "@triton.jit" in source and "class ModelNew" in source

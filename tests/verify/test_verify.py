@@ -160,3 +160,13 @@ def test_triton_36_descriptor_arguments_and_the_catalog_tma_kernels(tmp_path):
     assert any("x_desc" in f["access"] for f in bounds)
     assert bounds and all(f["status"] == "proved" for f in bounds)
     assert not report.unsupported
+
+
+def test_value_names_with_a_minus_sign_are_read():
+    # Triton names the constant -1 `%c-1_i32`; a reader that stops at the "-" crashed on every
+    # kernel holding one (a reversed index: Inductor's flip)
+    from tools.verify.ttir import parse_module
+    ir = ('module {\n  tt.func public @k(%arg0: !tt.ptr<f32>) {\n'
+          '    %c-1_i32 = arith.constant -1 : i32\n    tt.return\n  }\n}\n')
+    _, ops = parse_module(ir, "k.py")
+    assert ops[0].results == ["%c-1_i32"] and ops[0].name == "arith.constant"

@@ -466,10 +466,10 @@ class KernelExecutor:
         return results
 
     def op_scf_for(self, op):
-        m = re.match(r"(%[\w#]+)\s*=\s*(%[\w#]+)\s+to\s+(%[\w#]+)\s+step\s+(%[\w#]+)"
+        m = re.match(r"(%[-\w#]+)\s*=\s*(%[-\w#]+)\s+to\s+(%[-\w#]+)\s+step\s+(%[-\w#]+)"
                      r"(?:\s+iter_args\((.*?)\))?", op.text)
         iv_name, lb_n, ub_n, step_n, iter_text = m.groups()
-        pairs = re.findall(r"(%[\w#]+)\s*=\s*(%[\w#]+)", iter_text or "")
+        pairs = re.findall(r"(%[-\w#]+)\s*=\s*(%[-\w#]+)", iter_text or "")
         lb, ub, step = self.get(lb_n), self.get(ub_n), self.get(step_n)
         body = op.regions[0]
         loop_why = next((v.why for v in (lb, ub, step) if v.kind != "int"), None)

@@ -108,9 +108,9 @@ _LOC_DEF = re.compile(r"^(#loc\d*) = loc\((.*)\)\s*$")
 _FILE_LINE = re.compile(r'"([^"]+)":(\d+):(\d+)')
 _LOC_REF = re.compile(r"#loc\d*")
 _TRAILING_LOC = re.compile(r"\s+loc\((?:[^()]|\([^()]*(?:\([^()]*\))*[^()]*\))*\)\s*$")
-_OP_LINE = re.compile(r"^((?:%[\w#]+(?::\d+)?)(?:\s*,\s*%[\w#]+)*)\s*=\s*(\"?[\w.]+\"?)(.*)$")
+_OP_LINE = re.compile(r"^((?:%[-\w#]+(?::\d+)?)(?:\s*,\s*%[-\w#]+)*)\s*=\s*(\"?[\w.]+\"?)(.*)$")
 _BARE_OP = re.compile(r"^(\"?[\w.]+\"?)(.*)$")
-_VALUE = re.compile(r"%[\w#]+")
+_VALUE = re.compile(r"%[-\w#]+")
 
 
 class LocationTable:
@@ -155,7 +155,7 @@ def _split_results(text: str) -> list[str]:
     out = []
     for part in text.split(","):
         part = part.strip()
-        m = re.fullmatch(r"(%[\w#]+)(?::(\d+))?", part)
+        m = re.fullmatch(r"(%[-\w#]+)(?::(\d+))?", part)
         if m and m.group(2):
             out += [f"{m.group(1)}#{i}" for i in range(int(m.group(2)))]
         elif m:
@@ -170,7 +170,7 @@ def parse_module(text: str, source_file: str | None = None) -> tuple[list[str], 
     for i, raw in enumerate(lines):
         if "tt.func public" in raw:
             header, _ = _split_loc(raw.strip())
-            args = re.findall(r"(%[\w#]+)\s*:", header[: header.rfind(")") + 1])
+            args = re.findall(r"(%[-\w#]+)\s*:", header[: header.rfind(")") + 1])
             body, _ = _parse_block(lines, i + 1, locs)
             return args, body
     raise ValueError("no public kernel function in the IR")
@@ -189,15 +189,16 @@ def _parse_block(lines: list[str], i: int, locs: LocationTable) -> tuple[list[Op
         m = _OP_LINE.match(text)
         if m:
             results, name, rest = _split_results(m.group(1)), m.group(2).strip('"'), m.group(3)
-        else:
-            bm = _BARE_OP.match(text)
+        elif (bm := _BARE_OP.match(text)) is not None:
             results, name, rest = [], bm.group(1).strip('"'), bm.group(2)
+        else:
+            raise ValueError(f"a line of the kernel's IR this reader does not know: {text[:160]!r}")
         op = Op(name, results, [], rest.strip(), [], locs.line_of(loc) if loc else None)
         opens = text.rstrip().endswith("{")
         i += 1
         if opens:
             while True:
-                header_args = re.findall(r"(%[\w#]+)\s*:", lines[i].strip()) \
+                header_args = re.findall(r"(%[-\w#]+)\s*:", lines[i].strip()) \
                     if lines[i].strip().startswith("^bb") else []
                 region, i = _parse_block(lines, i, locs)
                 op.regions.append(region)

@@ -1,0 +1,28 @@
+"""A fixed sample of the problem suite (benchmarks/suite) through the offline coder on the CPU,
+each re-checked by a fresh harness run: the whole suite runs from benchmarks/problem_suite.py."""
+from pathlib import Path
+
+import pytest
+
+from benchmarks.problem_suite import one, totals
+
+SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "suite"
+# one of each kind the seed must handle: an activation no template has, a norm over three
+# dimensions, an arg-reduction, a scan, a loss, a matmul, a convolution, a fused epilogue
+SAMPLE = ["level1/09_mish.py", "level1/31_layernorm_3d.py", "level1/57_argmax_dim0.py",
+          "level1/62_exclusive_cumsum.py", "level1/70_huber_loss.py",
+          "level1/82_matmul_transposed_b.py", "level1/96_conv2d_depthwise.py",
+          "fused/11_residual_add_layernorm.py"]
+
+
+def test_the_suite_is_large_enough():
+    assert len(list((SUITE / "level1").glob("[0-9]*.py"))) >= 80
+    assert len(list((SUITE / "fused").glob("[0-9]*.py"))) >= 20
+
+
+@pytest.mark.parametrize("name", SAMPLE)
+def test_sampled_problem_is_solved_and_rechecked(name):
+    row = one(str(SUITE / name), "cpu", None, 1)
+    assert row["status"] == "solved", row.get("reason")
+    assert row["rechecked"] == "correct", row.get("reason")
+    assert totals([row])["solved_correct"] == 1

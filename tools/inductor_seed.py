@@ -37,11 +37,23 @@ def _addmm(bias, a, b, beta=1, alpha=1):
 
 def _convolution(x, w, bias, stride, padding, dilation, transposed, output_padding, groups):
     """A convolution as windows of the padded input (unfold: views, no copy) times the weight,
-    summed over channels and the window: one Triton reduction. Transposed ones stay aten's."""
+    summed over channels and the window: one Triton reduction."""
     import torch
-    if transposed:
-        return NotImplemented
     dims = w.dim() - 2
+    if transposed:  # the input spread out by the stride, then an ordinary convolution
+        for i in range(dims):
+            axis, size = 2 + i, x.shape[2 + i]
+            if stride[i] > 1:  # stride - 1 zeros after each element, none after the last
+                zeros = x.new_zeros(*x.shape[:axis + 1], stride[i] - 1, *x.shape[axis + 1:])
+                spread = torch.cat([x.unsqueeze(axis + 1), zeros], axis + 1)
+                x = spread.flatten(axis, axis + 1).narrow(axis, 0, (size - 1) * stride[i] + 1)
+        reach = [dilation[i] * (w.shape[2 + i] - 1) for i in range(dims)]
+        x = torch.nn.functional.pad(x, [e for i in reversed(range(dims)) for e in (
+            reach[i] - padding[i], reach[i] - padding[i] + output_padding[i])])
+        c_in, c_out = w.shape[0], w.shape[1] * groups
+        w = w.reshape(groups, c_in // groups, c_out // groups, *w.shape[2:]).transpose(1, 2)
+        w = w.reshape(c_out, c_in // groups, *w.shape[3:]).flip(list(range(2, 2 + dims)))
+        return _convolution(x, w, bias, [1] * dims, [0] * dims, dilation, False, None, groups)
     x = torch.nn.functional.pad(x, [p for p in reversed(padding) for _ in range(2)])
     n, c, o = x.shape[0], x.shape[1], w.shape[0]
     for i in range(dims):

@@ -1,30 +1,12 @@
 """Triton helper functions a compiler seed's kernels call, written here so a seed is one file
 that needs only Triton: Inductor's kernels call its own runtime helpers (reductions that carry
 NaN, Welford variance, arg-max with the first index on ties) and libdevice, which Triton's CPU
-interpreter lacks. `needed(source)` gives the definitions a kernel's source uses, in order."""
+interpreter lacks. `helpers_needed(names)` gives the definitions of those a kernel calls, callees
+first."""
 from __future__ import annotations
-
-import re
 
 # name -> (definition, helpers it calls)
 HELPERS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "maximum": ('''
-@triton.jit
-def maximum(a, b):
-    # NaN wins, as in torch.maximum
-    take_a = a > b
-    if a.dtype.is_floating():
-        take_a |= a != a
-    return tl.where(take_a, a, b)
-''', ()),
-    "minimum": ('''
-@triton.jit
-def minimum(a, b):
-    take_a = a < b
-    if a.dtype.is_floating():
-        take_a |= a != a
-    return tl.where(take_a, a, b)
-''', ()),
     # tl.max / tl.min rather than a reduce over `maximum`: the interpreter runs a reduce with
     # a combine function of ours element by element, thousands of times slower
     "max2": ('''
@@ -103,53 +85,6 @@ def welford(mean, m2, weight, dim):
     spread = mean - tl.expand_dims(new_mean, dim)
     return new_mean, tl.sum(m2 + weight * spread * spread, dim), total
 ''', ()),
-    "maximum_with_index": ('''
-@triton.jit
-def maximum_with_index(a_value, a_index, b_value, b_index):
-    # the larger value (NaN largest); on a tie the smaller index, as torch.argmax
-    take_a = a_value > b_value
-    tie = a_value == b_value
-    if a_value.dtype.is_floating():
-        a_nan = a_value != a_value
-        b_nan = b_value != b_value
-        take_a |= a_nan & (b_value == b_value)
-        tie |= a_nan & b_nan
-    take_a |= tie & (a_index < b_index)
-    return tl.where(take_a, a_value, b_value), tl.where(take_a, a_index, b_index)
-''', ()),
-    "minimum_with_index": ('''
-@triton.jit
-def minimum_with_index(a_value, a_index, b_value, b_index):
-    take_a = a_value < b_value
-    tie = a_value == b_value
-    if a_value.dtype.is_floating():
-        a_nan = a_value != a_value
-        b_nan = b_value != b_value
-        take_a |= a_nan & (b_value == b_value)
-        tie |= a_nan & b_nan
-    take_a |= tie & (a_index < b_index)
-    return tl.where(take_a, a_value, b_value), tl.where(take_a, a_index, b_index)
-''', ()),
-    "max_with_index": ('''
-@triton.jit
-def max_with_index(value, index, dim):
-    # the max and the smallest index holding it (torch.argmax on ties), by tl.max and
-    # tl.min, which the interpreter runs fast; a NaN counts as the max where tl.max keeps it
-    best = tl.max(value, dim)
-    wide = tl.expand_dims(best, dim)
-    holds = (value == wide) | ((value != value) & (wide != wide))
-    return best, tl.min(tl.where(holds, index, 2147483647), dim)
-''', ()),
-    "min_with_index": ('''
-@triton.jit
-def min_with_index(value, index, dim):
-    # the min and the smallest index holding it (torch.argmin on ties), by tl.min and
-    # tl.min, which the interpreter runs fast; a NaN counts as the min where tl.min keeps it
-    best = tl.min(value, dim)
-    wide = tl.expand_dims(best, dim)
-    holds = (value == wide) | ((value != value) & (wide != wide))
-    return best, tl.min(tl.where(holds, index, 2147483647), dim)
-''', ()),
     "div_floor_integer": ('''
 @triton.jit
 def div_floor_integer(a, b):
@@ -165,6 +100,35 @@ def remainder_integer(a, b):
     return tl.where((remainder != 0) & ((a < 0) != (b < 0)), remainder + b, remainder)
 ''', ()),
 }
+
+
+def _extremes() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """maximum / minimum (NaN wins, as in torch.maximum) and max_with_index / min_with_index
+    (the extreme and the smallest index holding it, as torch.argmax on ties), by tl.max / tl.min
+    where a reduction is needed: the interpreter runs a reduce over a combine function of ours
+    element by element, thousands of times slower."""
+    out = {}
+    for kind, beats in (("max", ">"), ("min", "<")):
+        out[f"{kind}imum"] = (f'''
+@triton.jit
+def {kind}imum(a, b):
+    take_a = a {beats} b
+    if a.dtype.is_floating():
+        take_a |= a != a
+    return tl.where(take_a, a, b)
+''', ())
+        out[f"{kind}_with_index"] = (f'''
+@triton.jit
+def {kind}_with_index(value, index, dim):
+    best = tl.{kind}(value, dim)
+    wide = tl.expand_dims(best, dim)
+    holds = (value == wide) | ((value != value) & (wide != wide))
+    return best, tl.min(tl.where(holds, index, 2147483647), dim)
+''', ())
+    return out
+
+
+HELPERS.update(_extremes())
 
 # Inductor's helper names that would shadow a Python builtin in the seed's file
 RENAMED = {"any": "reduce_any"}
@@ -257,7 +221,3 @@ def helpers_needed(names: set[str]) -> list[str]:
     for name in sorted(names):
         add(name)
     return [HELPERS[n][0] for n in ordered]
-
-
-def used(prefix: str, source: str) -> set[str]:
-    return set(re.findall(rf"\b{prefix}\.(\w+)\s*\(", source))

@@ -14,6 +14,8 @@ import ast
 import re
 from dataclasses import dataclass, field
 
+from tools.bench.static import dotted_name
+
 from .helpers import HELPERS, INTERPRETED_MATH, PORTABLE_LIBDEVICE, RENAMED, helpers_needed
 
 
@@ -40,16 +42,6 @@ class Kernel:
     # dimensions the kernel never masks (Inductor proved its block sizes divide them): ours
     # must divide them too
     unmasked: set[str] = field(default_factory=set)
-
-
-def _dotted(node: ast.AST) -> str:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-    return ".".join(reversed(parts))
 
 
 class _KernelRewrite(ast.NodeTransformer):
@@ -87,7 +79,7 @@ class _KernelRewrite(ast.NodeTransformer):
         self.generic_visit(node)
         target = node.targets[0]
         if isinstance(target, ast.Name) and target.id.endswith("mask") and \
-                isinstance(node.value, ast.Call) and _dotted(node.value.func) == "tl.full" and \
+                isinstance(node.value, ast.Call) and dotted_name(node.value.func) == "tl.full" and \
                 len(node.value.args) >= 2 and getattr(node.value.args[1], "value", None) is True:
             prefix = target.id[:-len("mask")]
             if prefix in ("x", "y", "z", "r0_", "r1_"):
@@ -107,7 +99,7 @@ def parse_kernel(name: str, source: str, device: str) -> tuple[Kernel, set[str],
             continue  # a docstring, or the runtime's driver set-up: nothing a kernel needs
         if not isinstance(node, ast.FunctionDef):
             raise NotCovered(f"kernel {name}: top-level {type(node).__name__} in its source")
-        if not any("jit" in _dotted(d.func if isinstance(d, ast.Call) else d)
+        if not any("jit" in dotted_name(d.func if isinstance(d, ast.Call) else d)
                    for d in node.decorator_list):
             raise NotCovered(f"kernel {name}: {node.name} is not a @triton.jit function")
         node.decorator_list = [ast.parse("triton.jit", mode="eval").body]
@@ -141,13 +133,13 @@ def parse_kernel(name: str, source: str, device: str) -> tuple[Kernel, set[str],
 
 
 def _is_access(node: ast.AST) -> bool:
-    return isinstance(node, ast.Call) and _dotted(node.func) in ("tl.load", "tl.store")
+    return isinstance(node, ast.Call) and dotted_name(node.func) in ("tl.load", "tl.store")
 
 
 def _access_mask(node: ast.Call) -> str:
     """A load's or store's mask as text ("None" where it has none). A dimension whose mask
     no access uses is one Inductor's block sizes divide: ours must divide it too."""
-    position = 1 if _dotted(node.func) == "tl.load" else 2
+    position = 1 if dotted_name(node.func) == "tl.load" else 2
     mask = node.args[position] if len(node.args) > position else next(
         (k.value for k in node.keywords if k.arg == "mask"), None)
     return "None" if mask is None else ast.unparse(mask)
@@ -199,7 +191,7 @@ def parse_module(code: str, device: str) -> Generated:
     kernels, helpers, portable, call = {}, set(), set(), None
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-            func = _dotted(node.value.func)
+            func = dotted_name(node.value.func)
             if func.startswith("async_compile."):
                 if func != "async_compile.triton":
                     raise NotCovered(f"Inductor wrote a {func.split('.', 1)[1]} kernel "
@@ -280,7 +272,7 @@ class _CallRewrite(ast.NodeTransformer):
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
-        func = _dotted(node.func)
+        func = dotted_name(node.func)
         if func in _ALLOCATORS:
             size, stride, dtype = node.args[:3]
             return ast.copy_location(ast.parse(
@@ -315,10 +307,10 @@ def _statements(body: list[ast.stmt], names: list[str]) -> list[ast.stmt]:
             continue
         call = getattr(node, "value", None)
         if isinstance(node, (ast.Expr, ast.Assign)) and isinstance(call, ast.Call) and \
-                _dotted(call.func) in _DROPPED_CALLS:
+                dotted_name(call.func) in _DROPPED_CALLS:
             continue
         if isinstance(node, ast.With):
-            if not all(_dotted(i.context_expr.func if isinstance(i.context_expr, ast.Call)
+            if not all(dotted_name(i.context_expr.func if isinstance(i.context_expr, ast.Call)
                                else i.context_expr) in _DROPPED_CALLS for i in node.items):
                 raise NotCovered(f"Inductor's code: {ast.unparse(node).splitlines()[0]}")
             out += _statements(node.body, names)

@@ -3,6 +3,7 @@ standalone file, judged by the harness like any candidate; what it cannot write 
 import ast
 
 import pytest
+import torch
 
 from kernels.seed import compiler_seed
 from kernels.seed.translate import NotCovered, candidate_source
@@ -139,3 +140,23 @@ def test_model_coder_is_shown_the_seed_to_beat_where_no_template_fits(tmp_path):
                        shapes="[(1, 1000), (33, 1000)]")
     origin, source = best_offline(problem)
     assert "compiler seed" in origin and "@triton.jit" in source and "class ModelNew" in source
+
+
+@pytest.mark.parametrize("layer", [
+    lambda: torch.nn.Conv2d(4, 6, (3, 2), stride=2, padding=1, dilation=(1, 2), groups=2),
+    lambda: torch.nn.Conv1d(3, 5, 4, stride=3, padding=2),
+    lambda: torch.nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2),
+    lambda: torch.nn.ConvTranspose2d(3, 5, (3, 2), stride=(2, 3), padding=(1, 0),
+                                     output_padding=(1, 2), dilation=(1, 2)),
+    lambda: torch.nn.ConvTranspose1d(2, 4, 4, stride=3, padding=2),
+])
+def test_convolution_as_a_sum_of_products_matches_torch(layer):
+    # what the seed's generator hands Inductor instead of aten.convolution
+    from tools.inductor_seed import _convolution
+    torch.manual_seed(0)
+    conv = layer()
+    x = torch.randn(2, conv.in_channels, *[7, 9][:conv.weight.dim() - 2])
+    transposed = isinstance(conv, (torch.nn.ConvTranspose1d, torch.nn.ConvTranspose2d))
+    out = _convolution(x, conv.weight, conv.bias, conv.stride, conv.padding, conv.dilation,
+                       transposed, getattr(conv, "output_padding", None), conv.groups)
+    assert torch.allclose(out, conv(x), atol=1e-5, rtol=1e-5)

@@ -54,7 +54,7 @@ class Finding:
         return asdict(self)
 
 
-def _dotted(node: ast.AST) -> str:
+def dotted_name(node: ast.AST) -> str:
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -65,7 +65,7 @@ def _dotted(node: ast.AST) -> str:
 
 
 def _is_triton_jit(fn: ast.FunctionDef) -> bool:
-    names = [_dotted(d.func if isinstance(d, ast.Call) else d) for d in fn.decorator_list]
+    names = [dotted_name(d.func if isinstance(d, ast.Call) else d) for d in fn.decorator_list]
     return any(word in name for name in names for word in ("jit", "autotune", "heuristics"))
 
 
@@ -98,7 +98,7 @@ class _Checker(ast.NodeVisitor):
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         for base in node.bases:
-            name = _dotted(base)
+            name = dotted_name(base)
             if name == "Model" or name.endswith(".Model"):
                 self.add("reference-fallback", node, "inherits the reference Model")
             if name in ("torch.Tensor", "Tensor"):
@@ -135,7 +135,7 @@ class _Checker(ast.NodeVisitor):
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
-            name = _dotted(target) if isinstance(target, ast.Attribute) else ""
+            name = dotted_name(target) if isinstance(target, ast.Attribute) else ""
             if name.split(".")[0] in ("torch", "time", "triton", "tl") and "." in name:
                 self.add("monkey-patch", node, f"reassigns {name}")
         self.generic_visit(node)
@@ -143,20 +143,20 @@ class _Checker(ast.NodeVisitor):
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if node.attr in ("f_back", "f_locals", "f_globals", "_getframe", "__globals__"):
             self.add("introspection", node, f"uses .{node.attr}")
-        if node.attr == "environ" and _dotted(node.value) == "os":
+        if node.attr == "environ" and dotted_name(node.value) == "os":
             self.add("environment", node, "reads os.environ")
         if self.fp32 and node.attr in DOWNCAST_NAMES:
             self.add("downcast", node, f"uses {node.attr} in a float32 problem")
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
-        name = _dotted(node.func)
+        name = dotted_name(node.func)
         parts = name.split(".")
         if not self.in_kernel:
             if name in ("super.forward",) or (isinstance(node.func, ast.Attribute) and
                                              node.func.attr == "forward" and
                                              isinstance(node.func.value, ast.Call) and
-                                             _dotted(node.func.value.func) == "super"):
+                                             dotted_name(node.func.value.func) == "super"):
                 self.add("reference-fallback", node, "calls super().forward")
             if name == "Model" or name.endswith(".Model"):
                 self.add("reference-fallback", node, "builds the reference Model")
@@ -177,7 +177,7 @@ class _Checker(ast.NodeVisitor):
                 self.add("stream-or-thread", node, f"creates or switches streams: {name}")
             if parts[-1] in ("Thread", "Process", "ThreadPoolExecutor", "ProcessPoolExecutor"):
                 self.add("stream-or-thread", node, f"starts {parts[-1]}")
-            if name in ("setattr",) and node.args and _dotted(node.args[0]).split(".")[0] in \
+            if name in ("setattr",) and node.args and dotted_name(node.args[0]).split(".")[0] in \
                     ("torch", "time", "triton"):
                 self.add("monkey-patch", node, "setattr on a library module")
             if name in ("globals", "locals", "vars", "sys._getframe", "inspect.currentframe",

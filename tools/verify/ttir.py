@@ -192,7 +192,8 @@ def _parse_block(lines: list[str], i: int, locs: LocationTable) -> tuple[list[Op
         elif (bm := _BARE_OP.match(text)) is not None:
             results, name, rest = [], bm.group(1).strip('"'), bm.group(2)
         else:
-            raise ValueError(f"a line of the kernel's IR this reader does not know: {text[:160]!r}")
+            raise ValueError("a line of the kernel's IR this reader does not know: "
+                             f"{text[:160]!r}")
         op = Op(name, results, [], rest.strip(), [], locs.line_of(loc) if loc else None)
         opens = text.rstrip().endswith("{")
         i += 1

@@ -103,9 +103,10 @@ def remainder_integer(a, b):
 
 
 def _extremes() -> dict[str, tuple[str, tuple[str, ...]]]:
-    """maximum / minimum (NaN wins, as in torch.maximum) and max_with_index / min_with_index
-    (the extreme and the smallest index holding it, as torch.argmax on ties), by tl.max / tl.min
-    where a reduction is needed: the interpreter runs a reduce over a combine function of ours
+    """maximum / minimum (NaN wins, as in torch.maximum); maximum_with_index / minimum_with_index
+    (elementwise: the extreme and, on a tie, the smaller index, as torch.argmax) and
+    max_with_index / min_with_index (the same along a dimension), by tl.max / tl.min where a
+    reduction is needed: the interpreter runs a reduce over a combine function of ours
     element by element, thousands of times slower."""
     out = {}
     for kind, beats in (("max", ">"), ("min", "<")):
@@ -116,6 +117,19 @@ def {kind}imum(a, b):
     if a.dtype.is_floating():
         take_a |= a != a
     return tl.where(take_a, a, b)
+''', ())
+        out[f"{kind}imum_with_index"] = (f'''
+@triton.jit
+def {kind}imum_with_index(a_value, a_index, b_value, b_index):
+    take_a = a_value {beats} b_value
+    tie = a_value == b_value
+    if a_value.dtype.is_floating():
+        a_nan = a_value != a_value
+        b_nan = b_value != b_value
+        take_a |= a_nan & (b_value == b_value)
+        tie |= a_nan & b_nan
+    take_a |= tie & (a_index < b_index)
+    return tl.where(take_a, a_value, b_value), tl.where(take_a, a_index, b_index)
 ''', ())
         out[f"{kind}_with_index"] = (f'''
 @triton.jit

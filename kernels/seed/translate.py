@@ -121,10 +121,10 @@ def parse_kernel(name: str, source: str, device: str) -> tuple[Kernel, set[str],
                          "(a GEMM or convolution template, a scan or a sort)")
     kernel = Kernel(name, "\n\n".join(ast.unparse(f) for f in functions), params, constexprs,
                     kind)
-    kernel.axes = _grid_axes(main, name)
     kernel.fixed = {n.target.id: n.value.value for n in ast.walk(main)
                     if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)
                     and isinstance(n.value, ast.Constant) and isinstance(n.value.value, int)}
+    kernel.axes = _grid_axes(main, name, kernel.fixed)
     masks = " ".join(_access_mask(n) for n in ast.walk(main) if _is_access(n))
     kernel.unmasked = {numel.replace("numel", "") for block, numel in BLOCKS.items()
                        if block in kernel.constexprs
@@ -145,14 +145,11 @@ def _access_mask(node: ast.Call) -> str:
     return "None" if mask is None else ast.unparse(mask)
 
 
-def _grid_axes(main: ast.FunctionDef, name: str) -> dict[str, tuple[int, str | None]]:
-    """For each of x, y, z the kernel tiles: the grid axis that walks it and the block size
-    (a parameter name, a number fixed in the body, or None for one element a program)."""
-    fixed = {}
-    for node in ast.walk(main):
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and \
-                isinstance(node.value, ast.Constant):
-            fixed[node.target.id] = node.value.value
+def _grid_axes(main: ast.FunctionDef, name: str,
+               fixed: dict[str, int]) -> dict[str, tuple[int, str | None]]:
+    """For each of x, y, z the kernel tiles: the grid axis that walks it (-1: y folded over
+    axes 1 and 2) and the block size (a parameter name, a number fixed in the body, or None
+    for one element a program)."""
     axes = {}
     for node in main.body:
         if not (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and

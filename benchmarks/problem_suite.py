@@ -47,8 +47,8 @@ def one(problem: str, device: str, only: str | None, budget: int) -> dict:
                    candidates=[{"origin": a.origin, "config": a.config, "correct": a.correct,
                                 "median_ms": a.median_ms, "verified": a.verified}
                                for a in result.attempts])
-        winner = next((a for a in result.attempts if a.correct and a.verified not in
-                       ("violated", "error", "not verified")), None)
+        winner = next((a for a in result.attempts if result.status == "solved" and
+                       (a.origin, a.config) == (result.origin, result.config)), None)
         row["verified"] = winner.verified if winner else None
         if result.status == "solved":
             check = bench(problem, out, device=device, use_cache=False)

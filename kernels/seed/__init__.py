@@ -18,18 +18,14 @@ from pathlib import Path
 
 from tools.cache import cache_path, write_atomic
 
-from .translate import CPU_TUNING, GPU_TUNINGS, NotCovered, Tuning, candidate_source, parse_module
+from .translate import CPU_TUNING, GPU_TUNINGS, NotCovered, Tuning, candidate_source
+
 
 @dataclass
 class Seed:
     source: str | None = None
     reason: str | None = None
     kernels: list[str] = field(default_factory=list)
-    generated: dict | None = field(default=None, repr=False)
-
-    @property
-    def origin(self) -> str:
-        return "torch.compile's Triton (compiler seed)"
 
 
 def generate(problem: Path, device: str, timeout: float = 600) -> dict:
@@ -66,17 +62,15 @@ def compiler_seed(problem: str | Path, device: str = "cpu",
     if "error" in generated:
         return Seed(reason=f"torch.compile could not compile the problem: {generated['error']}")
     try:
-        source = candidate_source(generated, tuning)
-        kernels = list(parse_module(generated["code"], device).kernels)
+        source, kernels = candidate_source(generated, tuning)
     except NotCovered as err:
-        return Seed(reason=f"not covered: {err}", generated=generated)
+        return Seed(reason=f"not covered: {err}")
     except (SyntaxError, KeyError, ValueError, AttributeError, IndexError) as err:
         return Seed(reason=f"the compiler's output could not be read: {type(err).__name__}: "
-                    f"{err}", generated=generated)
+                    f"{err}")
     if not kernels:
-        return Seed(reason="not covered: torch.compile wrote no Triton kernel for it",
-                    generated=generated)
-    return Seed(source, kernels=kernels, generated=generated)
+        return Seed(reason="not covered: torch.compile wrote no Triton kernel for it")
+    return Seed(source, kernels=kernels)
 
 
 __all__ = ["CPU_TUNING", "GPU_TUNINGS", "Seed", "Tuning", "compiler_seed", "generate"]

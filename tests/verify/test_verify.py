@@ -86,6 +86,25 @@ def test_partially_written_output_is_caught_by_coverage():
     assert all(f["status"] == "proved" for f in report.findings if f["obligation"] == "in bounds")
 
 
+def test_coverage_of_a_large_output_is_proved_by_constructing_each_writer():
+    """16M elements written through Inductor-style division: each element's program and lane
+    are constructed and checked, without the quantified query (which times out there)."""
+    report = run("scale_rows", "scale_rows_ok")
+    assert report.status == "proved", report.feedback()
+    coverage = [f for f in report.findings if f["obligation"] == "coverage"]
+    assert len(coverage) == 3 and all(f["detail"] == "each element's writer constructed and "
+                                       "checked" for f in coverage)
+
+
+def test_a_writer_guess_that_fails_is_not_taken_for_coverage():
+    """Every other element written: the constructed writer of an odd element stores the even
+    one before it, so the quantified query runs and names an unwritten odd element."""
+    report = run("vector_add", "bug_every_other_element")
+    [v] = [f for f in violations(report, "coverage") if "(default)" in f["kernel"]]
+    assert v["counterexample"]["coordinate"][0] % 2 == 1
+    assert all(f["status"] == "proved" for f in report.findings if f["obligation"] != "coverage")
+
+
 def test_cache_makes_reverification_free(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     first = verify(CASES / "vector_add_problem.py", CASES / "vector_add_ok.py")

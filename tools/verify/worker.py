@@ -93,7 +93,7 @@ def analyse(kernel_path: str, launches_path: str, coverage: bool = True) -> dict
     import z3
 
     from .kernel_source import load_kernels, top_level_lines
-    from .solve import Finding, check_bounds, check_coverage, check_race
+    from .solve import check_bounds, check_coverage, check_race
     from .symbolic import KernelExecutor, Sym
     from .trace import TensorDescriptor, compile_ttir
     from .ttir import parse_module
@@ -174,13 +174,8 @@ def analyse(kernel_path: str, launches_path: str, coverage: bool = True) -> dict
         if coverage:
             for t, name, kernel, stores in stores_by_output.values():
                 key = (kernel.split(" (")[0], name, tuple(sorted(s.line for s, _ in stores)))
-                if key in coverage_timed_out:
-                    findings.append(Finding(
-                        kernel, "coverage", f"every element of {name} written", "unknown", 0.0,
-                        "not tried: the solver timed out on the same stores for input set "
-                        f"{coverage_timed_out[key]}"))
-                    continue
-                finding = check_coverage(kernel, stores, t, name)
+                finding = check_coverage(kernel, stores, t, name,
+                                         quantified=key not in coverage_timed_out)
                 findings.append(finding)
                 if finding.status == "unknown" and "time-out" in finding.detail:
                     coverage_timed_out[key] = label

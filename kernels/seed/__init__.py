@@ -32,7 +32,7 @@ def generate(problem: Path, device: str, timeout: float = 600) -> dict:
     """Inductor's output for the problem, from a sandbox (cached)."""
     from importlib.metadata import version
 
-    from tools.sandbox import Sandbox
+    from tools.sandbox import SERIAL_INDUCTOR, Sandbox
     import tools.inductor_seed as generator
     key = hashlib.sha256(b"\0".join([problem.read_bytes(), device.encode(),
                                       version("torch").encode(),
@@ -40,7 +40,7 @@ def generate(problem: Path, device: str, timeout: float = 600) -> dict:
     cached = cache_path("seed", f"{key}.json")
     if cached.is_file():
         return json.loads(cached.read_text())
-    box = Sandbox(timeout=timeout, memory_gb=16, gpu=device == "cuda")
+    box = Sandbox(timeout=timeout, memory_gb=16, gpu=device == "cuda", env=SERIAL_INDUCTOR)
     try:
         run = box.run(["-m", "tools.inductor_seed", box.lend(problem, "problem.py"), device,
                        f"{box.inside_scratch}/seed.json"])

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools.cache import cache_path, write_atomic
-from tools.sandbox import Sandbox, SandboxUnavailable
+from tools.sandbox import SERIAL_INDUCTOR, Sandbox, SandboxUnavailable
 
 from . import judge, runtime
 from .judge import BadTolerance
@@ -302,7 +302,8 @@ def _reference(problem: Path, device: str, plan: dict, timeout: float, memory_gb
     cached = cache_path("reference", key)
     if device == "cpu" and (cached / "meta.json").is_file():
         return cached, {}, None
-    box = Sandbox(timeout=timeout, memory_gb=memory_gb, gpu=device == "cuda", env=env)
+    box = Sandbox(timeout=timeout, memory_gb=memory_gb, gpu=device == "cuda",
+                  env={**env, **SERIAL_INDUCTOR})
     (box.scratch / "plan.json").write_text(json.dumps(plan))
     running = box.start(["-m", "tools.bench.reference", box.lend(problem, "problem.py"), device,
                          f"{box.inside_scratch}/plan.json"], interactive=True)

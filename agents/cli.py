@@ -18,7 +18,8 @@ from rich.table import Table
 
 import docket as docket_mod
 from agents.config import ConfigError, Lab, find_lab
-from docket.audit import audit as audit_docket, evidence_path
+from agents.lab_view import blob, status_of, statuses
+from docket.audit import audit as audit_docket
 from memory.state import HELD
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -70,26 +71,13 @@ def _load(docket_path: Path | None) -> tuple[Lab, docket_mod.Docket]:
     return lab, docket_mod.load(lab.docket_path)
 
 
-def _statuses(lab: Lab) -> dict:
-    """autodocket's own status per task id; empty for a lab it never wrote to."""
-    return lab.store().all() if lab.has_database() else {}
-
-
-def _status_of(task, states: dict, lab: Lab) -> str:
-    if task.id in states and states[task.id].status != "queued":
-        return states[task.id].status
-    if evidence_path(lab.root, task.id).is_file():
-        return "done"
-    return "checked" if task.checked else "open"  # "checked": ticked, but nothing backs it
-
-
 @app.command()
 @user_errors
 def show(docket: DocketOpt = None, json_out: JsonOpt = False) -> None:
     """List the docket's tasks: id, status, section, title."""
     lab, d = _load(docket)
-    states = _statuses(lab)
-    rows = [dict(t.to_dict(), status=_status_of(t, states, lab)) for t in d.tasks]
+    states = statuses(lab)
+    rows = [dict(t.to_dict(), status=status_of(t, states, lab)) for t in d.tasks]
     if json_out:
         _emit_json({"docket": str(lab.docket_path), "tasks": rows,
                     "duplicates": d.duplicates, "warnings": d.warnings})
@@ -113,7 +101,7 @@ def show(docket: DocketOpt = None, json_out: JsonOpt = False) -> None:
 def next_(docket: DocketOpt = None, json_out: JsonOpt = False) -> None:
     """The task the loop would take next (exit 1 when none is left)."""
     lab, d = _load(docket)
-    states = _statuses(lab)
+    states = statuses(lab)
     task = d.next_task(skip={t for t, r in states.items() if r.status in HELD},
                        done=lab.with_evidence(d))
     if task is None:
@@ -575,39 +563,12 @@ RemoteOpt = Annotated[Optional[str], typer.Option(
 @user_errors
 def prs(docket: DocketOpt = None, remote: RemoteOpt = None, json_out: JsonOpt = False) -> None:
     """The agents' open pull requests: one row per autodocket/<task-id> branch."""
-    from datetime import datetime, timezone
-
-    from git import Repo
-
-    from agents.loop import _blob
-    from agents.criteria import summary
-    from agents.report import guarantee, measured_phrase
-    from tools.git import agent_branches, branch_name, fetch_agent_branches, merges_cleanly
+    from agents.lab_view import pull_requests
+    from tools.git import fetch_agent_branches
     lab = find_lab(docket)
     if remote:
         fetch_agent_branches(lab.root, remote)
-    rows = []
-    repo = Repo(lab.root)
-    for task_id in agent_branches(lab.root):
-        raw = _blob(lab, f"{branch_name(task_id)}:results/{task_id}/evidence.json")
-        ev = json.loads(raw) if raw else {}
-        speed = (ev.get("speedups") or [{}])[0]
-        consensus = ev.get("council", {}).get("consensus", {})
-        head = repo.commit(branch_name(task_id))
-        rows.append({
-            "task_id": task_id, "title": ev.get("task", {}).get("title"),
-            "attempts": ev.get("attempts"), "verified": ev.get("verification", {}).get("status"),
-            "guarantee": guarantee(ev) if ev.get("verification") else None,
-            "measured": measured_phrase(ev), "criterion": summary(ev.get("criteria") or []),
-            "correct": ev.get("correctness", {}).get("status") == "correct",
-            "vs_eager": speed.get("vs_eager"), "vs_compile": speed.get("vs_compile"),
-            "card": (ev.get("device") or {}).get("name"),
-            "council": f"{consensus.get('approvals')}/{consensus.get('seats')} approve"
-            if consensus else None,
-            "merges_cleanly": merges_cleanly(lab.root, task_id),
-            "age_hours": round((datetime.now(timezone.utc) - head.committed_datetime)
-                               .total_seconds() / 3600, 1),
-            "commit": head.hexsha[:7]})
+    rows = pull_requests(lab)
     if json_out:
         _emit_json(rows)
         return
@@ -625,6 +586,20 @@ def prs(docket: DocketOpt = None, remote: RemoteOpt = None, json_out: JsonOpt = 
                       fmt(r["vs_compile"]), r["criterion"], r["card"] or "", r["council"] or "",
                       "yes" if r["merges_cleanly"] else "[red]CONFLICT[/]", str(r["age_hours"]))
     console.print(table)
+
+
+@app.command()
+@user_errors
+def serve(docket: DocketOpt = None,
+          host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="port")] = 8765,
+          token: Annotated[Optional[str], typer.Option(
+              envvar="AUTODOCKET_PAGE_TOKEN", help="access token every request must carry "
+              "(required beyond loopback); from $AUTODOCKET_PAGE_TOKEN if set")] = None) -> None:
+    """The lab page in a browser: pull requests with Approve / Reject, the docket, the
+    knowledge graph and the workers' progress."""
+    from agents.web import serve as run_page
+    run_page(docket, host, port, token)
 
 
 @app.command("approve")
@@ -668,20 +643,19 @@ def reject_cmd(task_id: str, reason: Annotated[str, typer.Option("--reason")],
 def reproduce(task_id: str, docket: DocketOpt = None, json_out: JsonOpt = False,
               device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto") -> None:
     """Re-run a recorded measurement here and compare: old vs new, per input set."""
-    from agents.loop import _blob
     from tools.bench import bench as run_bench
     from tools.git import branch_name
     lab = find_lab(docket)
     rid = f"results/{task_id}"
     folder = lab.root / rid
     if not (folder / "evidence.json").is_file():  # not approved yet: take it from the branch
-        raw = _blob(lab, f"{branch_name(task_id)}:{rid}/evidence.json")
+        raw = blob(lab, f"{branch_name(task_id)}:{rid}/evidence.json")
         if raw is None:
             _fail(f"no evidence record for {task_id} on main or on its branch")
         import tempfile
         folder = Path(tempfile.mkdtemp(prefix="autodocket-reproduce-"))
         for name in ("evidence.json", "problem.py", "kernel.py"):
-            (folder / name).write_bytes(_blob(lab, f"{branch_name(task_id)}:{rid}/{name}"))
+            (folder / name).write_bytes(blob(lab, f"{branch_name(task_id)}:{rid}/{name}"))
     old = json.loads((folder / "evidence.json").read_text())
     own = (old.get("problem") or {}).get("origin") == "researcher"
     new = run_bench(folder / "problem.py", folder / "kernel.py", device=device, use_cache=False,

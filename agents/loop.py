@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import signal
 import sqlite3
-import subprocess
 import threading
 import time
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import docket as docket_mod
 import tools.git  # noqa: F401  (imported first: every git call of this process runs hook-free)
 from agents.config import Lab
 from agents.graph import LeaseLost, build
+from agents.lab_view import blob
 from memory.db import make_engine, schema_lock
 
 
@@ -300,11 +300,6 @@ def _sleep(seconds: float, stop) -> None:
 
 
 # the researcher's side ----------------------------------------------------------------------
-def _blob(lab: Lab, rev_path: str) -> bytes | None:
-    proc = subprocess.run(["git", "-C", str(lab.root), "show", rev_path], capture_output=True)
-    return proc.stdout if proc.returncode == 0 else None
-
-
 def _awaiting(lab: Lab, task_id: str):
     from tools.git import branch_name
     row = lab.store().all().get(task_id)
@@ -382,13 +377,13 @@ def _checked_evidence(lab: Lab, repo, main: str, branch: str, rid: str, state: d
     if outside:
         raise DecisionError(f"{branch} changes files outside {rid}/: " + ", ".join(outside[:10])
                             + (f" and {len(outside) - 10} more" if len(outside) > 10 else ""))
-    raw = _blob(lab, f"{tip}:{rid}/evidence.json")
+    raw = blob(lab, f"{tip}:{rid}/evidence.json")
     if raw is None:
         raise DecisionError(f"{branch} has no {rid}/evidence.json: nothing to approve")
     ev = json.loads(raw)
     files = {}
     for key in ("problem", "kernel"):
-        data = _blob(lab, f"{tip}:{rid}/{key}.py")
+        data = blob(lab, f"{tip}:{rid}/{key}.py")
         digest = hashlib.sha256(data or b"").hexdigest()
         loop_made = hashlib.sha256(state.get(f"{key}_source", "").encode()).hexdigest()
         if data is None or digest != ev["files"][f"{key}_sha256"] or digest != loop_made:

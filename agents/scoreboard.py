@@ -16,25 +16,26 @@ from agents.graph import sub_item_text
 from agents.spec import criterion_phrase
 
 
-def _evidence(lab: Lab, task_id: str) -> tuple[dict | None, str]:
-    from agents.loop import _blob
-    from tools.git import branch_name
+def _evidence(lab: Lab, task_id: str, heads: dict) -> tuple[dict | None, str]:
+    from agents.lab_view import branch_evidence
     path = lab.root / "results" / task_id / "evidence.json"
     if path.is_file():
         return json.loads(path.read_text(encoding="utf-8")), "approved"
-    try:
-        raw = _blob(lab, f"{branch_name(task_id)}:results/{task_id}/evidence.json")
-    except Exception:  # an id that is no branch name
-        raw = None
-    return (json.loads(raw), "awaiting review") if raw else (None, "")
+    if task_id in heads:
+        ev = branch_evidence(lab, heads[task_id].hexsha, task_id)
+        return (ev, "awaiting review") if ev else (None, "")
+    return None, ""
 
 
-def rows(lab: Lab) -> list[dict]:
+def rows(lab: Lab, docket: docket_mod.Docket | None = None) -> list[dict]:
+    """`docket`: the lab's docket, already read (else read here)."""
+    from agents.lab_view import agent_heads
+    heads, _ = agent_heads(lab)
     out = []
-    for task in docket_mod.load(lab.docket_path).tasks:
+    for task in (docket or docket_mod.load(lab.docket_path)).tasks:
         words = task.criterion or criterion_phrase(" ".join(filter(None, [
             task.title, task.description, sub_item_text(task)])))
-        ev, state = _evidence(lab, task.id)
+        ev, state = _evidence(lab, task.id, heads)
         base = {"task_id": task.id, "ref": task.ref, "title": task.title, "criterion": words,
                 "evidence": state or None}
         if not words:

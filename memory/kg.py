@@ -327,7 +327,8 @@ class KnowledgeGraph:
                      "object": names.get(f.object_id), "value": f.value, "status": f.status,
                      "valid_from": _iso(f.valid_from), "valid_to": _iso(f.valid_to),
                      "current": f.valid_to is None, "task": f.task_id,
-                     "evidence": f.evidence_path, "line": f.source_line} for f in facts]})
+                     "commit": f.commit_sha, "evidence": f.evidence_path,
+                     "line": f.source_line} for f in facts]})
             return {"entities": out}
 
     def prune(self, stale_days: int, now: datetime | None = None) -> int:

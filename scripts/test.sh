@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bubblewrap.sh
+bash scripts/browser.sh
 python3 -c "import torch" 2>/dev/null || python3 -m pip install -q "torch==2.13.0"
 python3 -m pip install -q -e ".[dev]"
 # two processes (most tests wait on subprocesses); a file's tests stay in one process, in order

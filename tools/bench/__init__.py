@@ -230,6 +230,7 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
         ref_dir, ref_spans, ref_run = _reference(problem, device, plan, timeout, memory_gb, env)
     try:
         meta = _json(ref_dir / "meta.json")
+        _inner_steps(report, "reference", meta)
         tol = judge.tolerance(meta, device, researchers_problem)
         report.tolerance = {k: tol[k] for k in ("atol", "rtol", "dtype")}
         report.notes += meta.get("notes", []) + ([tol["note"]] if "note" in tol else [])
@@ -269,6 +270,7 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
                 report.rejections.append({"reason": "no-report", "detail": "the candidate's "
                                           "process ended without a readable report"})
             cand = {}
+        _inner_steps(report, "candidate", cand)
         _judge_report(cand, cand_run, meta, report)
         if timing and not report.rejections:
             _judge_timing(meta, ref_dir, cand_box.scratch, ref_spans, cand_spans, sets,
@@ -286,6 +288,19 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
             shutil.rmtree(ref_dir, ignore_errors=True)
         if cand_box is not None:
             cand_box.close()
+
+
+INNER_STEPS = {"import", "inputs", "expected", "compile", "timing", "build", "trials", "judged",
+               "record"}
+
+
+def _inner_steps(report: BenchReport, child: str, said: dict | None) -> None:
+    """The child's own account of its steps (e.g. `candidate.import`), for the record only:
+    what a sandboxed child says is data, and nothing is decided on it."""
+    steps = (said or {}).get("steps")
+    if isinstance(steps, dict):
+        report.stages.update({f"{child}.{k}": round(float(v), 2) for k, v in steps.items()
+                              if k in INNER_STEPS and isinstance(v, (int, float))})
 
 
 def _reference(problem: Path, device: str, plan: dict, timeout: float, memory_gb: float,

@@ -133,19 +133,26 @@ def ask(line: str) -> str:
 
 
 def run(problem_path, kernel_path, init_path, state_path, device, plan, report) -> None:
+    clock = runtime.Stopwatch()
+    report["steps"] = clock.marks
     import torch
+    if device == "cuda":
+        torch.cuda.init()
+    clock.lap("import")
     dtype = getattr(torch, plan["dtype"].split(".")[-1]) if plan["dtype"] else None
     try:
         draws = draw_all(problem_path, device, dtype, plan)
     except Exception as err:  # the problem's fault, not the candidate's: said apart
         report["input_error"] = f"{type(err).__name__}: {str(err)[:500]}"
         return
+    clock.lap("inputs")
     layouts = draws.pop("layouts", None)
     report["fingerprints"] = {f"{label}-{name}": runtime.fingerprint(inputs)
                               for label, named in draws.items()
                               for name, inputs in named.items() if name != "timing"}
     forget_problem(problem_path)
     model = build(kernel_path, init_path, state_path, device, dtype, report)
+    clock.lap("build")
     Path("outputs").mkdir(exist_ok=True)
     bounds = runtime.BoundsChecked() if device == "cpu" else None
     if bounds:
@@ -165,12 +172,15 @@ def run(problem_path, kernel_path, init_path, state_path, device, plan, report) 
                     report.setdefault("tensor_subclass", []).append(f"{label}-{name}")
             runtime.save(f"outputs/{label}-{name}.pt", out)
             del out
+            clock.lap("trials")  # the first includes compiling the kernels
         if ask(f"@@outputs {label}") != "next":
             return
+        clock.lap("judged")  # the harness comparing this set's outputs
     if layouts is not None:
         record = record_launches(model, runtime.load(init_path), layouts)
         record["kernel_file"] = str(Path(kernel_path).resolve())
         Path("launches.json").write_text(json.dumps(record, default=str))
+        clock.lap("record")
     if not plan["timing"]:
         return
     report["timing"] = {}
@@ -178,6 +188,7 @@ def run(problem_path, kernel_path, init_path, state_path, device, plan, report) 
         report["timing"][label] = runtime.timed_phase(label, {"kernel": model},
                                                       draws[label].pop("timing"),
                                                       plan["repeats"])
+        clock.lap("timing")
     # after timing, the kernel must still be right on inputs it has never seen
     out, _ = run_draw(model, draws["default"]["after"], device)
     runtime.save("outputs/default-after.pt", out)

@@ -21,7 +21,11 @@ from tools.bench import runtime
 
 
 def run(problem_path: str, device: str, plan: dict) -> dict:
+    clock = runtime.Stopwatch()
     import torch
+    if device == "cuda":
+        torch.cuda.init()
+    clock.lap("import")
 
     from tools.problem import ProblemError, input_sets, load_problem
     try:
@@ -33,7 +37,7 @@ def run(problem_path: str, device: str, plan: dict) -> dict:
     except Exception as err:
         raise ProblemError(f"problem file: {type(err).__name__}: {err}") from err
     dtype = getattr(problem, "DTYPE", None)
-    meta: dict = {"notes": []}
+    meta: dict = {"notes": [], "steps": clock.marks}
     # the tolerance's bound follows the dtype the problem asks for, also where the CPU
     # interpreter checks a bfloat16 problem in float32
     own = next((x for x in runtime.prepare(probe, "cpu", dtype)
@@ -91,6 +95,7 @@ def run(problem_path: str, device: str, plan: dict) -> dict:
                     break
             runtime.save(f"expected/{label}-{name}.pt", expected)
             del inputs, expected
+        clock.lap("expected")
     if plan["timing"]:
         from tools.roofline import problem_cost
         try:
@@ -100,11 +105,12 @@ def run(problem_path: str, device: str, plan: dict) -> dict:
                                  f"{str(err)[:200]}")
         Path("meta.json").write_text(json.dumps(meta, default=str))  # before the timing
         meta["timing"] = time_reference(problem, dict(input_sets(problem)), ref, device, dtype,
-                                        meta, plan)
+                                        meta, plan, clock)
     return meta
 
 
-def time_reference(problem, specs: dict, ref, device, dtype, meta: dict, plan: dict) -> dict:
+def time_reference(problem, specs: dict, ref, device, dtype, meta: dict, plan: dict,
+                   clock: runtime.Stopwatch) -> dict:
     import torch
     timing = {}
     for entry in meta["sets"]:
@@ -122,7 +128,9 @@ def time_reference(problem, specs: dict, ref, device, dtype, meta: dict, plan: d
                 fns["compile"] = compiled
             except Exception as err:  # recorded, not fatal
                 entry["compile_error"] = f"{type(err).__name__}: {str(err)[:200]}"
+            clock.lap("compile")
         timing[label] = runtime.timed_phase(label, fns, sets, plan["repeats"])
+        clock.lap("timing")
         del sets
     return timing
 

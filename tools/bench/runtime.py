@@ -17,6 +17,20 @@ TRIAL_SEED, GHOST_SEED, TIMING_SEED, AFTER_SEED = 1000, 2000, 3000, 5000
 GHOST_FAILED = "__ghost_failed__"  # forward could not run with its kernels made no-ops
 
 
+class Stopwatch:
+    """Wall seconds of a child's steps (import, inputs, trials, timing, ...), reported with its
+    data: where a measurement's time goes, seen from inside the sandbox."""
+
+    def __init__(self):
+        self.marks: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.marks[name] = round(self.marks.get(name, 0.0) + now - self._last, 2)
+        self._last = now
+
+
 def trial_seeds() -> list[tuple[str, int]]:
     return [(f"trial{t}", TRIAL_SEED + t) for t in range(TRIALS)] + [("ghost", GHOST_SEED)]
 

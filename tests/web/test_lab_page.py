@@ -175,6 +175,22 @@ def test_approve_ticks_the_docket_line_on_main(lab, page, browser):
     assert f"autodocket/{task}" not in git(lab, "branch", "--list", f"autodocket/{task}")
 
 
+def test_knowledge_search_and_an_entity_with_its_provenance(lab, page, browser):
+    """The approved task's facts: found by a search, its entity page, and a fact's provenance
+    link opening the evidence file at the commit it came from."""
+    from selenium.webdriver.common.by import By
+    approved = cpu_tasks_before[0]
+    browser.get(page.url + "/kg")
+    browser.find_element(By.ID, "q").send_keys(approved.split("-")[-1] + "\n")
+    facts = browser.find_elements(By.CSS_SELECTOR, "#facts tr")[1:]
+    assert any(approved in f.text for f in facts), [f.text for f in facts]
+    browser.find_element(By.LINK_TEXT, f"task:{approved}").click()
+    provenance = browser.find_elements(By.CSS_SELECTOR, "a[href^='/files/']")
+    assert provenance, browser.find_element(By.TAG_NAME, "main").text
+    provenance[0].click()
+    assert f'"id": "{approved}"' in browser.find_element(By.TAG_NAME, "main").text
+
+
 def test_reject_sends_the_reason_back(lab, page, browser):
     from selenium.webdriver.common.by import By
 

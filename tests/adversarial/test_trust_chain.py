@@ -221,6 +221,23 @@ def test_the_sandbox_is_refused_rather_than_skipped_where_bubblewrap_is_missing(
     assert report.status == "correct" and any("UNSANDBOXED" in n for n in report.notes)
 
 
+def test_a_script_run_from_tmp_still_gets_a_sandbox(tmp_path):
+    """A script in /tmp puts /tmp on sys.path; the sandbox's own /tmp must win (binding the
+    host's over it failed every run with "Can't make symlink at /tmp")."""
+    script = Path("/tmp") / f"autodocket-from-tmp-{os.getpid()}.py"
+    script.write_text("from tools.sandbox import Sandbox\n"
+                      "box = Sandbox(timeout=60)\n"
+                      "run = box.run(['-c', 'import os; print(os.path.realpath(\"/tmp\"))'])\n"
+                      "box.close()\n"
+                      "print('rc', run.returncode, run.stdout.strip(), run.stderr.strip()[-200:])\n")
+    try:
+        done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                              timeout=120, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+    finally:
+        script.unlink()
+    assert "rc 0 /sandbox/tmp" in done.stdout, done.stdout + done.stderr
+
+
 def test_a_low_address_space_limit_does_not_break_the_harness(tmp_path):
     """Under `ulimit -v` below the harness's own memory limit (16 GiB) every bench used to fail
     in preexec_fn; the limit is now capped at the hard limit the process was given."""

@@ -75,6 +75,11 @@ def run(problem_path: str, device: str, plan: dict) -> dict:
             if size > runtime.CPU_MAX_ELEMENTS:
                 entry["skipped"] = f"{size} input elements: too large for the CPU interpreter"
                 continue
+            flops = _flops(problem, spec)
+            if flops > runtime.CPU_MAX_FLOPS:  # a few inputs can still be a lot of products
+                entry["skipped"] = (f"{flops:.2e} floating-point operations (matmuls, "
+                                    "convolutions): too much work for the CPU interpreter")
+                continue
         draws = runtime.trial_seeds() + ([("after", runtime.AFTER_SEED)]
                                          if plan["timing"] and label == "default" else [])
         for name, seed in draws:
@@ -107,6 +112,16 @@ def run(problem_path: str, device: str, plan: dict) -> dict:
         meta["timing"] = time_reference(problem, dict(input_sets(problem)), ref, device, dtype,
                                         meta, plan, clock)
     return meta
+
+
+def _flops(problem, spec) -> int:
+    """The set's matmul / convolution FLOPs (torch's counter, on the meta device where it
+    can); 0 where the problem cannot be counted (its elementwise work is bounded by size)."""
+    from tools.roofline import problem_cost
+    try:
+        return problem_cost(problem, spec)["flops"]
+    except Exception:
+        return 0
 
 
 def time_reference(problem, specs: dict, ref, device, dtype, meta: dict, plan: dict,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 TRIALS = 5
 CPU_MAX_ELEMENTS = 1 << 19  # the interpreter runs a program at a time: larger sets take minutes
+CPU_MAX_FLOPS = 1 << 28  # matmul / convolution work the interpreter finishes in about a minute
 SLEEP_CYCLES = 400_000  # about 0.2 ms on an H100: longer than any Python-side launch
 ROTATING_SETS = 4  # timing rotates among input sets so a cache keyed on inputs cannot win
 # the seeds of each kind of input: the reference and the candidate draw the same ones

@@ -263,7 +263,7 @@ def measure(state: TaskState, config: RunnableConfig) -> dict:
                           f"check ran ({dynamic.get('why', dynamic['status'])})"}
     failed = report.status != "correct"
     if failed or report.timing:
-        prof = profile(*files, device=device)
+        prof = profile(*files, device=device, roofline=report.roofline)
         update["profile"] = prof.to_dict()
     if failed:
         update["feedback"] = state.get("feedback", []) + [

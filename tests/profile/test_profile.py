@@ -146,6 +146,23 @@ def test_h100_profile_agrees_with_the_harness_and_diagnoses_the_bad_kernels(tmp_
     assert all(r["disagreement"] <= 0.10 and r["diagnosed"] for r in rows)
 
 
+@pytest.mark.gpu
+def test_after_a_measurement_the_profile_takes_one_process_under_ncu(tmp_path):
+    """The loop's profile of a measured kernel: the harness's roofline position, ncu's rows and
+    the compiler metadata, from one sandboxed process (no second timing)."""
+    from tools.bench import bench
+    problem = CATALOG / "softmax.py"
+    kernel = tmp_path / "kernel.py"
+    kernel.write_text(render(match(problem), match(problem).template.DEFAULT))
+    measured = bench(problem, kernel, device="cuda", repeats=20)
+    assert measured.status == "correct" and measured.roofline, measured.feedback()
+    report = profile(problem, kernel, device="cuda", roofline=measured.roofline)
+    assert report.status == "profiled", report.error
+    assert report.roofline == measured.roofline
+    assert report.ncu and report.ncu[0]["kernel"].startswith("softmax")
+    assert all("registers" in k["metadata"] for k in report.kernels)
+
+
 def test_the_coder_is_told_the_profile_of_a_rejected_attempt():
     """A council's rejection of a slow GPU attempt carries the attempt's profile (on the CPU
     only failed measurements are profiled: tests/loop/test_models.py)."""

@@ -53,8 +53,12 @@ class ProfileReport:
 
 def profile(problem: str | Path, kernel: str | Path, *, device: str = "auto",
             use_ncu: bool = True, timeout: float = 600,
-            save_ncu_csv: str | Path | None = None) -> ProfileReport:
-    """`save_ncu_csv`: also keep the raw ncu CSV there (test fixtures are captured so)."""
+            save_ncu_csv: str | Path | None = None,
+            roofline: dict | None = None) -> ProfileReport:
+    """`save_ncu_csv`: also keep the raw ncu CSV there (test fixtures are captured so).
+    `roofline`: the kernel's position as the harness just measured it; on a GPU with ncu the
+    profile then takes one sandboxed process (the profiled launch and the compiler metadata
+    under ncu) instead of two, and does not time the kernel again."""
     from tools.bench import resolve_device
     problem, kernel = Path(problem).resolve(), Path(kernel).resolve()
     for path in (problem, kernel):
@@ -64,7 +68,7 @@ def profile(problem: str | Path, kernel: str | Path, *, device: str = "auto",
     scratch = Path(tempfile.mkdtemp(prefix="autodocket-profile-"))
     start = time.perf_counter()
     try:
-        report = _profile(problem, kernel, device, use_ncu, timeout, scratch)
+        report = _profile(problem, kernel, device, use_ncu, timeout, scratch, roofline)
     except SandboxUnavailable as err:
         report = ProfileReport("error", error=str(err))
     try:
@@ -77,23 +81,31 @@ def profile(problem: str | Path, kernel: str | Path, *, device: str = "auto",
 
 
 def _profile(problem: Path, kernel: Path, device: str, use_ncu: bool, timeout: float,
-             scratch: Path) -> ProfileReport:
+             scratch: Path, roofline: dict | None) -> ProfileReport:
     from tools.bench import gpu_lock
     from tools.roofline import hand_down, remember
     out = scratch / "profile.json"
+    with_ncu = device == "cuda" and use_ncu and ncu.ncu_path() is not None
+    one_process = with_ncu and roofline is not None
     with gpu_lock(device):
-        run = _sandboxed(problem, kernel, "profile.json", device, timeout, scratch, hand_down())
+        run = _sandboxed(problem, kernel, "profile.json", device, timeout, scratch, hand_down(),
+                         ncu_base="ncu" if one_process else None)
         if not out.is_file():
             return ProfileReport("error", error="profile child " + run.reason())
         data = json.loads(out.read_text())
         if "error" in data:
             return ProfileReport("error", error=data["error"])
-        report = ProfileReport("profiled", data["device"], data["roofline"], data["kernels"],
-                               missing=data.get("missing", []))
+        report = ProfileReport("profiled", data["device"], roofline or data["roofline"],
+                               data["kernels"], missing=data.get("missing", []))
         if data.get("ceilings"):
             remember(data["ceilings"])
-        if device == "cuda" and use_ncu and ncu.ncu_path():
-            report.ncu, missing = _run_ncu(problem, kernel, scratch, timeout)
+        if one_process:
+            report.ncu, missing = _read_ncu(scratch, run)
+            report.missing += missing
+        elif with_ncu:
+            run = _sandboxed(problem, kernel, "launch.json", "cuda", timeout, scratch, {},
+                             ncu_base="ncu", launch_only=True)
+            report.ncu, missing = _read_ncu(scratch, run)
             report.missing += missing
     if device != "cuda":
         report.missing.append("no GPU here: no timing, no roofline position, no Nsight "
@@ -109,12 +121,9 @@ def _profile(problem: Path, kernel: Path, device: str, use_ncu: bool, timeout: f
     return report
 
 
-def _run_ncu(problem: Path, kernel: Path, scratch: Path, timeout: float
-             ) -> tuple[list[dict] | None, list[str]]:
-    """One profiled launch of each kernel in the NVTX range. ncu talks to the process it
-    profiles over loopback, so this child keeps the network namespace (said in `missing`)."""
-    run = _sandboxed(problem, kernel, "launch.json", "cuda", timeout, scratch, {},
-                     ncu_base="ncu")
+def _read_ncu(scratch: Path, run) -> tuple[list[dict] | None, list[str]]:
+    """The rows of the report ncu left in the scratch folder. ncu talks to the process it
+    profiles over loopback, so that child kept the network namespace (said in `missing`)."""
     report_file = scratch / "ncu.ncu-rep"
     if not report_file.is_file():
         return None, ["ncu failed: " + (run.stderr or run.stdout or run.reason())[-400:]]
@@ -129,16 +138,22 @@ def _run_ncu(problem: Path, kernel: Path, scratch: Path, timeout: float
 
 
 def _sandboxed(problem: Path, kernel: Path, out: str, device: str, timeout: float,
-               scratch: Path, env: dict, ncu_base: str | None = None):
+               scratch: Path, env: dict, ncu_base: str | None = None,
+               launch_only: bool = False):
     """The profile child in a sandbox whose scratch is `scratch` (its files come back there);
-    under ncu it keeps the network namespace: ncu reaches its target over loopback."""
+    under ncu (one profiled launch of each kernel in the NVTX range) it keeps the network
+    namespace: ncu reaches its target over loopback."""
     box = Sandbox(timeout=timeout, gpu=device == "cuda", env=env, scratch=scratch,
                   network=ncu_base is not None)
     inside = box.inside_scratch
     args = ["-m", "tools.profile.worker", box.lend(problem, "problem.py"),
             box.lend(kernel, "kernel.py"), f"{inside}/{out}", device]
+    if launch_only:
+        args.append("--launch-only")
+    elif ncu_base:
+        args.append("--under-ncu")
     if ncu_base:
-        return box.run(args + ["--launch-only"], prefix=ncu.command(f"{inside}/{ncu_base}"))
+        return box.run(args, prefix=ncu.command(f"{inside}/{ncu_base}"))
     return box.run(args)
 
 

@@ -1,11 +1,12 @@
 """Child side of `autodocket profile` (runs in the sandbox: it executes the candidate).
 
-    python -m tools.profile.worker PROBLEM KERNEL OUT.json DEVICE [--launch-only]
+    python -m tools.profile.worker PROBLEM KERNEL OUT.json DEVICE [--launch-only | --under-ncu]
 
 Records the candidate's Triton launches on the default input set, compiles each kernel for
 the card (sm_90 where there is none) and reads its resource usage from the cubin; on a GPU it
 also times the candidate and places it on the roofline. `--launch-only` runs forward once
-inside an NVTX range named "autodocket", for Nsight Compute to profile exactly those launches.
+inside an NVTX range named "autodocket", for Nsight Compute to profile exactly those launches;
+`--under-ncu` does that, then the compiler metadata, without timing.
 """
 from __future__ import annotations
 
@@ -69,7 +70,11 @@ def _capability(device: str) -> int:
     return OFFLINE_CAPABILITY
 
 
-def run(problem_path: str, kernel_path: str, device: str, launch_only: bool) -> dict:
+def run(problem_path: str, kernel_path: str, device: str, launch_only: bool,
+        under_ncu: bool = False) -> dict:
+    """`launch_only`: the profiled launch and nothing else. `under_ncu`: the profiled launch,
+    then the compiler metadata, and no timing (ncu's interception would distort it; the
+    harness has timed the kernel already)."""
     import torch
 
     from tools.bench.runtime import device_info, roofline_of, time_callables
@@ -89,7 +94,7 @@ def run(problem_path: str, kernel_path: str, device: str, launch_only: bool) -> 
         candidate = candidate.to(dtype)
     # the default input set: constexprs (block sizes) may follow the shapes
     inputs = prepare(make_inputs(problem, None, device), device, dtype)
-    if launch_only:
+    if launch_only or under_ncu:
         with torch.no_grad():
             candidate(*inputs)  # compiles (and autotunes) outside the profiled range
             torch.cuda.synchronize()
@@ -97,7 +102,8 @@ def run(problem_path: str, kernel_path: str, device: str, launch_only: bool) -> 
             candidate(*inputs)
             torch.cuda.synchronize()
             torch.cuda.nvtx.range_pop()
-        return {"launched": True}
+        if launch_only:
+            return {"launched": True}
     with LaunchRecorder() as recorder, torch.no_grad():
         candidate(*inputs)
     scratch = Path(os.environ.get("TMPDIR", "/tmp"))
@@ -117,6 +123,8 @@ def run(problem_path: str, kernel_path: str, device: str, launch_only: bool) -> 
     report = {"device": device_info(device), "kernels": kernels, "roofline": None}
     if device == "cuda":
         report["device"]["sm_count"] = torch.cuda.get_device_properties(0).multi_processor_count
+        if under_ncu:
+            return report
         from tools.roofline import handed_down_ceilings
         peak = handed_down_ceilings()
         timing = time_callables({"kernel": candidate}, [inputs], repeats=30)
@@ -129,7 +137,8 @@ def run(problem_path: str, kernel_path: str, device: str, launch_only: bool) -> 
 def main() -> None:
     problem, kernel, out, device = sys.argv[1:5]
     try:
-        report = run(problem, kernel, device, "--launch-only" in sys.argv)
+        report = run(problem, kernel, device, "--launch-only" in sys.argv,
+                     "--under-ncu" in sys.argv)
     except Exception as err:
         report = {"error": f"{type(err).__name__}: {err}",
                   "traceback": traceback.format_exc()[-3000:]}

@@ -1,7 +1,7 @@
 """How the loop scales with workers on one host: tasks per hour and per-kernel timing drift.
 
     python benchmarks/gpu_scaling.py [--workers 1 2 4] [--tasks 16] [--gpus G] [--device cuda]
-                                     [--search-budget 1] [--out FILE.json]
+                                     [--search-budget 1] [--out FILE.json] [--after FILE.json]
 
 For each N: a fresh lab (a git repository holding a docket of offline-solvable kernel tasks,
 the lab's own SQLite database) and N `autodocket worker --drain` processes, worker i on GPU
@@ -108,6 +108,9 @@ def main() -> None:
     ap.add_argument("--search-budget", type=int, default=1)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" /
                     "gpu_scaling.json")
+    ap.add_argument("--after", type=Path, default=None, help="a JSON this script wrote "
+                    "earlier on the same card (say the N=1 run of an earlier call, when one "
+                    "call cannot hold every run): its runs come first, the first is the baseline")
     args = ap.parse_args()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     gpus, card = 0, "cpu"
@@ -115,7 +118,9 @@ def main() -> None:
         import torch
         gpus = args.gpus or torch.cuda.device_count()
         card = torch.cuda.get_device_name(0)
-    rows = []
+    rows = json.loads(args.after.read_text())["rows"] if args.after else []
+    if rows and any(r["tasks"] != args.tasks for r in rows):
+        raise SystemExit(f"{args.after}: its runs drained another number of tasks")
     for n in args.workers:
         rows.append(one_run(n, args.tasks, gpus, args.device, args.search_budget,
                             args.out.parent))

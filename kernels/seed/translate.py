@@ -156,7 +156,9 @@ def _grid_axes(main: ast.FunctionDef, name: str,
                 node.targets[0].id in ("xoffset", "yoffset", "zoffset")):
             continue
         dim = node.targets[0].id[0]
-        text = ast.unparse(node.value).replace(" ", "")
+        # Inductor computes the offset in 64 bits where an index may pass 2^31 (large sets on
+        # a GPU): the same grid
+        text = ast.unparse(node.value).replace(" ", "").replace(".to(tl.int64)", "")
         # a y grid too long for one axis: Inductor folds it over axes 1 and 2
         if re.fullmatch(r"\(tl\.program_id\(1\)\+tl\.program_id\(2\)\*tl\.num_programs\(1\)\)"
                         r"\*YBLOCK", text) and dim == "y":
@@ -381,6 +383,8 @@ def block_config(kernel: Kernel, tuning: Tuning) -> dict[str, str]:
         c["XBLOCK"] = c["YBLOCK"] = f"max(1, min({tuning.rows_cap}, {side}))"
     elif "XBLOCK" in kernel.constexprs:
         c["XBLOCK"] = f"max(1, min({tuning.rows_cap}, {rows}))"
+    if "ZBLOCK" in kernel.constexprs:  # a third output dimension (a batch): one a program
+        c["ZBLOCK"] = "1"
     c["num_warps"] = str(tuning.reduction_warps)
     return c
 

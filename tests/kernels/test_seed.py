@@ -133,6 +133,20 @@ def test_translation_refuses_inputs_a_candidate_cannot_read():
         candidate_source(generated)
 
 
+def test_inductor_64_bit_offsets_are_the_same_grids():
+    """On a GPU, sets past 2^31 elements make Inductor compute offsets in 64 bits (seen on the
+    H200 for the decomposed matmul and convolution): still an x grid and a folded y grid."""
+    import ast
+
+    from kernels.seed.translate import _grid_axes
+    body = ast.parse(
+        "def k(p, xnumel, ynumel, XBLOCK: tl.constexpr, YBLOCK: tl.constexpr):\n"
+        "    yoffset = (tl.program_id(1) + tl.program_id(2) * tl.num_programs(1))"
+        ".to(tl.int64) * YBLOCK\n"
+        "    xoffset = tl.program_id(0).to(tl.int64) * XBLOCK\n").body[0]
+    assert _grid_axes(body, "k", {}) == {"y": (-1, "YBLOCK"), "x": (0, "XBLOCK")}
+
+
 def test_model_coder_is_shown_the_seed_to_beat_where_no_template_fits(tmp_path):
     from agents.coder import best_offline
     problem = _problem(tmp_path, "cumprod_rows",

@@ -105,6 +105,20 @@ def test_a_writer_guess_that_fails_is_not_taken_for_coverage():
     assert all(f["status"] == "proved" for f in report.findings if f["obligation"] != "coverage")
 
 
+def test_writers_constructed_through_divisions_and_reversed_blocks():
+    """Inductor's x0 = xindex % cols, x1 = xindex // cols, with the blocks taken last first:
+    coverage and race-freedom proved by constructing each element's writer; the same kernel
+    with its last row unwritten is not proved (whatever the quantified query then says)."""
+    report = run("batched_columns", "batched_columns_ok")
+    assert report.status == "proved", report.feedback()
+    constructed = [f for f in report.findings if f["obligation"] != "in bounds"]
+    assert len(constructed) == 6 and all("constructed" in f["detail"] for f in constructed)
+    bad = run("batched_columns", "bug_batched_columns_last_row")
+    coverage = [f for f in bad.findings if f["obligation"] == "coverage"]
+    assert coverage and not any(f["status"] == "proved" for f in coverage)
+    assert bad.status != "proved"
+
+
 def test_cache_makes_reverification_free(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     first = verify(CASES / "vector_add_problem.py", CASES / "vector_add_ok.py")

@@ -6,7 +6,9 @@
 """
 from __future__ import annotations
 
+import math
 import time
+from fractions import Fraction
 from dataclasses import asdict, dataclass
 
 import z3
@@ -164,7 +166,15 @@ def check_race(kernel: str, a: Access, b: Access, grid, tensor: TensorArg, arg_n
     cs = grid_bounds(grid) + grid2 + lane_bounds(a.shape) + lanes2 + a.ctx + \
         [sub(c) for c in b.ctx] + [a.mask, sub(b.mask), distinct, a.offset == sub(b.offset)] + \
         in_range
+    # one store whose offset has a left inverse: no two writers of one element, and the query
+    # is quantifier-free and linear where the pairwise one can time out (divisions)
+    start = time.perf_counter()
+    if a is b and not a.data_dep and _injective(a, grid, tensor):
+        return Finding(kernel, "race-free", label, "proved", time.perf_counter() - start,
+                       "no two writers of one element: each element's writer constructed "
+                       "from it and checked")
     result, model, seconds = _solve(cs)
+    seconds += time.perf_counter() - start
     if result == z3.unsat:
         return Finding(kernel, "race-free", label, "proved", seconds)
     if result == z3.unknown:
@@ -213,21 +223,166 @@ def _preimage(s: Access, grid, element) -> list | None:
     return guess
 
 
+def _linear(e, atoms: dict) -> dict | None:
+    """`e` as {term: coefficient}: None the constant, a variable's name, or the key of an atom,
+    an integer division of an affine expression by a positive constant (`atoms` gets
+    key -> (that expression, the divisor)); a remainder is written through its division. None
+    where `e` is of another form."""
+    if z3.is_int_value(e):
+        return {None: e.as_long()}
+    if not z3.is_app(e):
+        return None
+    kind, kids = e.decl().kind(), e.children()
+    if kind == z3.Z3_OP_UNINTERPRETED and not kids:
+        return {str(e): 1}
+    if kind in (z3.Z3_OP_ADD, z3.Z3_OP_SUB, z3.Z3_OP_UMINUS):
+        parts = [_linear(k, atoms) for k in kids]
+        if any(p is None for p in parts):
+            return None
+        signs = [-1] if kind == z3.Z3_OP_UMINUS else \
+            [1] + [1 if kind == z3.Z3_OP_ADD else -1] * (len(parts) - 1)
+        out: dict = {}
+        for sign, part in zip(signs, parts):
+            for term, c in part.items():
+                out[term] = out.get(term, 0) + sign * c
+        return out
+    if kind == z3.Z3_OP_MUL:  # a product with at most one factor that is not a constant
+        parts = [_linear(k, atoms) for k in kids]
+        if any(p is None for p in parts):
+            return None
+        constant = [p.get(None, 0) for p in parts if set(p) <= {None}]
+        varying = [p for p in parts if not set(p) <= {None}]
+        if len(varying) > 1:
+            return None
+        scale = math.prod(constant)
+        return {t: c * scale for t, c in (varying[0] if varying else {None: 1}).items()}
+    # the C division the symbolic executor writes, If(a >= 0, a / n, -((-a) / n)), or a plain
+    # one: the same for the non-negative indices it guesses
+    division = None
+    if kind == z3.Z3_OP_ITE and kids[1].decl().kind() == z3.Z3_OP_IDIV:
+        division = kids[1].children()
+    elif kind in (z3.Z3_OP_IDIV, z3.Z3_OP_MOD):
+        division = kids
+    if division is None or not z3.is_int_value(division[1]) or division[1].as_long() <= 0:
+        return None
+    inner, n = _linear(division[0], atoms), division[1].as_long()
+    if inner is None or any(isinstance(t, tuple) for t in inner):
+        return None  # a division of a division: not guessed
+    key = ("div", n, tuple(sorted(inner.items(), key=str)))
+    atoms[key] = (inner, n)
+    return {**inner, key: -n} if kind == z3.Z3_OP_MOD else {key: 1}
+
+
+def _loop_trips(s: Access, grid) -> dict[str, int] | None:
+    """Each loop's number of iterations, as bounded by the store's context."""
+    trips = {}
+    for loop in s.loops:
+        opt = z3.Optimize()
+        opt.set("timeout", 1000)
+        opt.add(*(grid_bounds(grid) + lane_bounds(s.shape) + s.ctx))
+        top = opt.maximize(loop.it)
+        if opt.check() != z3.sat or not z3.is_int_value(opt.upper(top)):
+            return None
+        trips[str(loop.it)] = opt.upper(top).as_long() + 1
+    return trips
+
+
+def _preimage_through_divisions(s: Access, grid, element) -> list | None:
+    """The guess where the offset is affine in the variables and in divisions of an affine
+    index by constants (Inductor's x0 = xindex % n, x1 = xindex // n): each division's index
+    X = n*(X // n) + X % n gives two coordinates (quotient and remainder) that the mixed-radix
+    inversion solves for, and X is then split over its own variables the same way."""
+    atoms: dict = {}
+    offset = _linear(s.offset, atoms)
+    trips = _loop_trips(s, grid)
+    if offset is None or trips is None:
+        return None
+    sizes = {str(PIDS[k]): (grid[k] if k < len(grid) else 1) for k in range(3)}
+    sizes.update({str(ax(k)): d for k, d in enumerate(s.shape)}, **trips)
+    variables = {str(v): v for v in _free_variables(s, grid)}
+    variables.update({str(PIDS[k]): PIDS[k] for k in range(3)})
+    # a variable the offset falls along (blocks taken last first) is read backwards, v = n-1-v'
+    flipped = {t for form in [offset, *(inner for inner, _ in atoms.values())]
+               for t, c in form.items() if c < 0 and t in variables}
+    if flipped:
+        atoms = {}
+        offset = _linear(z3.substitute(s.offset, *[
+            (variables[t], sizes[t] - 1 - variables[t]) for t in flipped]), atoms)
+        if offset is None:
+            return None
+    terms = [t for t in offset if t is not None] + [t for inner, _ in atoms.values()
+                                                   for t in inner if t is not None]
+    if any(not isinstance(t, tuple) and t not in sizes for t in terms):
+        return None  # a value the offset reads from memory, say
+    base, coords, owned = offset.get(None, 0), [], set()
+    for key, (inner, n) in atoms.items():
+        index = {v: a for v, a in inner.items() if v is not None}
+        if any(a < 0 for a in index.values()) or inner.get(None, 0) < 0 or owned & set(index):
+            return None
+        ratios = {Fraction(offset.get(v, 0), a) for v, a in index.items()}
+        if len(ratios) != 1 or next(iter(ratios)).denominator != 1:
+            return None
+        scale = int(next(iter(ratios)))  # the offset holds scale * X besides the quotient
+        owned |= set(index)
+        top = inner.get(None, 0) + sum(a * (sizes[v] - 1) for v, a in index.items())
+        base -= scale * inner.get(None, 0)
+        coords += [(("rem", key), scale, n), (("quot", key), scale * n + offset.get(key, 0),
+                                               top // n + 1)]
+    coords += [(("var", t), c, sizes[t]) for t, c in offset.items()
+               if t is not None and not isinstance(t, tuple) and t not in owned]
+    values, rest = {}, element - base
+    for key, slope, size in sorted(coords, key=lambda c: -c[1]):
+        if size <= 1 or slope == 0:
+            values[key] = z3.IntVal(0)
+        elif slope < 0:
+            return None
+        else:
+            values[key], rest = rest / slope, rest % slope
+    guess = {t: values[("var", t)] for t in sizes if ("var", t) in values}
+    for key, (inner, n) in atoms.items():
+        rest_x = n * values[("quot", key)] + values[("rem", key)] - inner.get(None, 0)
+        for v, a in sorted(((v, a) for v, a in inner.items() if v is not None),
+                           key=lambda va: -va[1]):
+            if sizes[v] <= 1:
+                guess[v] = z3.IntVal(0)
+            else:
+                guess[v], rest_x = rest_x / a, rest_x % a
+    guess = {t: sizes[t] - 1 - g if t in flipped else g for t, g in guess.items()}
+    return [(variables[t] if t in variables else z3.Int(t), guess.get(t, z3.IntVal(0)))
+            for t in sizes]
+
+
+def _injective(s: Access, grid, tensor: TensorArg) -> bool:
+    """Does every active (program, lane, iteration) get back from the element it stores, by
+    one of the coverage guesses? Then no two of them store one element."""
+    active = grid_bounds(grid) + lane_bounds(s.shape) + s.ctx + \
+        [s.mask, s.offset >= 0, s.offset < tensor.extent]
+    for guess in (_preimage(s, grid, s.offset), _preimage_through_divisions(s, grid, s.offset)):
+        if guess and _solve(active + [z3.Or([v != g for v, g in guess])],
+                            timeout_ms=COVERAGE_TIMEOUT_MS)[0] == z3.unsat:
+            return True
+    return False
+
+
 def _covered_by_guesses(stores, element, in_tensor: list) -> bool:
     """Coverage without quantifiers: each element's guessed preimage under some store lies in
     that launch's grid and the store's lanes, satisfies its mask and context, and stores
     exactly that element. Proves coverage when no element fails every guess (linear
     arithmetic, seconds where the quantified query times out); says nothing otherwise."""
-    misses = []
+    per_store = []
     for s, grid in stores:
-        guess = _preimage(s, grid, element)
-        if guess is None:
-            return False
         hit = z3.And(grid_bounds(grid) + lane_bounds(s.shape) + s.ctx +
                      [s.mask, s.offset == element])
-        misses.append(z3.Not(z3.substitute(hit, *guess)))
-    result, _, _ = _solve(in_tensor + misses, timeout_ms=COVERAGE_TIMEOUT_MS)
-    return result == z3.unsat
+        per_store.append([z3.Not(z3.substitute(hit, *g)) for g in (
+            _preimage(s, grid, element), _preimage_through_divisions(s, grid, element)) if g])
+    # one store's one guess covering everything is the usual case, and the easiest query
+    for miss in (m for misses in per_store for m in misses):
+        if _solve(in_tensor + [miss], timeout_ms=COVERAGE_TIMEOUT_MS)[0] == z3.unsat:
+            return True
+    if len(stores) == 1 or not all(per_store):
+        return False
+    union = [z3.And(misses) for misses in per_store]  # several stores, each writing a part
+    return _solve(in_tensor + union, timeout_ms=COVERAGE_TIMEOUT_MS)[0] == z3.unsat
 
 
 def check_coverage(kernel: str, stores: list[tuple[Access, tuple]], tensor: TensorArg,

@@ -16,7 +16,7 @@ def run(problem: str, kernel: str):
 
 
 @pytest.mark.parametrize("problem", ["vector_add", "softmax", "layernorm", "matmul", "transpose",
-                                     "attention"])
+                                     "attention", "masked_fill"])
 def test_correct_kernels_prove(problem):
     report = run(problem, f"{problem}_ok")
     assert report.status == "proved", report.feedback()

@@ -23,7 +23,7 @@ from pathlib import Path
 from tools.cache import cache_path, write_atomic
 from tools.sandbox import Sandbox, SandboxUnavailable, zygote
 
-VERIFIER_VERSION = "8"  # bump when the analysis changes: cached reports are keyed on it
+VERIFIER_VERSION = "9"  # bump when the analysis changes: cached reports are keyed on it
 STATUS_ORDER = ["error", "violated", "unsupported", "unknown", "proved"]
 
 

@@ -332,6 +332,17 @@ class KernelExecutor:
     op_arith_extsi = op_arith_extui = op_arith_trunci = op_arith_index_cast = _cast
     op_arith_bitcast = op_tt_int_to_ptr = _cast
 
+    def op_tt_bitcast(self, op):
+        """A pointer cast between element types of one byte (a bool tensor is read through an
+        i8 pointer: Inductor's masks): the same elements, so the same pointer. Other casts
+        are left unmodelled."""
+        src, t = self.get(op.operands[0]), op.types[0]
+        source_type = op.text.split("->")[0]  # "%x : tensor<Nx!tt.ptr<i1>> -> tensor<...>"
+        if src.kind == "ptr" and re.fullmatch(r"ptr<[iu](1|8)>", t.elem) and \
+                re.search(r"!tt\.ptr<[iu](1|8)>", source_type):
+            return [self.substitute(src, t.shape, [])]
+        return [self.opaque(t, op)]
+
     def op_arith_select(self, op):
         c, a, b = (self.get(o) for o in op.operands[:3])
         t = op.types[0]

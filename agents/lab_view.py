@@ -13,7 +13,6 @@ import threading
 from datetime import datetime, timezone
 
 from git import Repo
-from gitdb.exc import BadName
 
 from agents.config import Lab
 
@@ -31,13 +30,14 @@ def repo_of(lab: Lab) -> Repo:
 
 
 def blob(lab: Lab, rev_path: str) -> bytes | None:
-    """The file at `revision:path`, or None where either is missing."""
+    """The file at `revision:path`, or None where either is missing (one request to the
+    long-lived `git cat-file --batch`, which resolves the path itself)."""
     with _git_lock:
         try:
-            obj = repo_of(lab).rev_parse(rev_path)
-        except (BadName, KeyError, ValueError, IndexError):
+            _, kind, _, data = repo_of(lab).git.get_object_data(rev_path)
+        except ValueError:
             return None
-        return obj.data_stream.read() if obj.type == "blob" else None
+        return data if kind == b"blob" else None
 
 
 def statuses(lab: Lab) -> dict:

@@ -78,6 +78,8 @@ def create_app(docket: Path | None = None, token: str | None = None) -> Starlett
     import agents.scoreboard  # noqa: F401   the scoreboard brings in the loop's graph)
     lab = find_lab(docket)
     env = _environment()
+    for name in env.list_templates():  # compiled now, not on the first page shown
+        env.get_template(name)
     form_token = secrets.token_urlsafe(32)
 
     def page(name: str, request: Request, status: int = 200, **context) -> HTMLResponse:

@@ -6,7 +6,9 @@ Builds the lab (a git repository: the docket, one autodocket/<task> branch per p
 holding an H200 run's record, report and chart; task statuses in the lab's SQLite database;
 the docket's facts in the knowledge graph), then times each page through the app in process
 (Starlette's test client: rendering, git and database work, no network): the first request
-after the server starts (cold: nothing remembered) and the median of the next ones (warm).
+after a server start (cold: a new app and git reader, nothing remembered, in an interpreter that
+has imported the modules; median and worst of --starts starts) and the median of the next ones
+(warm).
 Prints a table; writes JSON. The issue's goal: under 200 ms.
 """
 from __future__ import annotations
@@ -75,7 +77,7 @@ def build_lab(root: Path, n_tasks: int, n_prs: int) -> Path:
     return lab
 
 
-def time_pages(lab: Path, first_pr: str, repeats: int) -> list[dict]:
+def time_pages(lab: Path, first_pr: str, repeats: int, starts: int) -> list[dict]:
     from starlette.testclient import TestClient
 
     import agents.lab_view as lab_view
@@ -84,19 +86,22 @@ def time_pages(lab: Path, first_pr: str, repeats: int) -> list[dict]:
              "docket": "/docket", "knowledge search": "/kg?q=softmax"}
     rows = []
     for name, url in pages.items():
-        lab_view._evidence.clear()  # cold: as the server finds the lab after a start
-        lab_view._merges.clear()
-        client = TestClient(create_app(lab / "DOCKET.md"))
-        times = []
-        for _ in range(repeats + 1):
-            start = time.perf_counter()
-            response = client.get(url)
-            times.append((time.perf_counter() - start) * 1000)
-            assert response.status_code == 200, (url, response.status_code)
-        warm = statistics.median(times[1:])
-        rows.append({"page": name, "url": url, "cold_ms": round(times[0], 1),
-                     "warm_median_ms": round(warm, 1), "bytes": len(response.content),
-                     "under_goal": warm < GOAL_MS and times[0] < GOAL_MS})
+        cold, warm = [], []
+        for start_no in range(starts):
+            for remembered in (lab_view._evidence, lab_view._merges, lab_view._repos):
+                remembered.clear()  # cold: as a server finds the lab after it starts
+            client = TestClient(create_app(lab / "DOCKET.md"))
+            for i in range(1 + (repeats if start_no == 0 else 0)):
+                start = time.perf_counter()
+                response = client.get(url)
+                (warm if i else cold).append((time.perf_counter() - start) * 1000)
+                assert response.status_code == 200, (url, response.status_code)
+        rows.append({"page": name, "url": url, "cold_median_ms": round(statistics.median(cold), 1),
+                     "cold_max_ms": round(max(cold), 1),
+                     "warm_median_ms": round(statistics.median(warm), 1),
+                     "bytes": len(response.content),
+                     "under_goal": statistics.median(warm) < GOAL_MS and
+                     statistics.median(cold) < GOAL_MS})
     return rows
 
 
@@ -104,7 +109,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tasks", type=int, default=500)
     ap.add_argument("--prs", type=int, default=100)
-    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--repeats", type=int, default=20, help="warm requests a page")
+    ap.add_argument("--starts", type=int, default=5, help="server starts a page (cold)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/lab_page_speed.json")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="autodocket-page-") as tmp:
@@ -114,18 +120,19 @@ def main() -> None:
         built = time.perf_counter() - start
         import docket as docket_mod
         first = docket_mod.load(lab / "DOCKET.md").tasks[0].id
-        rows = time_pages(lab, first, args.repeats)
+        rows = time_pages(lab, first, args.repeats, args.starts)
     doc = {"benchmark": "lab_page_speed", "machine": f"{platform.machine()}, "
            f"{os.cpu_count()} cores", "tasks": args.tasks, "prs": args.prs,
-           "repeats": args.repeats, "goal_ms": GOAL_MS, "build_s": round(built, 1),
+           "repeats": args.repeats, "starts": args.starts, "goal_ms": GOAL_MS, "build_s": round(built, 1),
            "command": " ".join(["benchmarks/lab_page_speed.py", *sys.argv[1:]]), "rows": rows}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=2))
     print(f"lab: {args.tasks} tasks, {args.prs} open pull requests ({doc['machine']})")
-    print(f"{'page':<18} {'cold ms':>9} {'warm ms':>9} {'KB':>6}  under {GOAL_MS} ms")
+    print(f"{'page':<18} {'cold ms':>9} {'(max)':>7} {'warm ms':>9} {'KB':>6}  under {GOAL_MS} ms")
     for r in rows:
-        print(f"{r['page']:<18} {r['cold_ms']:>9.1f} {r['warm_median_ms']:>9.1f} "
-              f"{r['bytes'] / 1024:>6.0f}  {'yes' if r['under_goal'] else 'NO'}")
+        print(f"{r['page']:<18} {r['cold_median_ms']:>9.1f} {r['cold_max_ms']:>7.1f} "
+              f"{r['warm_median_ms']:>9.1f} {r['bytes'] / 1024:>6.0f}  "
+              f"{'yes' if r['under_goal'] else 'NO'}")
     print(f"JSON: {args.out}")
 
 

@@ -74,8 +74,9 @@ class _AccessToken(BaseHTTPMiddleware):
 
 def create_app(docket: Path | None = None, token: str | None = None) -> Starlette:
     """The app for the lab holding `docket` (found as the CLI finds it)."""
-    import agents.lab_view  # noqa: F401  (imported at start, not on the first page shown:
-    import agents.scoreboard  # noqa: F401   the scoreboard brings in the loop's graph)
+    # imported at start, not on the first page shown (the scoreboard brings in the graph)
+    import agents.lab_view  # noqa: F401
+    import agents.scoreboard  # noqa: F401
     lab = find_lab(docket)
     env = _environment()
     for name in env.list_templates():  # compiled now, not on the first page shown
@@ -114,8 +115,9 @@ def create_app(docket: Path | None = None, token: str | None = None) -> Starlett
         def text(name: str) -> str:
             return (blob(lab, f"{rid}/{name}") or b"").decode("utf-8", "replace")
         calls = (ev.get("model_calls") or {}).get("calls") or []
+        report = text("REPORT.md")
         return page("pr.html", request, task_id=task_id, ev=ev, head=head, active="prs",
-                    report=markdown(text("REPORT.md")) if text("REPORT.md") else None,
+                    report=markdown(report) if report else None,
                     has_chart=blob(lab, f"{rid}/speedup.png") is not None,
                     problem=highlighted(text("problem.py"), "python"),
                     kernel=highlighted(text("kernel.py"), "python"),

@@ -67,10 +67,13 @@ def branch_evidence(lab: Lab, commit: str, task_id: str) -> dict:
 
 
 def agent_heads(lab: Lab):
-    """task id -> the tip commit of its autodocket/<task-id> branch; and main's commit."""
+    """task id -> the tip commit of its autodocket/<task-id> branch; and main's commit (None
+    in a repository with no commit yet)."""
     from tools.git import BRANCH_PREFIX, main_branch
     repo = repo_of(lab)
     with _git_lock:
+        if not repo.heads:
+            return {}, None
         heads = {h.name[len(BRANCH_PREFIX):]: h.commit for h in repo.heads
                  if h.name.startswith(BRANCH_PREFIX)}
         return heads, repo.heads[main_branch(repo)].commit.hexsha

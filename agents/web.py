@@ -161,7 +161,7 @@ def create_app(docket: Path | None = None, token: str | None = None) -> Starlett
 
     def docket_page(request: Request) -> HTMLResponse:
         import docket as docket_mod
-        from agents.lab_view import repo_of, status_of, statuses
+        from agents.lab_view import agent_heads, status_of, statuses
         from agents.scoreboard import rows as scoreboard_rows
         from docket.audit import audit
         try:
@@ -177,7 +177,7 @@ def create_app(docket: Path | None = None, token: str | None = None) -> Starlett
                   "unbacked": unbacked.get(t.id, [])} for t in d.tasks]
         return page("docket.html", request, tasks=tasks, docket_error=None, active="docket",
                     scoreboard=scoreboard_rows(lab, d), warnings=d.warnings,
-                    main_commit=repo_of(lab).head.commit.hexsha)
+                    main_commit=agent_heads(lab)[1])
 
     def kg(request: Request) -> HTMLResponse:
         from memory.kg import KGError

@@ -253,6 +253,19 @@ def test_the_docket_page_shows_statuses_and_live_workers(lab, page, browser, sho
     leases.beat("w-test", state="stopped")
 
 
+def test_a_lab_without_a_commit_yet_shows_empty_pages(tmp_path):
+    """A docket in a repository with no commit: no pull request, every task open, no error."""
+    from starlette.testclient import TestClient
+
+    from agents.web import create_app
+    (tmp_path / "DOCKET.md").write_bytes((ROOT / "examples/lab/DOCKET.md").read_bytes())
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    client = TestClient(create_app(tmp_path / "DOCKET.md"))
+    assert "0 agent pull requests" in client.get("/prs").text
+    docket = client.get("/docket")
+    assert docket.status_code == 200 and "proactive-discord-alerts" in docket.text
+
+
 def test_a_docket_the_parser_cannot_read_is_shown_and_left_as_it_is(tmp_path, browser):
     from selenium.webdriver.common.by import By
     lab = make_lab(tmp_path)

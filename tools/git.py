@@ -124,12 +124,6 @@ def commit_files(worktree: Repo, files: dict[str, bytes | str], message: str) ->
     return worktree.head.commit.hexsha
 
 
-def agent_branches(lab_root: Path) -> list[str]:
-    repo = Repo(lab_root)
-    return sorted(h.name[len(BRANCH_PREFIX):] for h in repo.heads
-                  if h.name.startswith(BRANCH_PREFIX))
-
-
 def merges_cleanly(lab_root: Path, task_id: str) -> bool:
     """Checked with `git merge-tree` (git >= 2.38): no index or working tree is touched."""
     repo = Repo(lab_root)

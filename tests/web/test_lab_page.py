@@ -156,7 +156,7 @@ def test_list_and_open_a_pull_request_with_its_chart_and_diff(lab, page, browser
     assert "not met" in browser.find_element(By.ID, "criteria").text
     assert "def forward" in browser.find_element(By.ID, "problem").text
     # down to the chart: the report's first tables and the speedup chart in one picture
-    browser.set_window_size(1400, chart.location["y"] + chart.size["height"] + 40)
+    browser.set_window_size(1400, chart.location["y"] + chart.size["height"] + 300)
     browser.save_screenshot(str(shots / "lab-page-pull-request.png"))
     browser.set_window_size(1400, 1100)
 

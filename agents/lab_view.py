@@ -76,6 +76,8 @@ def agent_heads(lab: Lab):
             return {}, None
         heads = {h.name[len(BRANCH_PREFIX):]: h.commit for h in repo.heads
                  if h.name.startswith(BRANCH_PREFIX)}
+        for commit in heads.values():
+            commit.committed_datetime  # read now, under the lock (the object loads lazily)
         return heads, repo.heads[main_branch(repo)].commit.hexsha
 
 

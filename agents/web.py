@@ -101,13 +101,10 @@ def create_app(docket: Path | None = None, token: str | None = None) -> Starlett
         return page("prs.html", request, rows=pull_requests(lab), active="prs")
 
     def pr(request: Request) -> HTMLResponse:
-        from agents.lab_view import blob, branch_evidence, diff_against_main, repo_of
-        from tools.git import branch_name
+        from agents.lab_view import agent_heads, blob, branch_evidence, diff_against_main
         task_id = request.path_params["task_id"]
-        try:
-            branch = branch_name(task_id)
-            head = repo_of(lab).heads[branch].commit
-        except (ValueError, IndexError):
+        head = agent_heads(lab)[0].get(task_id)
+        if head is None:
             return page("missing.html", request, status=404, what=f"pull request {task_id}")
         ev = branch_evidence(lab, head.hexsha, task_id)
         rid = f"{head.hexsha}:results/{task_id}"

@@ -89,7 +89,7 @@ def _profile(problem: Path, kernel: Path, device: str, use_ncu: bool, timeout: f
     one_process = with_ncu and roofline is not None
     with gpu_lock(device):
         run = _sandboxed(problem, kernel, "profile.json", device, timeout, scratch, hand_down(),
-                         ncu_base="ncu" if one_process else None)
+                         "under-ncu" if one_process else None)
         if not out.is_file():
             return ProfileReport("error", error="profile child " + run.reason())
         data = json.loads(out.read_text())
@@ -104,7 +104,7 @@ def _profile(problem: Path, kernel: Path, device: str, use_ncu: bool, timeout: f
             report.missing += missing
         elif with_ncu:
             run = _sandboxed(problem, kernel, "launch.json", "cuda", timeout, scratch, {},
-                             ncu_base="ncu", launch_only=True)
+                             "launch-only")
             report.ncu, missing = _read_ncu(scratch, run)
             report.missing += missing
     if device != "cuda":
@@ -138,22 +138,18 @@ def _read_ncu(scratch: Path, run) -> tuple[list[dict] | None, list[str]]:
 
 
 def _sandboxed(problem: Path, kernel: Path, out: str, device: str, timeout: float,
-               scratch: Path, env: dict, ncu_base: str | None = None,
-               launch_only: bool = False):
-    """The profile child in a sandbox whose scratch is `scratch` (its files come back there);
-    under ncu (one profiled launch of each kernel in the NVTX range) it keeps the network
-    namespace: ncu reaches its target over loopback."""
+               scratch: Path, env: dict, ncu_mode: str | None = None):
+    """The profile child in a sandbox whose scratch is `scratch` (its files come back there).
+    `ncu_mode` ("launch-only" or "under-ncu", tools.profile.worker's modes): the child runs
+    under ncu (one profiled launch of each kernel in the NVTX range, report `ncu.ncu-rep`) and
+    keeps the network namespace: ncu reaches its target over loopback."""
     box = Sandbox(timeout=timeout, gpu=device == "cuda", env=env, scratch=scratch,
-                  network=ncu_base is not None)
+                  network=ncu_mode is not None)
     inside = box.inside_scratch
     args = ["-m", "tools.profile.worker", box.lend(problem, "problem.py"),
             box.lend(kernel, "kernel.py"), f"{inside}/{out}", device]
-    if launch_only:
-        args.append("--launch-only")
-    elif ncu_base:
-        args.append("--under-ncu")
-    if ncu_base:
-        return box.run(args, prefix=ncu.command(f"{inside}/{ncu_base}"))
+    if ncu_mode:
+        return box.run(args + [f"--{ncu_mode}"], prefix=ncu.command(f"{inside}/ncu"))
     return box.run(args)
 
 

@@ -70,11 +70,10 @@ def _capability(device: str) -> int:
     return OFFLINE_CAPABILITY
 
 
-def run(problem_path: str, kernel_path: str, device: str, launch_only: bool,
-        under_ncu: bool = False) -> dict:
-    """`launch_only`: the profiled launch and nothing else. `under_ncu`: the profiled launch,
-    then the compiler metadata, and no timing (ncu's interception would distort it; the
-    harness has timed the kernel already)."""
+def run(problem_path: str, kernel_path: str, device: str, mode: str | None = None) -> dict:
+    """`mode` "launch-only": the profiled launch and nothing else; "under-ncu": the profiled
+    launch, then the compiler metadata, and no timing (ncu's interception would distort it;
+    the harness has timed the kernel already)."""
     import torch
 
     from tools.bench.runtime import device_info, roofline_of, time_callables
@@ -94,7 +93,7 @@ def run(problem_path: str, kernel_path: str, device: str, launch_only: bool,
         candidate = candidate.to(dtype)
     # the default input set: constexprs (block sizes) may follow the shapes
     inputs = prepare(make_inputs(problem, None, device), device, dtype)
-    if launch_only or under_ncu:
+    if mode:
         with torch.no_grad():
             candidate(*inputs)  # compiles (and autotunes) outside the profiled range
             torch.cuda.synchronize()
@@ -102,7 +101,7 @@ def run(problem_path: str, kernel_path: str, device: str, launch_only: bool,
             candidate(*inputs)
             torch.cuda.synchronize()
             torch.cuda.nvtx.range_pop()
-        if launch_only:
+        if mode == "launch-only":
             return {"launched": True}
     with LaunchRecorder() as recorder, torch.no_grad():
         candidate(*inputs)
@@ -123,7 +122,7 @@ def run(problem_path: str, kernel_path: str, device: str, launch_only: bool,
     report = {"device": device_info(device), "kernels": kernels, "roofline": None}
     if device == "cuda":
         report["device"]["sm_count"] = torch.cuda.get_device_properties(0).multi_processor_count
-        if under_ncu:
+        if mode == "under-ncu":
             return report
         from tools.roofline import handed_down_ceilings
         peak = handed_down_ceilings()
@@ -137,8 +136,8 @@ def run(problem_path: str, kernel_path: str, device: str, launch_only: bool,
 def main() -> None:
     problem, kernel, out, device = sys.argv[1:5]
     try:
-        report = run(problem, kernel, device, "--launch-only" in sys.argv,
-                     "--under-ncu" in sys.argv)
+        flags = [a[2:] for a in sys.argv[5:] if a in ("--launch-only", "--under-ncu")]
+        report = run(problem, kernel, device, flags[0] if flags else None)
     except Exception as err:
         report = {"error": f"{type(err).__name__}: {err}",
                   "traceback": traceback.format_exc()[-3000:]}

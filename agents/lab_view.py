@@ -1,8 +1,8 @@
 """What the researcher's views read (the CLI's `show`, `prs` and `scoreboard`, and the lab
 page): each task's status, the agents' pull requests, files on their branches. Reads only.
 
-Files at a revision come through one long-lived `git cat-file` process per lab (GitPython's
-object database) rather than a `git show` per file: a page lists a hundred branches. Parsed
+Files at a revision come through one long-lived `git cat-file --batch` per lab (GitPython's
+persistent one) rather than a `git show` per file: a page lists a hundred branches. Parsed
 evidence and merge checks are remembered by commit, so a page shown again costs no git work
 for what did not change.
 """
@@ -79,6 +79,18 @@ def agent_heads(lab: Lab):
         for commit in heads.values():
             commit.committed_datetime  # read now, under the lock (the object loads lazily)
         return heads, repo.heads[main_branch(repo)].commit.hexsha
+
+
+def agent_head(lab: Lab, task_id: str):
+    """The tip commit of autodocket/<task-id> (read under the lock), or None."""
+    from tools.git import BRANCH_PREFIX
+    with _git_lock:
+        try:
+            commit = repo_of(lab).heads[BRANCH_PREFIX + task_id].commit
+        except (IndexError, ValueError):
+            return None
+        commit.committed_datetime  # read now, under the lock (the object loads lazily)
+        return commit
 
 
 def _descends_from(commit, ancestor: str, depth: int = 8) -> bool:

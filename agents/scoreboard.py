@@ -27,10 +27,12 @@ def _evidence(lab: Lab, task_id: str, heads: dict) -> tuple[dict | None, str]:
     return None, ""
 
 
-def rows(lab: Lab, docket: docket_mod.Docket | None = None) -> list[dict]:
-    """`docket`: the lab's docket, already read (else read here)."""
+def rows(lab: Lab, docket: docket_mod.Docket | None = None,
+         heads: dict | None = None) -> list[dict]:
+    """`docket` and `heads` (agents.lab_view.agent_heads): already read by the caller, else
+    read here."""
     from agents.lab_view import agent_heads
-    heads, _ = agent_heads(lab)
+    heads = agent_heads(lab)[0] if heads is None else heads
     out = []
     for task in (docket or docket_mod.load(lab.docket_path)).tasks:
         words = task.criterion or criterion_phrase(" ".join(filter(None, [

@@ -101,9 +101,9 @@ def create_app(docket: Path | None = None, token: str | None = None) -> Starlett
         return page("prs.html", request, rows=pull_requests(lab), active="prs")
 
     def pr(request: Request) -> HTMLResponse:
-        from agents.lab_view import agent_heads, blob, branch_evidence, diff_against_main
+        from agents.lab_view import agent_head, blob, branch_evidence, diff_against_main
         task_id = request.path_params["task_id"]
-        head = agent_heads(lab)[0].get(task_id)
+        head = agent_head(lab, task_id)
         if head is None:
             return page("missing.html", request, status=404, what=f"pull request {task_id}")
         ev = branch_evidence(lab, head.hexsha, task_id)
@@ -167,14 +167,15 @@ def create_app(docket: Path | None = None, token: str | None = None) -> Starlett
             return page("docket.html", request, status=422, docket_error=str(err), tasks=[],
                         active="docket")
         states = statuses(lab)
+        heads, main_commit = agent_heads(lab)
         unbacked = {e.task_id: [c.text for c in e.claims if not c.backed]
                     for e in audit(d, lab.root)}
         tasks = [{"task": t, "status": status_of(t, states, lab),
                   "reason": states[t.id].reason if t.id in states else None,
                   "unbacked": unbacked.get(t.id, [])} for t in d.tasks]
         return page("docket.html", request, tasks=tasks, docket_error=None, active="docket",
-                    scoreboard=scoreboard_rows(lab, d), warnings=d.warnings,
-                    main_commit=agent_heads(lab)[1])
+                    scoreboard=scoreboard_rows(lab, d, heads), warnings=d.warnings,
+                    main_commit=main_commit)
 
     def kg(request: Request) -> HTMLResponse:
         from memory.kg import KGError

@@ -201,6 +201,18 @@ def _at(expr, point: dict) -> int | None:
     return value.as_long() if z3.is_int_value(value) else None
 
 
+def _mixed_radix(rest, slopes: list[tuple]) -> dict:
+    """`rest` split into digits along (key, slope) pairs, largest slope first (z3's integer
+    division: floor for a positive divisor); a slope of 0 gets the digit 0."""
+    digits = {}
+    for key, slope in sorted(slopes, key=lambda ks: -ks[1]):
+        if slope == 0:
+            digits[key] = z3.IntVal(0)
+        else:
+            digits[key], rest = rest / slope, rest % slope
+    return digits
+
+
 def _preimage(s: Access, grid, element) -> list | None:
     """A guess at the (program, lane, iteration) that stores `element`: the offset read as an
     affine map (its slope along each variable, measured from the origin) and inverted by
@@ -213,14 +225,8 @@ def _preimage(s: Access, grid, element) -> list | None:
     slopes = [(v, _at(s.offset, {**origin, v: 1})) for v in free]
     if base is None or any(d is None or d < 0 for _, d in slopes):
         return None
-    guess, rest = [(v, z3.IntVal(0)) for v in fixed], element - base
-    for v, d in sorted(slopes, key=lambda vd: -vd[1]):
-        if d == 0:
-            guess.append((v, z3.IntVal(0)))
-        else:
-            guess.append((v, rest / d))  # z3's integer division: floor for a positive divisor
-            rest = rest % d
-    return guess
+    digits = _mixed_radix(element - base, [(str(v), d) for v, d in slopes])
+    return [(v, z3.IntVal(0)) for v in fixed] + [(v, digits[str(v)]) for v in free]
 
 
 def _linear(e, atoms: dict) -> dict | None:
@@ -330,23 +336,15 @@ def _preimage_through_divisions(s: Access, grid, element) -> list | None:
                                                top // n + 1)]
     coords += [(("var", t), c, sizes[t]) for t, c in offset.items()
                if t is not None and not isinstance(t, tuple) and t not in owned]
-    values, rest = {}, element - base
-    for key, slope, size in sorted(coords, key=lambda c: -c[1]):
-        if size <= 1 or slope == 0:
-            values[key] = z3.IntVal(0)
-        elif slope < 0:
-            return None
-        else:
-            values[key], rest = rest / slope, rest % slope
+    if any(slope < 0 and size > 1 for _, slope, size in coords):
+        return None
+    values = _mixed_radix(element - base, [(key, slope if size > 1 else 0)
+                                           for key, slope, size in coords])
     guess = {t: values[("var", t)] for t in sizes if ("var", t) in values}
     for key, (inner, n) in atoms.items():
-        rest_x = n * values[("quot", key)] + values[("rem", key)] - inner.get(None, 0)
-        for v, a in sorted(((v, a) for v, a in inner.items() if v is not None),
-                           key=lambda va: -va[1]):
-            if sizes[v] <= 1:
-                guess[v] = z3.IntVal(0)
-            else:
-                guess[v], rest_x = rest_x / a, rest_x % a
+        guess.update(_mixed_radix(
+            n * values[("quot", key)] + values[("rem", key)] - inner.get(None, 0),
+            [(v, a if sizes[v] > 1 else 0) for v, a in inner.items() if v is not None]))
     guess = {t: sizes[t] - 1 - g if t in flipped else g for t, g in guess.items()}
     return [(variables[t] if t in variables else z3.Int(t), guess.get(t, z3.IntVal(0)))
             for t in sizes]

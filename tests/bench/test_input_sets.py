@@ -55,3 +55,23 @@ def test_a_small_input_with_a_large_output_is_skipped_on_the_cpu(tmp_path):
     rows = {r["input_set"]: r for r in report.correctness}
     assert "9000000 output elements" in rows["default"]["skipped"]
     assert rows["set1"]["trials"] == 5 and rows["set1"]["shapes"] == [[37], [50]]
+
+
+def test_the_compile_baseline_is_static_for_every_input_set():
+    """Dynamo turns a second shape into a dynamic-shape graph unless told not to: the
+    torch.compile baseline of every set after the first would then be shape-generic."""
+    import torch
+
+    from tools.bench.reference import static_compile
+    graphs = []
+
+    def recording_backend(gm, example_inputs):
+        graphs.append([type(d).__name__ for x in example_inputs if isinstance(x, torch.Tensor)
+                       for d in x.shape])
+        return gm.forward
+
+    model = torch.nn.Softmax(dim=-1)
+    torch._dynamo.reset()
+    for shape in [(4, 8), (16, 32), (5, 7)]:
+        static_compile(model, backend=recording_backend)(torch.randn(*shape))
+    assert graphs == [["int", "int"]] * 3

@@ -35,7 +35,7 @@ from . import judge, runtime
 from .judge import BadTolerance
 from .static import check_source, rejections
 
-HARNESS_VERSION = "8"  # bump when a verdict or what the reference writes changes: caches key on it
+HARNESS_VERSION = "9"  # bump when a verdict or what the reference writes changes: caches key on it
 MACHINE_REASONS = {"timeout", "memory", "disk", "processes"}  # a load-dependent end: not cached
 
 

@@ -137,7 +137,7 @@ def time_reference(problem, specs: dict, ref, device, dtype, meta: dict, plan: d
         fns = {"eager": ref}
         if plan["baselines"]:
             try:
-                compiled = torch.compile(ref)
+                compiled = static_compile(ref)
                 with torch.no_grad():
                     compiled(*sets[0])
                 fns["compile"] = compiled
@@ -148,6 +148,14 @@ def time_reference(problem, specs: dict, ref, device, dtype, meta: dict, plan: d
         clock.lap("timing")
         del sets
     return timing
+
+
+def static_compile(model, backend="inductor"):
+    """torch.compile specialised to each input set's shapes. By default Dynamo recompiles a
+    second shape as a dynamic-shape graph, and the baseline of every set after the first would
+    be a shape-generic kernel: slower than what torch.compile makes for that shape alone."""
+    import torch
+    return torch.compile(model, backend=backend, dynamic=False)
 
 
 def main() -> None:

@@ -142,8 +142,17 @@ def write(args, card: str, gpus: int, rows: list[dict]) -> None:
             if drift else None
         r["max_abs_drift_pct"] = round(100 * max(map(abs, drift)), 1) if drift else None
     doc = {"benchmark": "gpu_scaling", "card": card, "gpus": gpus, "device": args.device,
-           "command": " ".join(sys.argv), "rows": rows}
+           "command": " ".join(sys.argv), "commit": _commit(),
+           "leases": "SQLite: each lab's own database file, workers on one host",
+           "rows": rows}
     args.out.write_text(json.dumps(doc, indent=2) + "\n")
+
+
+def _commit() -> str | None:
+    try:
+        return Repo(ROOT).head.commit.hexsha
+    except Exception:  # a copy of the tree without its .git
+        return None
 
 
 def table(args, card: str, rows: list[dict]) -> None:

@@ -263,13 +263,17 @@ def measure(state: TaskState, config: RunnableConfig) -> dict:
                           f"check ran ({dynamic.get('why', dynamic['status'])})"}
     failed = report.status != "correct"
     if failed or report.timing:
-        prof = profile(*files, device=device, roofline=report.roofline)
+        prof = profile(*files, device=device, roofline=report.roofline,
+                       timeout=PROFILE_TIMEOUT_S)
         update["profile"] = prof.to_dict()
     if failed:
         update["feedback"] = state.get("feedback", []) + [
             f"attempt {state['attempt']}, harness: {report.feedback()}" +
             _profile_note(update)]
     return update
+
+
+PROFILE_TIMEOUT_S = 180  # a profile informs the report; a stuck one must not hold the task long
 
 
 def criteria_verdicts(state: TaskState, measurement: dict) -> list[dict]:

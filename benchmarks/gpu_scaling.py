@@ -149,8 +149,10 @@ def write(args, card: str, gpus: int, rows: list[dict]) -> None:
 
 
 def _commit() -> str | None:
+    """HEAD, marked when the files measured differ from it (a copied tree whose .git lags)."""
     try:
-        return Repo(ROOT).head.commit.hexsha
+        repo = Repo(ROOT)
+        return repo.head.commit.hexsha + (" + uncommitted changes" if repo.is_dirty() else "")
     except Exception:  # a copy of the tree without its .git
         return None
 

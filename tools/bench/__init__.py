@@ -112,15 +112,10 @@ def _stage(report: BenchReport, name: str):
 
 
 @contextmanager
-def gpu_lock(device: str):
-    """Hold this GPU for one measurement: two workers (or a worker and `autodocket bench`) on
-    one card would time each other's kernels. A lock file per visible GPU; yields the seconds
-    spent waiting for it. The CPU path needs none."""
-    if device != "cuda":
-        yield 0.0
-        return
-    gpu = (os.environ.get("CUDA_VISIBLE_DEVICES") or "0").split(",")[0].strip()
-    path = Path(tempfile.gettempdir()) / f"autodocket-gpu-{gpu}.lock"
+def host_lock(name: str):
+    """An exclusive lock shared by every process of this host (a file in the host's temporary
+    folder, which no sandbox's private /tmp hides); yields the seconds spent waiting for it."""
+    path = Path(tempfile.gettempdir()) / f"autodocket-{name}.lock"
     start = time.perf_counter()
     with path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -128,6 +123,19 @@ def gpu_lock(device: str):
             yield time.perf_counter() - start
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def gpu_lock(device: str):
+    """Hold this GPU for one measurement: two workers (or a worker and `autodocket bench`) on
+    one card would time each other's kernels. A lock per visible GPU; yields the seconds spent
+    waiting for it. The CPU path needs none."""
+    if device != "cuda":
+        yield 0.0
+        return
+    gpu = (os.environ.get("CUDA_VISIBLE_DEVICES") or "0").split(",")[0].strip()
+    with host_lock(f"gpu-{gpu}") as waited:
+        yield waited
 
 
 def _installed(package: str) -> str | None:
@@ -257,7 +265,7 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
              cand_box.lend(ref_dir / "state.pt"), device, f"{inside}/plan.json"],
             interactive=True)
         rows, cand_spans = _judge_outputs(running, sets, cand_box.scratch / "outputs",
-                                          ref_dir / "expected", tol, report)
+                                          ref_dir / "expected", tol, report, device)
         cand_run = running.wait()
         report.stages["candidate"] = round(time.perf_counter() - candidate_started, 2)
         if not cand_run.sandboxed:
@@ -405,10 +413,19 @@ def _timed_phases(running) -> dict[str, float]:
 
 
 def _judge_outputs(running, sets: list[dict], outputs: Path, expected: Path, tol: dict,
-                   report: BenchReport) -> tuple[list[dict], dict[str, float]]:
+                   report: BenchReport, device: str) -> tuple[list[dict], dict[str, float]]:
     """Answer the candidate: judge each set's outputs as they come (stop at the first
-    rejection), time its phases, judge the after-timing draw."""
-    from tools.bench import runtime
+    rejection), time its phases, judge the after-timing draw. The comparisons run on `device`
+    while the candidate waits for the verdict, so they never overlap its timed phases."""
+    try:
+        return _answer_candidate(running, sets, outputs, expected, tol, report, device)
+    finally:
+        if device == "cuda":  # the memory the comparisons took goes back to the card
+            import torch
+            torch.cuda.empty_cache()
+
+
+def _answer_candidate(running, sets, outputs, expected, tol, report, device):
     rows, spans = [], {}
     shapes = {s["label"]: s.get("shapes") for s in sets}
     while (line := running.read_line("@@")) is not None:
@@ -417,14 +434,15 @@ def _judge_outputs(running, sets: list[dict], outputs: Path, expected: Path, tol
             try:
                 judge.compare(judge._read(outputs / "default-after.pt", "the candidate's"),
                               runtime.load(expected / "default-after.pt"), tol["atol"],
-                              tol["rtol"])
+                              tol["rtol"], device)
             except judge.Rejected as r:
                 report.rejections.append({"reason": r.reason, "detail": "after timing, on "
                                           f"inputs never seen before: {r.detail}"})
             running.send("next")
         elif word == "@@outputs" and label in shapes:
             try:
-                rows.append(judge.judge_set(label, outputs, expected, tol, shapes[label]))
+                rows.append(judge.judge_set(label, outputs, expected, tol, shapes[label],
+                                            device))
                 running.send("next")
             except judge.Rejected as r:
                 report.rejections.append({"reason": r.reason, "detail": r.detail})

@@ -60,8 +60,11 @@ def _flatten(out):
     return list(out) if isinstance(out, (tuple, list)) else [out]
 
 
-def compare(cand, ref, atol: float, rtol: float) -> dict:
-    """Errors of one output against the reference; raises Rejected when it does not match."""
+def compare(cand, ref, atol: float, rtol: float, device: str = "cpu") -> dict:
+    """Errors of one output against the reference; raises Rejected when it does not match.
+    `device`: where the arithmetic runs (the harness's GPU, when it has one: a dozen passes
+    over every output cost seconds on the host, and two workers' judges then contend for
+    its memory bandwidth)."""
     import torch
     cand_list, ref_list = _flatten(cand), _flatten(ref)
     if len(cand_list) != len(ref_list):
@@ -87,7 +90,7 @@ def compare(cand, ref, atol: float, rtol: float) -> dict:
         # float32 holds any float16/bfloat16/float32 value exactly and its differences closely
         # enough for any tolerance the harness allows; it halves the work on large outputs
         wide = torch.float64 if r.dtype == torch.float64 else torch.float32
-        cw, rw = c.detach().to(wide), r.detach().to(wide)
+        cw, rw = c.detach().to(device, wide), r.detach().to(device, wide)
         nan_c, nan_r = torch.isnan(cw), torch.isnan(rw)
         if (nan_c & ~nan_r).any():
             idx = (nan_c & ~nan_r).nonzero()[0].tolist()
@@ -125,7 +128,8 @@ def _read(path: Path, whose: str):
                        f"data: {type(err).__name__}: {str(err)[:200]}") from None
 
 
-def judge_set(label: str, outputs: Path, expected: Path, tol: dict, shapes) -> dict:
+def judge_set(label: str, outputs: Path, expected: Path, tol: dict, shapes,
+              device: str = "cpu") -> dict:
     """Every trial of one input set against the reference's outputs, then the ghost run: with
     every Triton launch a no-op the output must be wrong. Raises Rejected."""
     worst = {"max_abs_err": 0.0, "max_rel_err": 0.0, "rel_l2_err": 0.0}
@@ -134,7 +138,7 @@ def judge_set(label: str, outputs: Path, expected: Path, tol: dict, shapes) -> d
         exp = runtime.load(expected / f"{label}-{name}.pt")
         try:
             errs = compare(_read(outputs / f"{label}-{name}.pt", "the candidate's"), exp,
-                           tol["atol"], tol["rtol"])
+                           tol["atol"], tol["rtol"], device)
         except Rejected as r:
             raise Rejected(r.reason, f"input set {label}, {name}: {r.detail}") from None
         for k in worst:
@@ -142,7 +146,8 @@ def judge_set(label: str, outputs: Path, expected: Path, tol: dict, shapes) -> d
     ghost = _read(outputs / f"{label}-ghost.pt", "the ghost run's")
     if not (isinstance(ghost, dict) and runtime.GHOST_FAILED in ghost):
         try:
-            compare(ghost, runtime.load(expected / f"{label}-ghost.pt"), tol["atol"], tol["rtol"])
+            compare(ghost, runtime.load(expected / f"{label}-ghost.pt"), tol["atol"], tol["rtol"],
+                    device)
         except Rejected:
             pass
         else:

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -82,12 +83,14 @@ def profile(problem: str | Path, kernel: str | Path, *, device: str = "auto",
 
 def _profile(problem: Path, kernel: Path, device: str, use_ncu: bool, timeout: float,
              scratch: Path, roofline: dict | None) -> ProfileReport:
-    from tools.bench import gpu_lock
+    from tools.bench import gpu_lock, host_lock
     from tools.roofline import hand_down, remember
     out = scratch / "profile.json"
     with_ncu = device == "cuda" and use_ncu and ncu.ncu_path() is not None
     one_process = with_ncu and roofline is not None
-    with gpu_lock(device):
+    # one Nsight Compute session at a time on this host, whichever GPU: two at once (two
+    # workers, one per GPU) left one profiled child hanging until its time limit on an H200 pair
+    with gpu_lock(device), (host_lock("ncu") if with_ncu else nullcontext()):
         run = _sandboxed(problem, kernel, "profile.json", device, timeout, scratch, hand_down(),
                          "under-ncu" if one_process else None)
         if not out.is_file():

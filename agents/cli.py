@@ -283,10 +283,13 @@ def solve(problem: Path,
         console.print(f"[bold red]{result.status}:[/] {result.reason}")
         raise typer.Exit(1)
     table = Table(title="offline candidates tried", title_justify="left")
-    for col in ("origin", "config", "verified", "correct", "kernel ms", "reasons"):
+    for col in ("origin", "config", "screen (ms)", "verified", "correct", "kernel ms",
+                "reasons"):
         table.add_column(col, overflow="fold")
     for a in result.attempts:
-        table.add_row(a.origin, str(a.config or "-"), a.verified, str(a.correct),
+        screened = "-" if a.screen is None else a.screen + (
+            f" ({a.screen_ms:.4f})" if a.screen_ms is not None else "")
+        table.add_row(a.origin, str(a.config or "-"), screened, a.verified, str(a.correct),
                       f"{a.median_ms:.4f}" if a.median_ms is not None else "-",
                       "; ".join(a.reasons))
     console.print(table)

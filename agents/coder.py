@@ -1,10 +1,10 @@
 """The offline coder inside the loop: the kernel library's template and torch.compile's own
 Triton (the compiler seed), tried in `kernels.library.offerings` order.
 
-Attempt 1 on a GPU measures them all (kernels.library.solve: the template's configurations and
-the seed) and keeps the fastest correct one; on the CPU, or on a retry after feedback, attempt n
-takes the n-th offline candidate (the template's default, the seed, the template's next
-configurations). The model coder writes the whole candidate, shown the problem, the best
+Attempt 1 on a GPU screens them all in one process (kernels.library.solve: the template's
+configurations and the seed) and keeps the fastest that the full harness then finds correct;
+on the CPU, or on a retry after feedback, attempt n takes the n-th offline candidate (the
+template's default, the seed, the template's next configurations). The model coder writes the whole candidate, shown the problem, the best
 offline candidate to beat and every piece of feedback so far.
 """
 from __future__ import annotations
@@ -32,8 +32,9 @@ def code_offline(problem: Path, out: Path, attempt: int, device: str, budget: in
         seeds = sum(1 for a in result.attempts if a.origin == "compiler seed")
         what = f"{result.family} template" if result.origin == "template" else \
             f"torch.compile's Triton (compiler seed), re-tuned: {seeds} configurations"
-        return Candidate(out, f"{what}; the fastest correct of {len(result.attempts)} offline "
-                         "candidates measured on the GPU", result.config,
+        return Candidate(out, f"{what}; of {len(result.attempts)} offline candidates screened "
+                         "together on the GPU, the fastest the harness then found correct",
+                         result.config,
                          [a.__dict__ for a in result.attempts])
     offers, unavailable = [], []
     for offer in offerings(problem, device, budget=attempt):

@@ -44,9 +44,7 @@ def one(problem: str, device: str, only: str | None, budget: int) -> dict:
             row.update(status="crash", reason=f"{type(err).__name__}: {err}")
             return {**row, "seconds": round(time.perf_counter() - start, 1)}
         row.update(status=result.status, origin=result.origin, reason=result.reason,
-                   candidates=[{"origin": a.origin, "config": a.config, "correct": a.correct,
-                                "median_ms": a.median_ms, "verified": a.verified}
-                               for a in result.attempts])
+                   candidates=[a.__dict__ for a in result.attempts])
         winner = next((a for a in result.attempts if result.status == "solved" and
                        (a.origin, a.config) == (result.origin, result.config)), None)
         row["verified"] = winner.verified if winner else None

@@ -4,9 +4,10 @@ kernels/seed) — a competitor where a template fits, the answer where none does
 
     result = solve("problem.py", out="kernel.py", device="auto")
 
-A problem neither covers is answered "no offline solution" with the reasons, never faked; every
-candidate is measured (the harness), and the fastest correct one is kept only once the Z3
-verifier finds no violation (the next fastest is proved if it fails).
+A problem neither covers is answered "no offline solution" with the reasons, never faked. On a
+GPU the candidates are screened together in one process (checked and timed, a ranking); the full
+harness then judges them fastest first, and the first it finds correct is kept once the Z3
+verifier finds no violation (else the next).
 """
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ from tools.problem import problem_ops
 from . import templates as templates_pkg
 
 CATALOG = Path(__file__).parent / "problems"
-GOOD_ENOUGH = 0.9  # of the roofline: a configuration this close ends the search
 # a template fits a problem that does one of these only if it names the op in REQUIRES: a
 # softmax inside attention is not a softmax problem
 _FOREIGN = {"matmul", "mm", "bmm", "linear", "conv2d", "scaled_dot_product_attention",
@@ -110,10 +110,12 @@ def offerings(problem: Path, device: str, budget: int,
 class Attempt:
     config: dict | None
     verified: str
-    correct: bool
-    median_ms: float | None
+    correct: bool  # the full harness's verdict (False where it never ran)
+    median_ms: float | None  # the full harness's kernel medians, summed over the input sets
     reasons: list[str] = field(default_factory=list)
     origin: str = "template"
+    screen: str | None = None  # on a GPU: ok | incorrect | crash, from the one-process screen
+    screen_ms: float | None = None  # the screen's median on the default set (a ranking)
 
 
 @dataclass
@@ -143,54 +145,37 @@ def solve(problem: str | Path, out: str | Path | None = None, *, device: str = "
           budget: int = 4, repeats: int = 30, progress=None,
           final_check: bool = True,
           origins: tuple[str, ...] = ("template", "compiler seed")) -> SolveResult:
-    """Try the offline candidates (`offerings`): on a GPU each is measured and the fastest
-    correct one that the verifier does not refute wins; on the CPU (no timing) the first
-    correct one. `origins` limits the candidates to templates or to the compiler seed.
-    `final_check=False` skips verifying and measuring the winner against eager
-    and compile: the loop's own verify and measure nodes do that next."""
-    from tools.bench import bench, resolve_device
-    from tools.verify import verify
+    """Try the offline candidates (`offerings`) and keep one that the harness finds correct and
+    the verifier does not refute. On a GPU all of them are screened in one process first
+    (`tools.bench.screen`: checked and timed together, seconds each) and the harness then
+    judges the fastest screened ones in turn; on the CPU (no timing) they are judged one by
+    one and the first correct one wins. `origins` limits the candidates to templates or to the
+    compiler seed. `final_check=False` leaves the winner's verification and its measurement
+    against eager and compile to the caller (the loop's own verify and measure nodes)."""
+    from tools.bench import resolve_device
 
     problem = Path(problem).resolve()
     say = progress or (lambda _msg: None)
     device = resolve_device(device)
     scratch = Path(tempfile.mkdtemp(prefix="autodocket-solve-"))
     result = SolveResult("failed")
-    measured_ok: list[tuple[float, Attempt, Path, dict, Offering]] = []
-    recorded: dict[Path, dict | None] = {}  # each candidate's launches, from its bench
     unavailable: list[str] = []
-    try:
-        tried = 0
-        for offer in offerings(problem, device, budget if device == "cuda" else 1, origins):
+
+    def written(offers):
+        count = itertools.count()
+        for offer in offers:
             if not isinstance(offer, Offering):  # a seed that could not be written
                 unavailable.append(offer.reason)
                 continue
-            path = scratch / f"candidate_{tried}.py"
-            tried += 1
+            path = scratch / f"candidate_{next(count)}.py"
             path.write_text(offer.source)
-            say(f"{offer.label}: measuring")
-            measured = bench(problem, path, device=device, repeats=repeats, baselines=False,
-                             record_launches=True)
-            if measured.status == "error":  # the problem or this machine: every one fails
-                result.reason = f"the harness could not run: {measured.error}"
-                return result
-            median = None
-            if measured.timing:
-                median = sum(s["first"]["kernel"]["median_ms"] for s in measured.timing["sets"])
-            attempt = Attempt(offer.config, "not verified", measured.status == "correct", median,
-                              measured.reasons(), offer.origin)
-            result.attempts.append(attempt)
-            if attempt.correct:
-                score = median if median is not None else float(tried)
-                measured_ok.append((score, attempt, path, measured.to_dict(), offer))
-                recorded[path] = measured.launch_record
-                spot = measured.roofline
-                if spot and spot["fraction_of_ceiling"] >= GOOD_ENOUGH:
-                    say(f"{spot['fraction_of_ceiling']:.0%} of the card's {spot['bound']} "
-                        "ceiling: the search stops here")
-                    break
-            if device == "cpu" and measured_ok:
-                break  # nothing is timed on the CPU: the first correct one will do
+            yield offer, path, None  # its Attempt comes with its first judgment
+
+    try:
+        offers = written(offerings(problem, device, budget if device == "cuda" else 1, origins))
+        if device == "cuda":
+            offers = _screened(problem, list(offers), result, say)
+        best = _first_passing(problem, offers, device, repeats, final_check, result, say)
         if not result.attempts:
             result.status = "no-template"
             ops = sorted(problem_ops(problem.read_text()))
@@ -198,40 +183,76 @@ def solve(problem: str | Path, out: str | Path | None = None, *, device: str = "
                              f"{', '.join(ops) or 'no recognised operations'}; compiler seed: "
                              + "; ".join(unavailable))
             return result
-        # prove the fastest first: the slower ones are verified only if it fails its proof
-        best = None
-        for score, attempt, path, measurement, offer in sorted(measured_ok, key=lambda m: m[0]):
-            proof = verify(problem, path, launches=recorded.get(path))
-            attempt.verified = proof.status
-            if proof.status in ("violated", "error"):
-                attempt.reasons.append(proof.feedback())
-                continue
-            best = (attempt, path, measurement, offer)
-            break
         if best is None:
-            result.reason = "nothing passed: " + "; ".join(
+            result.reason = result.reason or "nothing passed: " + "; ".join(
                 f"{a.origin} {a.config or ''}: {', '.join(a.reasons) or a.verified}"
                 for a in result.attempts) + "".join(f"; compiler seed: {u}" for u in unavailable)
             return result
-        attempt, path, winner_measurement, offer = best
+        offer, path, measurement, proof = best
         target = Path(out) if out else problem.with_name(problem.stem + "_kernel.py")
         shutil.copyfile(path, target)
-        if final_check:
-            say(f"winner {offer.label}: final verification and measurement against eager "
-                "and compile")
         result.status, result.config, result.kernel_path = "solved", offer.config, str(target)
         result.family, result.origin = offer.family, offer.origin
-        if not final_check:
-            return result
-        result.verification = verify(problem, target).to_dict()
-        # on the CPU nothing is timed: the search's correctness run is the final one
-        result.measurement = winner_measurement if device == "cpu" else \
-            bench(problem, target, device=device).to_dict()
-        if result.measurement["status"] != "correct":
-            result.status, result.reason = "failed", "the winner failed its final measurement"
+        if final_check:
+            result.verification, result.measurement = proof.to_dict(), measurement.to_dict()
         return result
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _screened(problem: Path, offers: list, result: SolveResult, say) -> list:
+    """Every candidate checked and timed in one sandboxed process; those that passed, fastest
+    first (each with its Attempt), for the full harness to judge."""
+    from tools.bench.screen import screen
+    if not offers:
+        return []
+    say(f"screening {len(offers)} offline candidates in one process")
+    passed = []
+    for (offer, path, _), said in zip(offers, screen(problem, [p for _, p, _ in offers])):
+        attempt = Attempt(offer.config, "not verified", False, None, origin=offer.origin,
+                          screen=said["status"], screen_ms=said["median_ms"])
+        if said["status"] != "ok":
+            attempt.reasons.append(f"screen: {said['detail']}")
+        result.attempts.append(attempt)
+        if said["status"] == "ok":
+            passed.append((said["median_ms"], offer, path, attempt))
+    say(f"{len(passed)} of {len(offers)} passed the screen")
+    return [(offer, path, attempt) for _, offer, path, attempt in
+            sorted(passed, key=lambda p: p[0] if p[0] is not None else float("inf"))]
+
+
+def _first_passing(problem: Path, offers, device: str, repeats: int, final_check: bool,
+                   result: SolveResult, say):
+    """The first of (offer, path, Attempt or None), in the order given, that the full harness
+    finds correct and the verifier does not refute: (offer, path, its measurement, its proof),
+    or None. A harness that cannot run at all sets `result.reason` and ends the search."""
+    from tools.bench import bench
+    from tools.verify import verify
+    for offer, path, attempt in offers:
+        if attempt is None:
+            attempt = Attempt(offer.config, "not verified", False, None, origin=offer.origin)
+            result.attempts.append(attempt)
+        say(f"{offer.label}: measuring")
+        # with timing against eager and compile only where this is the final measurement
+        measured = bench(problem, path, device=device, repeats=repeats,
+                         baselines=final_check, record_launches=True)
+        if measured.status == "error":  # the problem or this machine: every one fails
+            result.reason = f"the harness could not run: {measured.error}"
+            return None
+        attempt.correct = measured.status == "correct"
+        attempt.reasons += measured.reasons()
+        if measured.timing:
+            attempt.median_ms = sum(s["first"]["kernel"]["median_ms"]
+                                    for s in measured.timing["sets"])
+        if not attempt.correct:
+            continue
+        proof = verify(problem, path, launches=measured.launch_record)
+        attempt.verified = proof.status
+        if proof.status in ("violated", "error"):
+            attempt.reasons.append(proof.feedback())
+            continue
+        return offer, path, measured, proof
+    return None
 
 
 def render(found: Match, config: dict) -> str:

@@ -186,25 +186,43 @@ def test_attention_lazy_rescale_when_the_maxima_keep_rising(seq, tmp_path):
         [(seq, 16)], BLOCK_M=32, BLOCK_N=16, LAZY_RESCALE=1)
 
 
-def test_search_stops_at_ninety_percent_of_the_roofline(tmp_path, monkeypatch):
-    """On a GPU each configuration's measurement carries its roofline position; the first
-    that reaches 90% of the card's ceiling ends the search (the later ones are not tried)."""
+def test_on_a_gpu_the_harness_judges_the_fastest_screened_candidates_first(tmp_path,
+                                                                            monkeypatch):
+    """On a GPU every offline candidate is screened in one process; the full harness then
+    judges those that passed, fastest first, and the first it finds correct (and the verifier
+    does not refute) wins. A candidate the screen failed is never measured."""
+    import kernels.library
     import tools.bench
+    import tools.bench.screen
+    import tools.verify
+    from kernels.seed import Seed
     from tools.bench import BenchReport
-    fractions = iter([0.62, 0.93, 0.99])
-    tried = []
+    from tools.verify import VerifyReport
+    screened = [{"status": "ok", "median_ms": 2.0, "detail": ""},
+                {"status": "incorrect", "median_ms": None, "detail": "incorrect: max abs"},
+                {"status": "ok", "median_ms": 1.0, "detail": ""}]
+    judged = []
 
     def fake_bench(problem, kernel, *, device, repeats=100, baselines=True, **_):
-        tried.append(kernel)
-        report = BenchReport("correct", timing={"sets": [
-            {"input_set": "default", "first": {"kernel": {"median_ms": 1.0}}}]})
-        report.roofline = {"fraction_of_ceiling": next(fractions), "bound": "memory"}
-        return report
+        judged.append(kernel.name)
+        status = "rejected" if len(judged) == 1 else "correct"  # the fastest fails the harness
+        return BenchReport(status, timing={"sets": [
+            {"input_set": "default", "first": {"kernel": {"median_ms": 1.5}}}]},
+            rejections=[{"reason": "incorrect", "detail": "set1"}] if status == "rejected"
+            else [])
 
+    monkeypatch.setattr(tools.bench.screen, "screen", lambda problem, kernels: screened)
     monkeypatch.setattr(tools.bench, "bench", fake_bench)
     monkeypatch.setattr(tools.bench, "resolve_device", lambda device: "cuda")
-    said = []
+    monkeypatch.setattr(tools.verify, "verify",
+                        lambda problem, kernel, launches=None: VerifyReport("proved", [], []))
+    monkeypatch.setattr(kernels.library, "compiler_seed",
+                        lambda problem, device, tuning: Seed(reason="not here"))
     result = solve(CATALOG / "swiglu.py", tmp_path / "k.py", device="cuda", budget=3,
-                   final_check=False, progress=said.append)
-    assert result.status == "solved" and len(tried) == 2 and len(result.attempts) == 2
-    assert any("93% of the card's memory ceiling: the search stops here" in m for m in said)
+                   final_check=False)
+    assert judged == ["candidate_2.py", "candidate_0.py"]
+    assert result.status == "solved" and result.config == result.attempts[0].config
+    assert [a.screen for a in result.attempts] == ["ok", "incorrect", "ok"]
+    assert [a.correct for a in result.attempts] == [True, False, False]
+    assert result.attempts[1].reasons == ["screen: incorrect: max abs"]
+    assert result.attempts[2].reasons == ["incorrect"]

@@ -1,0 +1,152 @@
+"""A first cut of the offline search: autodocket's own candidates for one problem, checked and
+timed together in one sandboxed process, seconds each instead of a fresh pair of processes each.
+
+    results = screen("problem.py", [Path("config_0.py"), Path("config_1.py")], device="cuda")
+    results[0]  # {"status": "ok", "median_ms": 0.41, "detail": ""} | "incorrect" | "crash"
+
+Only for candidates autodocket generated itself (template instantiations, the compiler seed):
+they share a process, so what it reports is a ranking, never a verdict. The candidate chosen
+from it then gets the full harness (`tools.bench.bench`: the reference in its own sandbox, the
+candidate in another, the judge here), and a model's candidate always gets only that.
+
+Child: `python -m tools.bench.screen PROBLEM DEVICE PLAN.json` with the candidates in its scratch
+folder; it writes `screen.json` after every candidate, so a crash or a kill leaves what came
+before, and the parent starts a fresh process after the candidate that broke it.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import traceback
+from pathlib import Path
+
+from tools.sandbox import Sandbox
+
+SCREEN_REPEATS = 20  # a ranking: the winner is timed again by the full harness
+
+
+def screen(problem: str | Path, kernels: list[Path], *, device: str = "cuda",
+           timeout: float = 600, repeats: int = SCREEN_REPEATS) -> list[dict]:
+    """One result per kernel, in order. A process that dies on a candidate (a CUDA error
+    breaks its context; a hang is killed) charges that candidate and carries on without it."""
+    from tools.bench import gpu_lock
+    problem = Path(problem).resolve()
+    results: list[dict | None] = [None] * len(kernels)
+    with gpu_lock(device):  # the screen times kernels: no other measurement on this card
+        while None in results:
+            todo = [i for i, r in enumerate(results) if r is None]
+            said, why = _screen_in_one_process(problem, [kernels[i] for i in todo], device,
+                                               timeout, repeats)
+            for i, r in zip(todo, said):
+                results[i] = r
+            if len(said) < len(todo):  # the process ended inside the next candidate
+                results[todo[len(said)]] = {"status": "crash", "median_ms": None,
+                                            "detail": f"the screening process ended: {why}"}
+    return results
+
+
+def _screen_in_one_process(problem: Path, kernels: list[Path], device: str, timeout: float,
+                           repeats: int) -> tuple[list[dict], str]:
+    env = {"TRITON_INTERPRET": "1"} if device == "cpu" else {}
+    box = Sandbox(timeout=timeout, memory_gb=32, gpu=device == "cuda", env=env)
+    try:
+        for i, kernel in enumerate(kernels):
+            shutil.copyfile(kernel, box.scratch / f"candidate_{i}.py")
+        shutil.copyfile(problem, box.scratch / "problem.py")
+        (box.scratch / "plan.json").write_text(json.dumps(
+            {"candidates": [f"candidate_{i}.py" for i in range(len(kernels))],
+             "repeats": repeats}))
+        run = box.run(["-m", "tools.bench.screen", f"{box.inside_scratch}/problem.py", device,
+                       f"{box.inside_scratch}/plan.json"])
+        try:
+            said = json.loads((box.scratch / "screen.json").read_text())
+        except (OSError, ValueError):
+            said = {"results": []}
+        if "error" in said:  # the problem itself could not run: every candidate shares it
+            return [{"status": "crash", "median_ms": None, "detail": said["error"]}
+                    for _ in kernels], said["error"]
+        return said["results"][:len(kernels)], run.reason()
+    finally:
+        box.close()
+
+
+# the child ------------------------------------------------------------------------------------
+def _tolerance(problem, dtype) -> tuple[float, float]:
+    """The problem's declared tolerance, else its dtype's default: a ranking errs lenient (the
+    full harness bounds and applies the real one)."""
+    from tools.bench.judge import DEFAULT_TOL
+    atol, rtol = DEFAULT_TOL.get(str(dtype) if dtype is not None else "torch.float32",
+                                 (1e-4, 1e-4))
+    return (max(getattr(problem, "ATOL", None) or 0, atol),
+            max(getattr(problem, "RTOL", None) or 0, rtol))
+
+
+def run(problem_path: str, device: str, plan: dict) -> None:
+    import torch
+
+    from tools.bench import runtime
+    from tools.bench.candidate import build, run_draw
+    from tools.bench.judge import Rejected, compare
+    from tools.problem import load_problem
+    problem = load_problem(problem_path)
+    dtype = getattr(problem, "DTYPE", None)
+    if device == "cpu" and dtype == torch.bfloat16:
+        dtype = torch.float32  # bf16 arithmetic is wrong in the interpreter
+    init = list(problem.get_init_inputs())
+    torch.manual_seed(42)
+    ref = problem.Model(*init).to(device)
+    ref = (ref.to(dtype) if dtype is not None else ref).eval()
+    runtime.save("init.pt", init)
+    runtime.save("state.pt", dict(ref.state_dict()))
+    seed = runtime.trial_seeds()[0][1]
+    inputs = runtime.draw(problem, None, seed, device, dtype)
+    with torch.no_grad():
+        expected = ref(*inputs)
+    timing_sets = [runtime.draw(problem, None, runtime.TIMING_SEED + i, device, dtype)
+                   for i in range(runtime.ROTATING_SETS)] if device == "cuda" else []
+    atol, rtol = _tolerance(problem, dtype)
+    results: list[dict] = []
+    for name in plan["candidates"]:
+        entry = {"status": "ok", "median_ms": None, "detail": ""}
+        try:
+            model = build(name, "init.pt", "state.pt", device, dtype, {})
+            out, _ = run_draw(model, inputs, device)
+            compare(out, expected, atol, rtol)
+            if timing_sets:
+                entry["median_ms"] = runtime.time_callables(
+                    {"kernel": model}, timing_sets, plan["repeats"])["kernel"]["median_ms"]
+        except Rejected as r:
+            entry = {**entry, "status": "incorrect", "detail": f"{r.reason}: {r.detail}"}
+        except Exception as err:
+            entry = {**entry, "status": "crash", "detail": f"{type(err).__name__}: {err}"[:300]}
+            if device == "cuda" and _context_broken():
+                results.append(entry)
+                break  # the parent goes on in a fresh process
+        results.append(entry)
+        Path("screen.json").write_text(json.dumps({"results": results}))
+    Path("screen.json").write_text(json.dumps({"results": results}))
+
+
+def _context_broken() -> bool:
+    """After a device-side fault every CUDA call fails: the process cannot judge the rest."""
+    import torch
+    try:
+        torch.cuda.synchronize()
+        return False
+    except Exception:
+        return True
+
+
+def main() -> None:
+    problem, device, plan_path = sys.argv[1:4]
+    try:
+        run(problem, device, json.loads(Path(plan_path).read_text()))
+    except Exception as err:  # before any candidate: the problem's own failure
+        Path("screen.json").write_text(json.dumps({
+            "error": f"the problem could not run: {type(err).__name__}: {str(err)[:300]}",
+            "traceback": traceback.format_exc()[-2000:]}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,11 +1,15 @@
 """Static checks on a candidate's source: the reward hacks that can be seen without running it.
 
 Each finding has a name; POLICY says whether it rejects the candidate or only flags it for the
-reviewers. This table is the one place that policy lives.
+reviewers. This table is the one place that policy lives. The C++/CUDA text a candidate builds
+with `torch.utils.cpp_extension.load_inline` is checked too (`native_findings`): the same hacks
+one language down (cuBLAS, cuDNN or ATen doing the math, streams or threads of its own,
+results kept across calls).
 """
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import asdict, dataclass
 
 POLICY = {
@@ -76,6 +80,7 @@ class _Checker(ast.NodeVisitor):
         self.findings: list[Finding] = []
         self.in_kernel = False
         self.in_forward_path = False  # inside a function other than __init__ (set-up may compute)
+        self.extensions: set[str] = set()  # names bound to a load_inline module (its own code)
 
     @property
     def computes(self) -> bool:
@@ -134,6 +139,9 @@ class _Checker(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Assign(self, node: ast.Assign) -> None:
+        if isinstance(node.value, ast.Call) and dotted_name(node.value.func).split(".")[-1] in \
+                ("load_inline", "load"):
+            self.extensions |= {dotted_name(t).split(".")[-1] for t in node.targets}
         for target in node.targets:
             name = dotted_name(target) if isinstance(target, ast.Attribute) else ""
             if name.split(".")[0] in ("torch", "time", "triton", "tl") and "." in name:
@@ -148,6 +156,10 @@ class _Checker(ast.NodeVisitor):
         if self.fp32 and node.attr in DOWNCAST_NAMES:
             self.add("downcast", node, f"uses {node.attr} in a float32 problem")
         self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, str) and any(m in node.value for m in NATIVE_MARKERS):
+            self.findings += native_findings(node.value, node.lineno)
 
     def visit_Call(self, node: ast.Call) -> None:
         name = dotted_name(node.func)
@@ -171,7 +183,8 @@ class _Checker(ast.NodeVisitor):
             elif name.startswith(("torch.linalg", "torch.fft", "torch.special")):
                 self.add("torch-compute", node, f"calls {name}")
             elif isinstance(node.func, ast.Attribute) and node.func.attr in COMPUTE_METHODS \
-                    and parts[0] not in ("tl", "triton", "math", "np", "numpy", "self"):
+                    and parts[0] not in ("tl", "triton", "math", "np", "numpy", "self") \
+                    and (len(parts) < 2 or parts[-2] not in self.extensions):
                 self.add("torch-compute", node, f"tensor method .{node.func.attr}()")
             if "Stream" in parts[-1] or name in ("torch.cuda.stream", "torch.cuda.set_stream"):
                 self.add("stream-or-thread", node, f"creates or switches streams: {name}")
@@ -193,6 +206,63 @@ class _Checker(ast.NodeVisitor):
             if name in ("os.getenv",):
                 self.add("environment", node, "reads the environment")
         self.generic_visit(node)
+
+
+# C++/CUDA text: what marks a string as extension source, and what it may take from ATen (types,
+# allocation, the current stream and device guard); any other at::/torch:: call computes
+NATIVE_MARKERS = ("__global__", "#include", "torch::Tensor", "at::Tensor", "PYBIND11_MODULE")
+ATEN_ALLOWED = {
+    "Tensor", "TensorOptions", "empty", "empty_like", "empty_strided", "zeros", "zeros_like",
+    "ones", "ones_like", "full", "Scalar", "ScalarType", "Device", "DeviceType", "IntArrayRef",
+    "Half", "BFloat16", "MemoryFormat", "Layout", "dtype", "device", "cuda", "kStrided",
+    "kCUDA", "kCPU", "kFloat", "kFloat32", "kHalf", "kBFloat16", "kDouble", "kInt", "kInt8",
+    "kInt16", "kInt32", "kInt64", "kLong", "kByte", "kChar", "kBool", "kUInt8", "Generator",
+    "TensorAccessor", "PackedTensorAccessor32", "PackedTensorAccessor64", "RestrictPtrTraits",
+    "DefaultPtrTraits",
+}
+ATEN_CUDA_ALLOWED = {"getCurrentCUDAStream", "CUDAGuard", "OptionalCUDAGuard",
+                     "getCurrentDeviceProperties", "CUDAStream"}
+_NATIVE_RULES = [
+    ("aten-call", re.compile(r"\b(cublas\w*|cublasLt\w*|cudnn\w*)"), "calls a vendor library"),
+    ("aten-call", re.compile(r"#\s*include\s*[<\"](cublas|cudnn|ATen/ops|ATen/native)[^>\"]*"),
+     "includes a vendor library or ATen's operators"),
+    ("stream-or-thread", re.compile(r"\b(cudaStreamCreate\w*|getStreamFromPool|cudaLaunchHostFunc"
+                                    r"|std::thread|std::async|pthread_create)\b"),
+     "work outside the caller's stream"),
+    ("pointer-cache", re.compile(r"\bstatic\s+(const\s+)?std::(unordered_)?(map|set)\b|"
+                                 r"\bstatic\b[^;]*\bdata_ptr\b"),
+     "keeps host-side state across calls"),
+]
+_ATEN_NAME = re.compile(r"\b(?:at|torch)::((?:\w+::)*)(\w+)\s*(\(|<)")
+_TENSOR_METHOD = re.compile(r"\.\s*(\w+)\s*\(")
+_COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
+
+
+def native_findings(text: str, first_line: int) -> list[Finding]:
+    """Findings in one string of C++/CUDA extension source that starts on `first_line`."""
+    # comments become blanks of the same length, so offsets still give line numbers
+    code = _COMMENTS.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    found: list[Finding] = []
+
+    def add(name: str, offset: int, why: str) -> None:
+        line_in = code.count("\n", 0, offset)
+        snippet = text.splitlines()[line_in].strip() if text.splitlines() else ""
+        found.append(Finding(name, first_line + line_in, f"{why} in the extension: {snippet}"[:200],
+                             POLICY[name]))
+
+    for name, pattern, why in _NATIVE_RULES:
+        for m in pattern.finditer(code):
+            add(name, m.start(), f"{why} ({m.group(0).strip()})")
+    for m in _ATEN_NAME.finditer(code):
+        namespaces, fn = m.group(1), m.group(2)
+        allowed = fn in ATEN_CUDA_ALLOWED if namespaces.startswith("cuda::") else \
+            not namespaces and fn in ATEN_ALLOWED
+        if not allowed:
+            add("aten-call", m.start(), f"calls ATen ({m.group(0).rstrip('(<').strip()})")
+    for m in _TENSOR_METHOD.finditer(code):
+        if m.group(1) in COMPUTE_METHODS:
+            add("aten-call", m.start(), f"tensor method .{m.group(1)}()")
+    return found
 
 
 def check_source(source: str, problem_is_fp32: bool = True) -> list[Finding]:

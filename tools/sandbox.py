@@ -39,6 +39,7 @@ OUTPUT_LIMIT = 20_000  # characters of stdout/stderr kept
 INSIDE_SCRATCH = "/sandbox"
 INSIDE_INPUTS = "/inputs"
 INSIDE_PROJECT = "/autodocket"
+INSIDE_EXTENSIONS = "/extensions"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 UNSANDBOXED_ENV = "AUTODOCKET_UNSANDBOXED"
 
@@ -328,6 +329,7 @@ class Sandbox:
         self.scratch = Path(scratch or tempfile.mkdtemp(prefix="autodocket-sandbox-"))
         (self.scratch / "tmp").mkdir(parents=True, exist_ok=True)
         self.lent: dict[str, Path] = {}
+        self.build_cache: Path | None = None
         self.bwrap, why = bubblewrap()
         if self.bwrap is None and not unsandboxed_allowed():
             raise SandboxUnavailable(f"{why}: untrusted code is refused. Install bubblewrap "
@@ -343,6 +345,24 @@ class Sandbox:
             raise ValueError(f"cannot lend {name!r} twice or under a nested name")
         self.lent[name] = path
         return f"{INSIDE_INPUTS}/{name}" if self.bwrap else str(path)
+
+    def cache_extensions_of(self, kernel: Path | str) -> None:
+        """A candidate that builds C++/CUDA (torch's cpp_extension) keeps its build in a
+        folder of its own, keyed by the kernel file's content: its other processes (the
+        harness's trials, the sanitizer, the profile) load the build instead of running nvcc
+        again. Writable by that kernel's sandboxes only; no other candidate and no reference
+        ever sees it."""
+        import hashlib
+
+        from tools.cache import cache_path
+        from tools.bench.static import builds_extension
+        text = Path(kernel).read_bytes()
+        if not builds_extension(text.decode(errors="replace")):
+            return
+        self.build_cache = cache_path("extensions", hashlib.sha256(text).hexdigest())
+        self.build_cache.mkdir(parents=True, exist_ok=True)
+        self.env["TORCH_EXTENSIONS_DIR"] = INSIDE_EXTENSIONS if self.bwrap \
+            else str(self.build_cache)
 
     @property
     def inside_scratch(self) -> str:
@@ -379,6 +399,8 @@ class Sandbox:
             wrap += ["--ro-bind", "/sys", "/sys", "--ro-bind-try", "/opt", "/opt"]
         for name, path in self.lent.items():
             wrap += ["--ro-bind", str(path), f"{INSIDE_INPUTS}/{name}"]
+        if self.build_cache is not None:
+            wrap += ["--bind", str(self.build_cache), INSIDE_EXTENSIONS]
         wrap += ["--bind", str(self.scratch), INSIDE_SCRATCH, "--symlink",
                  f"{INSIDE_SCRATCH}/tmp", "/tmp", "--remount-ro", "/", "--chdir", INSIDE_SCRATCH]
         for key, value in self._env().items():

@@ -253,6 +253,7 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
                                       "SHAPES"})
             return
         cand_box = Sandbox(timeout=timeout, memory_gb=memory_gb, gpu=gpu, env=env)
+        cand_box.cache_extensions_of(kernel)
         shutil.copyfile(problem, cand_box.scratch / "problem.py")  # the child deletes its copy
         plan = {**plan, "sets": [s["label"] for s in sets], "dtype": meta["dtype"],
                 "record_launches": record_launches}
@@ -350,21 +351,49 @@ def _reference(problem: Path, device: str, plan: dict, timeout: float, memory_gb
     return cached, spans, run
 
 
+def sanitizer_tools(kernel_source: str) -> list[str]:
+    """compute-sanitizer's tools for a candidate: memcheck always; for C++/CUDA of its own also
+    racecheck (shared-memory hazards) and initcheck (reads of memory never written), which
+    Triton's code generation rules out by construction."""
+    from .static import builds_extension
+    return ["memcheck", "racecheck", "initcheck"] if builds_extension(kernel_source) \
+        else ["memcheck"]
+
+
 def _sanitized(problem: Path, kernel: Path, ref_dir: Path, meta: dict, sets: list[dict],
                timeout: float) -> dict:
-    """The correctness trials of the smallest input set under compute-sanitizer memcheck, with
-    PyTorch's caching allocator off (an access past a tensor but inside a cached block would
-    pass unseen otherwise)."""
+    """The correctness trials of the smallest input set under each of compute-sanitizer's
+    tools (`sanitizer_tools`), with PyTorch's caching allocator off (an access past a tensor
+    but inside a cached block would pass unseen otherwise)."""
     tool = shutil.which("compute-sanitizer") or next(
         (p for p in ("/usr/local/cuda/bin/compute-sanitizer",) if Path(p).is_file()), None)
-    kind = "compute-sanitizer memcheck (GPU)"
+    names = sanitizer_tools(kernel.read_text(errors="replace"))
+    kind = f"compute-sanitizer {', '.join(names)} (GPU)"
     if tool is None:
         return {"kind": kind, "status": "not run", "why": "compute-sanitizer not found"}
     smallest = min(sets, key=lambda s: sum(math.prod(x) for x in s.get("shapes") or [[0]]))
+    result = {"kind": kind, "status": "clean", "input_set": smallest["label"],
+              "error_count": 0, "errors": [], "tools": {}}
+    for name in names:
+        said = _one_sanitizer(tool, name, problem, kernel, ref_dir, meta, smallest, timeout)
+        result["tools"][name] = said
+        if said["status"] == "not run":
+            return {**result, "status": "not run", "why": f"{name}: {said['why']}"}
+        if said["status"] == "errors":
+            result["status"] = "errors"
+            result["error_count"] += said["error_count"]
+            result["errors"] += [f"{name}: {e}" for e in said["errors"]]
+    result["errors"] = result["errors"][:10]
+    return result
+
+
+def _one_sanitizer(tool: str, name: str, problem: Path, kernel: Path, ref_dir: Path, meta: dict,
+                   smallest: dict, timeout: float) -> dict:
     box = Sandbox(timeout=timeout, gpu=True, env={"PYTORCH_NO_CUDA_MEMORY_CACHING": "1"})
+    box.cache_extensions_of(kernel)
     try:
         shutil.copyfile(problem, box.scratch / "problem.py")
-        trials = [name for name, _ in runtime.trial_seeds() if name != "ghost"]
+        trials = [t for t, _ in runtime.trial_seeds() if t != "ghost"]
         plan = {"sets": [smallest["label"]], "draws": trials, "timing": False,
                 "dtype": meta["dtype"]}
         (box.scratch / "plan.json").write_text(json.dumps(plan))
@@ -373,22 +402,42 @@ def _sanitized(problem: Path, kernel: Path, ref_dir: Path, meta: dict, sets: lis
             ["-m", "tools.bench.candidate", f"{inside}/problem.py", box.lend(kernel, "kernel.py"),
              box.lend(ref_dir / "init.pt"), box.lend(ref_dir / "state.pt"), "cuda",
              f"{inside}/plan.json"], interactive=True,
-            prefix=[tool, "--tool", "memcheck", "--error-exitcode", "86", "--print-limit", "10",
+            prefix=[tool, "--tool", name, "--error-exitcode", "86", "--print-limit", "10",
                     "--target-processes", "all"])
         while running.read_line("@@outputs") is not None:
             running.send("stop")
         run = running.wait()
     finally:
         box.close()
-    summary = re.search(r"ERROR SUMMARY: (\d+) error", run.stdout + run.stderr)
-    errors = [line.strip("= ").strip() for line in (run.stdout + run.stderr).splitlines()
-              if line.startswith("=========") and ("Invalid" in line or "error" in line.lower())
-              and "ERROR SUMMARY" not in line]
+    return sanitizer_report(run.stdout + run.stderr, run.returncode, run.reason())
+
+
+_SANITIZER_ERROR = re.compile(r"^(Invalid|Error|Uninitialized|Race|Barrier|Program hit)", re.I)
+_SANITIZER_DETAIL = re.compile(r"^(at |by thread|Address|and )")
+
+
+def sanitizer_report(text: str, returncode: int | None, why: str) -> dict:
+    """One compute-sanitizer run read: its summary count, and each error with the detail lines
+    under it (the kernel and source line where built with line information, the thread and
+    block, the address), one string per error."""
+    summary = re.search(r"ERROR SUMMARY: (\d+) error", text) or \
+        re.search(r"RACECHECK SUMMARY: (\d+) hazard", text)
     if summary is None:
-        return {"kind": kind, "status": "not run", "why": "no sanitizer summary: " + run.reason()}
+        return {"status": "not run", "why": "no sanitizer summary: " + why}
+    errors: list[list[str]] = []
+    for line in text.splitlines():
+        if not line.startswith("========="):
+            continue
+        body = line[len("========="):]
+        if _SANITIZER_ERROR.match(body.strip()) and not body.startswith("  ") and \
+                "SUMMARY" not in body:
+            errors.append([body.strip()])
+        elif errors and body.startswith("  ") and _SANITIZER_DETAIL.match(body.strip()) \
+                and len(errors[-1]) < 4:
+            errors[-1].append(body.strip())
     count = int(summary.group(1))
-    return {"kind": kind, "status": "errors" if count or run.returncode == 86 else "clean",
-            "input_set": smallest["label"], "error_count": count, "errors": errors[:10]}
+    return {"status": "errors" if count or returncode == 86 else "clean",
+            "error_count": count, "errors": [" | ".join(e) for e in errors[:10]]}
 
 
 def _json(path: Path):

@@ -238,6 +238,11 @@ _TENSOR_METHOD = re.compile(r"\.\s*(\w+)\s*\(")
 _COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
 
 
+def builds_extension(source: str) -> bool:
+    """Whether a candidate builds C++/CUDA of its own (torch.utils.cpp_extension)."""
+    return "cpp_extension" in source and ("load_inline" in source or "load(" in source)
+
+
 def native_findings(text: str, first_line: int) -> list[Finding]:
     """Findings in one string of C++/CUDA extension source that starts on `first_line`."""
     # comments become blanks of the same length, so offsets still give line numbers

@@ -148,6 +148,7 @@ def _sandboxed(problem: Path, kernel: Path, out: str, device: str, timeout: floa
     keeps the network namespace: ncu reaches its target over loopback."""
     box = Sandbox(timeout=timeout, gpu=device == "cuda", env=env, scratch=scratch,
                   network=ncu_mode is not None)
+    box.cache_extensions_of(kernel)
     inside = box.inside_scratch
     args = ["-m", "tools.profile.worker", box.lend(problem, "problem.py"),
             box.lend(kernel, "kernel.py"), f"{inside}/{out}", device]

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools.cache import cache_path, write_atomic
+from tools.bench.static import builds_extension
 from tools.sandbox import Sandbox, SandboxUnavailable, zygote
 
 VERIFIER_VERSION = "9"  # bump when the analysis changes: cached reports are keyed on it
@@ -91,6 +92,11 @@ def verify(problem: str | Path, kernel: str | Path, *, timeout: float = 300,
     for path in (problem, kernel):
         if not path.is_file():
             return VerifyReport("error", error=f"{path}: no such file")
+    source = kernel.read_text(errors="replace")
+    if builds_extension(source) and "triton.jit" not in source:
+        return VerifyReport("unsupported", unsupported=[
+            "C++/CUDA extension: Z3 reads Triton kernels only; compute-sanitizer (memcheck, "
+            "racecheck, initcheck) watches this one's accesses instead"])
     key = _cache_key(problem, kernel, coverage)
     cached = cache_path("verify", f"{key}.json")
     if use_cache and cached.is_file():
@@ -122,6 +128,7 @@ def verify(problem: str | Path, kernel: str | Path, *, timeout: float = 300,
 def _record(problem: Path, kernel: Path, timeout: float) -> dict:
     """The candidate's launches, recorded in its own fresh sandbox (it runs `forward`)."""
     box = Sandbox(timeout=timeout, memory_gb=8)
+    box.cache_extensions_of(kernel)  # a Triton file that also builds C++ keeps its build
     try:
         shutil.copyfile(problem, box.scratch / "problem.py")  # the child deletes its copy
         run = box.run(["-m", "tools.verify.record", f"{box.inside_scratch}/problem.py",

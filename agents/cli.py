@@ -265,14 +265,18 @@ def solve(problem: Path,
                                                       "(default: PROBLEM_kernel.py)")] = None,
           device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
           budget: Annotated[int, typer.Option(help="configurations tried on a GPU")] = 4,
+          language: Annotated[str, typer.Option(help="triton, or cuda for the CUDA C++ "
+                                                "templates")] = "triton",
           json_out: JsonOpt = False) -> None:
     """Write a kernel for one problem with the offline coder (template search and torch.compile's
-    Triton), verify and measure it."""
-    from kernels.library import solve as run_solve
+    Triton, or the CUDA C++ templates), verify and measure it."""
+    from kernels.library import LANGUAGES, solve as run_solve
     if not problem.is_file():
         _fail(f"{problem}: no such file")
+    if language not in LANGUAGES:
+        _fail(f"--language must be one of {', '.join(LANGUAGES)}, not {language!r}")
     try:
-        result = run_solve(problem, out, device=device, budget=budget,
+        result = run_solve(problem, out, device=device, budget=budget, language=language,
                            progress=None if json_out else lambda m: console.print(f"[dim]{m}[/]"))
     except (ValueError, SyntaxError) as err:
         _fail(f"{problem}: {err}")

@@ -23,10 +23,22 @@ class Candidate:
     search: list | None = None
 
 
-def code_offline(problem: Path, out: Path, attempt: int, device: str, budget: int = 4) -> Candidate:
+# what the coder model is asked to write, by the language the task named
+LANGUAGE_ASK = {
+    "triton": "Write the kernels in Triton (@triton.jit), unless the task asks otherwise.",
+    "cuda": "The task asks for CUDA C++: write the kernels in CUDA C++, built with "
+            "torch.utils.cpp_extension.load_inline (cuda_sources, functions=[...]) and launched "
+            "on at::cuda::getCurrentCUDAStream(); no cuBLAS, cuDNN or ATen compute inside.",
+}
+
+
+def code_offline(problem: Path, out: Path, attempt: int, device: str, budget: int = 4,
+                 language: str = "triton") -> Candidate:
+    """`language`: what the task asked the kernel to be written in ("cuda" for CUDA C++)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     if device == "cuda" and attempt == 1 and budget > 1:
-        result = solve(problem, out, device=device, budget=budget, final_check=False)
+        result = solve(problem, out, device=device, budget=budget, final_check=False,
+                       language=language)
         if result.status != "solved":
             return Candidate(None, result.reason or result.status)
         seeds = sum(1 for a in result.attempts if a.origin == "compiler seed")
@@ -37,7 +49,7 @@ def code_offline(problem: Path, out: Path, attempt: int, device: str, budget: in
                          result.config,
                          [a.__dict__ for a in result.attempts])
     offers, unavailable = [], []
-    for offer in offerings(problem, device, budget=attempt):
+    for offer in offerings(problem, device, budget=attempt, language=language):
         if isinstance(offer, Offering):
             offers.append(offer)
         else:
@@ -45,8 +57,10 @@ def code_offline(problem: Path, out: Path, attempt: int, device: str, budget: in
         if len(offers) == attempt:
             break
     if not offers:
-        return Candidate(None, "no offline solution: no template fits this problem; compiler "
-                         "seed: " + "; ".join(unavailable))
+        return Candidate(None, "no offline solution: no CUDA C++ template fits this problem "
+                         "(the compiler seed writes Triton)" if language == "cuda" else
+                         "no offline solution: no template fits this problem; compiler seed: "
+                         + "; ".join(unavailable))
     if len(offers) < attempt:
         return Candidate(None, f"no offline candidate left to try (all {len(offers)} tried)")
     offer = offers[-1]
@@ -54,18 +68,20 @@ def code_offline(problem: Path, out: Path, attempt: int, device: str, budget: in
     return Candidate(out, f"{offer.label}, offline candidate {attempt}", offer.config)
 
 
-def best_offline(problem: Path, device: str = "cpu") -> tuple[str, str]:
+def best_offline(problem: Path, device: str = "cpu", language: str = "triton") -> tuple[str, str]:
     """(what it is, its source): the candidate a model coder is asked to beat: the template that
-    fits, else torch.compile's Triton, else a library kernel of the lab's style (softmax)."""
-    for offer in offerings(problem, device, budget=1):
+    fits, else torch.compile's Triton, else a library kernel of the lab's style (softmax), in
+    the language the task asked for."""
+    for offer in offerings(problem, device, budget=1, language=language):
         if isinstance(offer, Offering):
             return offer.label, offer.source
-    found = match(CATALOG / "softmax.py")
+    found = match(CATALOG / "softmax.py", language)
     return ("a kernel for a related problem (nothing offline fits this one)",
             render(found, found.template.DEFAULT))
 
 
-def code_with_model(role, problem: Path, out: Path, feedback: list[str], backoff_s: float):
+def code_with_model(role, problem: Path, out: Path, feedback: list[str], backoff_s: float,
+                    language: str = "triton"):
     """(Candidate, call records) from the coder model; raises models.ModelFailure."""
     from agents.models import AnswerError, ask, one_block, prompt, python_file
 
@@ -78,8 +94,8 @@ def code_with_model(role, problem: Path, out: Path, feedback: list[str], backoff
         out.write_text(source, encoding="utf-8")
         return Candidate(out, f"written by {role.name} model")
 
-    origin, example = best_offline(problem)
+    origin, example = best_offline(problem, language=language)
     question = prompt("coder", problem=problem.read_text(encoding="utf-8").strip(),
-                      origin=origin, example=example.strip(),
+                      origin=origin, example=example.strip(), language=LANGUAGE_ASK[language],
                       feedback="\n".join(f"- {f}" for f in feedback) or "(first attempt)")
     return ask(role, question, parse, backoff_s=backoff_s)

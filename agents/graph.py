@@ -196,21 +196,25 @@ def plan(state: TaskState, config: RunnableConfig) -> dict:
 def code(state: TaskState, config: RunnableConfig) -> dict:
     from agents.coder import code_offline, code_with_model
     from agents.models import ModelFailure
+    from agents.spec import read_spec
     attempt = state.get("attempt", 0) + 1
+    # the language the task asked for (CUDA C++ or Triton), also for a researcher's own problem
+    language = read_spec(state["title"], " ".join(filter(None, [state.get("text"),
+                                                                state.get("notes")]))).language
     problem = _problem_file(state, config)
     out = _work(state, config) / f"attempt-{attempt}" / "kernel.py"
     models = _models(state, config, "coder")
     if models:
         try:
             c, calls = code_with_model(models.coder, problem, out, state.get("feedback", []),
-                                       models.backoff_s)
+                                       models.backoff_s, language)
         except ModelFailure as err:
             return {"attempt": attempt, "kernel_source": "", "calls": err.calls,
                     "feedback": state.get("feedback", []) + [f"attempt {attempt}, coder: {err}"]}
         return {"attempt": attempt, "kernel_source": out.read_text(encoding="utf-8"),
                 "coder_note": c.note, "config": None, "search": None, "calls": calls}
     c = code_offline(problem, out, attempt, config["configurable"]["device"],
-                     budget=state.get("search_budget", 4))
+                     budget=state.get("search_budget", 4), language=language)
     if c.kernel is None:
         return {"attempt": attempt, "kernel_source": "", "outcome": "parked", "reason": c.note}
     return {"attempt": attempt, "kernel_source": out.read_text(encoding="utf-8"),

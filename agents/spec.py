@@ -8,6 +8,7 @@ the dtype and the success criterion, each with the words it came from.
     spec.sizes       # {"cols": 3000, "width": 4099, "vocab": 50257, ...}
     spec.shapes      # [(4096, 1000), (8192, 8192)]: sizes written as A x B
     spec.dtype       # "bfloat16" | "float16" | "float32" | "float8" | None (not named)
+    spec.language    # "cuda" when the text asks for CUDA C++, else "triton"
     spec.words       # {"dtype": "bf16", "cols": "3000 columns", ...}: where each came from
 
 Nothing here decides which problem is measured: `kernels.families` does, and refuses what its
@@ -93,6 +94,11 @@ SIZES = [
     ("tokens", rf"\btokens\s*[=:]\s*{_N}"),
     ("batch", rf"\bbatch(?:[- ]size)?(?: of)?\s*[=:]?\s*{_N}"),
 ]
+# a task that asks for the kernel in CUDA C++ (not one that merely runs "on CUDA")
+CUDA_LANGUAGE = re.compile(r"\bcuda[- ]?c\+\+|\bcuda (?:c\b|kernels?\b|source|code\b|extension)|"
+                           r"\b(?:in|with|using) (?:raw |native |hand-written )?cuda\b(?! graphs?)|"
+                           r"\bcustom cuda\b|\bhand-written cuda\b|\bload_inline\b|\.cu\b",
+                           re.IGNORECASE)
 SHAPE = re.compile(rf"{_N}\s*[x×]\s*{_N}(?:\s*[x×]\s*{_N})?(?:\s*[x×]\s*{_N})?")
 CUBE = re.compile(rf"{_N}\s*(?:\^3|³)")
 
@@ -105,6 +111,7 @@ class Spec:
     sizes: dict = field(default_factory=dict)
     shapes: list = field(default_factory=list)
     dtype: str | None = None
+    language: str = "triton"  # what the kernel is to be written in: "triton" | "cuda"
     criterion: str = ""  # the words that state the success criterion, if any
     words: dict = field(default_factory=dict)  # each parameter -> the words it came from
 
@@ -122,6 +129,8 @@ class Spec:
                          f"('{self.words.get('shapes', '?')}')")
         if self.dtype:
             parts.append(f"dtype = {self.dtype} ('{self.words.get('dtype', '?')}')")
+        if self.language != "triton":
+            parts.append(f"language = {self.language} ('{self.words.get('language', '?')}')")
         return f"{self.op}: " + ("; ".join(parts) or "no sizes or dtype named")
 
 
@@ -140,6 +149,8 @@ def read_spec(title: str, text: str, criterion: str | None = None) -> Spec:
             break
     if spec.op is None and KERNEL_WORDS.search(words):
         spec.kind = "kernel"
+    if found := CUDA_LANGUAGE.search(words):
+        spec.language, spec.words["language"] = "cuda", found.group(0)
     for dtype, pattern in DTYPES:
         found = _first(pattern, words)
         if found:

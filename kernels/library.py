@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import itertools
 import pkgutil
+import re
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -47,10 +48,21 @@ class Match:
         return self.template.FAMILY
 
 
-def match(problem: Path) -> Match | None:
-    ops = problem_ops(problem.read_text())
+LANGUAGES = ("triton", "cuda")  # what a template is written in (its LANGUAGE, Triton if unsaid)
+
+
+def match(problem: Path, language: str = "triton") -> Match | None:
+    """The template in `language` whose operations the problem uses most specifically; a
+    template may narrow what it fits further (`fits(ops)`, the float dtypes it handles)."""
+    source = problem.read_text()
+    ops = problem_ops(source)
+    dtype = re.search(r"^DTYPE\s*=\s*torch\.(\w+)", source, re.M)
     best = None
     for t in templates():
+        if getattr(t, "LANGUAGE", "triton") != language or \
+                not getattr(t, "fits", lambda _ops: True)(ops) or \
+                (hasattr(t, "DTYPES") and (dtype.group(1) if dtype else "float32") not in t.DTYPES):
+            continue
         fits = [req for req in t.REQUIRES if req <= ops and ops & _FOREIGN <= req]
         if fits and (best is None or max(map(len, fits)) > best[0]):
             best = (max(map(len, fits)), t)
@@ -84,13 +96,17 @@ class Offering:
 
 
 def offerings(problem: Path, device: str, budget: int,
-              origins: tuple[str, ...] = ("template", "compiler seed")):
+              origins: tuple[str, ...] = ("template", "compiler seed"),
+              language: str = "triton"):
     """The offline candidates for a problem, in the order to try them: the matching template's
     configurations (its default first), with torch.compile's Triton after the default (a
     competitor where a template fits, the answer where none does). Lazily: the seed costs a
     compile, which a caller content with the template's default never pays. A seed that
-    could not be written comes as the `Seed` with its reason."""
-    found = match(problem) if "template" in origins else None
+    could not be written comes as the `Seed` with its reason. A task that asks for CUDA C++
+    (`language="cuda"`) gets the CUDA templates only: the seed is Triton."""
+    if language == "cuda":
+        origins = tuple(o for o in origins if o != "compiler seed")
+    found = match(problem, language) if "template" in origins else None
     grid = configs(found.template, budget) if found else []
     for i, config in enumerate(grid or [None]):
         if config is not None:
@@ -144,7 +160,8 @@ class SolveResult:
 def solve(problem: str | Path, out: str | Path | None = None, *, device: str = "auto",
           budget: int = 4, repeats: int = 30, progress=None,
           final_check: bool = True,
-          origins: tuple[str, ...] = ("template", "compiler seed")) -> SolveResult:
+          origins: tuple[str, ...] = ("template", "compiler seed"),
+          language: str = "triton") -> SolveResult:
     """Try the offline candidates (`offerings`) and keep one that the harness finds correct and
     the verifier does not refute. On a GPU all of them are screened in one process first
     (`tools.bench.screen`: checked and timed together, seconds each) and the harness then
@@ -172,16 +189,19 @@ def solve(problem: str | Path, out: str | Path | None = None, *, device: str = "
             yield offer, path, None  # its Attempt comes with its first judgment
 
     try:
-        offers = written(offerings(problem, device, budget if device == "cuda" else 1, origins))
+        offers = written(offerings(problem, device, budget if device == "cuda" else 1, origins,
+                                   language))
         if device == "cuda":
             offers = _screened(problem, list(offers), result, say)
         best = _first_passing(problem, offers, device, repeats, final_check, result, say)
         if not result.attempts:
             result.status = "no-template"
             ops = sorted(problem_ops(problem.read_text()))
-            result.reason = ("no offline solution: no template fits a problem using "
-                             f"{', '.join(ops) or 'no recognised operations'}; compiler seed: "
-                             + "; ".join(unavailable))
+            result.reason = (f"no offline solution: no {language} template fits a problem "
+                             f"using {', '.join(ops) or 'no recognised operations'}" + (
+                                 "; compiler seed: " + "; ".join(unavailable) if unavailable
+                                 else " (the compiler seed writes Triton, not CUDA C++)"
+                                 if language == "cuda" else ""))
             return result
         if best is None:
             result.reason = result.reason or "nothing passed: " + "; ".join(

@@ -33,7 +33,7 @@ from tools.sandbox import SERIAL_INDUCTOR, Sandbox, SandboxUnavailable
 
 from . import judge, runtime
 from .judge import BadTolerance
-from .static import check_source, rejections
+from .static import builds_extension, check_source, rejections
 
 HARNESS_VERSION = "9"  # bump when a verdict or what the reference writes changes: caches key on it
 MACHINE_REASONS = {"timeout", "memory", "disk", "processes"}  # a load-dependent end: not cached
@@ -191,6 +191,14 @@ def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
     report = BenchReport("correct", static=[f.to_dict() for f in static])
     report.rejections += [{"reason": f.name, "detail": f"line {f.line}: {f.text}"}
                           for f in rejections(static)]
+    if device == "cpu" and builds_extension(kernel.read_text(errors="replace")):
+        no_gpu = "the candidate builds C++/CUDA (cpp_extension): running it needs a CUDA GPU " \
+                 "and nvcc, and this run has no GPU"
+        if report.rejections:  # what the source shows is a verdict even unrun
+            report.status = "rejected"
+            report.notes.append(f"not run: {no_gpu}")
+            return report
+        return BenchReport("error", error=no_gpu, static=report.static)
     start = time.perf_counter()
     try:
         with gpu_lock(device) as waited:
@@ -355,7 +363,6 @@ def sanitizer_tools(kernel_source: str) -> list[str]:
     """compute-sanitizer's tools for a candidate: memcheck always; for C++/CUDA of its own also
     racecheck (shared-memory hazards) and initcheck (reads of memory never written), which
     Triton's code generation rules out by construction."""
-    from .static import builds_extension
     return ["memcheck", "racecheck", "initcheck"] if builds_extension(kernel_source) \
         else ["memcheck"]
 

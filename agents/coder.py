@@ -50,22 +50,39 @@ def code_offline(problem: Path, out: Path, attempt: int, device: str, budget: in
                          [a.__dict__ for a in result.attempts])
     offers, unavailable = [], []
     for offer in offerings(problem, device, budget=attempt, language=language):
-        if isinstance(offer, Offering):
-            offers.append(offer)
-        else:
+        if not isinstance(offer, Offering):
             unavailable.append(offer.reason)
+        elif why := _does_not_reproduce(problem, offer, device, out.parent):
+            unavailable.append(f"{offer.label}: {why}")
+        else:
+            offers.append(offer)
         if len(offers) == attempt:
             break
     if not offers:
-        return Candidate(None, "no offline solution: no CUDA C++ template fits this problem "
-                         "(the compiler seed writes Triton)" if language == "cuda" else
-                         "no offline solution: no template fits this problem; compiler seed: "
-                         + "; ".join(unavailable))
+        return Candidate(None, ("no offline solution: no CUDA C++ template fits this problem "
+                                "(the compiler seed writes Triton)" if language == "cuda" else
+                                "no offline solution: no template fits this problem")
+                         + "".join(f"; {u}" for u in unavailable))
     if len(offers) < attempt:
         return Candidate(None, f"no offline candidate left to try (all {len(offers)} tried)")
     offer = offers[-1]
     out.write_text(offer.source)
     return Candidate(out, f"{offer.label}, offline candidate {attempt}", offer.config)
+
+
+def _does_not_reproduce(problem: Path, offer: Offering, device: str, folder: Path) -> str | None:
+    """Why a template's candidate does not compute what the problem computes (its outputs
+    against the problem's on the screen's input set, in the sandbox), or None. The compiler
+    seed is the problem's own computation and needs no such check; C++/CUDA cannot be run
+    without a GPU (the harness says so)."""
+    from tools.bench.screen import screen
+    from tools.bench.static import builds_extension
+    if offer.origin != "template" or (device == "cpu" and builds_extension(offer.source)):
+        return None
+    path = folder / "screened.py"
+    path.write_text(offer.source)
+    said = screen(problem, [path], device=device)[0]
+    return None if said["status"] == "ok" else f"does not reproduce the problem ({said['detail']})"
 
 
 def best_offline(problem: Path, device: str = "cpu", language: str = "triton") -> tuple[str, str]:

@@ -1,6 +1,8 @@
 """The offline search's screen: autodocket's own candidates for one problem, checked (and on a
 GPU timed) in one sandboxed process. A wrong candidate is marked incorrect, one that raises is
 marked crashed, and one that kills the process is charged while the rest are still screened."""
+import pytest
+
 from tools.bench.screen import screen
 
 PROBLEM = '''import torch
@@ -42,6 +44,12 @@ class ModelNew(nn.Module):
         AFTER
         return y
 '''
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache(tmp_path, monkeypatch):
+    """A CPU screen is cached by content: each test screens for real."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
 def _candidate(tmp_path, name, expr="tl.maximum(x, 0.0) * 2", after="pass"):

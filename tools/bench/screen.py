@@ -9,6 +9,11 @@ they share a process, so what it reports is a ranking, never a verdict. The cand
 from it then gets the full harness (`tools.bench.bench`: the reference in its own sandbox, the
 candidate in another, the judge here), and a model's candidate always gets only that.
 
+On a GPU the candidates are checked and timed on the default input set; on the CPU (Triton's
+interpreter, no timing) they are checked on the smallest one, and the answer is cached by the
+two files' content: there the screen is the offline coder's test of whether a template computes
+what the problem computes, before an attempt is spent on it.
+
 Child: `python -m tools.bench.screen PROBLEM DEVICE PLAN.json` with the candidates in its scratch
 folder; it writes `screen.json` after every candidate, so a crash or a kill leaves what came
 before, and the parent starts a fresh process after the candidate that broke it.
@@ -21,6 +26,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from tools.cache import cache_path, write_atomic
 from tools.sandbox import Sandbox
 
 SCREEN_REPEATS = 20  # a ranking: the winner is timed again by the full harness
@@ -32,7 +38,8 @@ def screen(problem: str | Path, kernels: list[Path], *, device: str = "cuda",
     breaks its context; a hang is killed) charges that candidate and carries on without it."""
     from tools.bench import gpu_lock
     problem = Path(problem).resolve()
-    results: list[dict | None] = [None] * len(kernels)
+    keys = [_cpu_key(problem, k) if device == "cpu" else None for k in kernels]
+    results: list[dict | None] = [_cached(key) for key in keys]
     with gpu_lock(device):  # the screen times kernels: no other measurement on this card
         while None in results:
             todo = [i for i, r in enumerate(results) if r is None]
@@ -43,7 +50,30 @@ def screen(problem: str | Path, kernels: list[Path], *, device: str = "cuda",
             if len(said) < len(todo):  # the process ended inside the next candidate
                 results[todo[len(said)]] = {"status": "crash", "median_ms": None,
                                             "detail": f"the screening process ended: {why}"}
+    for key, result in zip(keys, results):
+        if key and "the screening process ended" not in result["detail"]:  # not load-dependent
+            write_atomic(cache_path("screen", f"{key}.json"), json.dumps(result))
     return results
+
+
+def _cpu_key(problem: Path, kernel: Path) -> str:
+    """A CPU screen depends on the two files, the harness and the libraries only."""
+    import hashlib
+    from importlib.metadata import version
+
+    from tools.bench import HARNESS_VERSION
+    parts = [problem.read_bytes(), Path(kernel).read_bytes(), HARNESS_VERSION.encode(),
+             version("torch").encode(), version("triton").encode()]
+    return hashlib.sha256(b"\0".join(hashlib.sha256(p).digest() for p in parts)).hexdigest()
+
+
+def _cached(key: str | None) -> dict | None:
+    if key is None:
+        return None
+    try:
+        return json.loads(cache_path("screen", f"{key}.json").read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def _screen_in_one_process(problem: Path, kernels: list[Path], device: str, timeout: float,
@@ -100,7 +130,8 @@ def run(problem_path: str, device: str, plan: dict) -> None:
     runtime.save("init.pt", init)
     runtime.save("state.pt", dict(ref.state_dict()))
     seed = runtime.trial_seeds()[0][1]
-    inputs = runtime.draw(problem, None, seed, device, dtype)
+    inputs = runtime.draw(problem, _smallest(problem) if device == "cpu" else None, seed, device,
+                          dtype)
     with torch.no_grad():
         expected = ref(*inputs)
     timing_sets = [runtime.draw(problem, None, runtime.TIMING_SEED + i, device, dtype)
@@ -126,6 +157,19 @@ def run(problem_path: str, device: str, plan: dict) -> None:
         results.append(entry)
         Path("screen.json").write_text(json.dumps({"results": results}))
     Path("screen.json").write_text(json.dumps({"results": results}))
+
+
+def _smallest(problem):
+    """The argument spec of the problem's input set with the fewest input elements (the CPU
+    interpreter runs one program at a time)."""
+    import math
+
+    from tools.bench import runtime
+    from tools.problem import input_sets
+
+    def size(spec) -> int:
+        return sum(math.prod(x["shape"]) for x in runtime.layout(problem, spec) if "shape" in x)
+    return min((spec for _, spec in input_sets(problem)), key=size)
 
 
 def _context_broken() -> bool:

@@ -39,7 +39,7 @@ OUTPUT_LIMIT = 20_000  # characters of stdout/stderr kept
 INSIDE_SCRATCH = "/sandbox"
 INSIDE_INPUTS = "/inputs"
 INSIDE_PROJECT = "/autodocket"
-INSIDE_EXTENSIONS = "/extensions"
+INSIDE_BUILDS = "/builds"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 UNSANDBOXED_ENV = "AUTODOCKET_UNSANDBOXED"
 
@@ -329,7 +329,7 @@ class Sandbox:
         self.scratch = Path(scratch or tempfile.mkdtemp(prefix="autodocket-sandbox-"))
         (self.scratch / "tmp").mkdir(parents=True, exist_ok=True)
         self.lent: dict[str, Path] = {}
-        self.build_cache: Path | None = None
+        self.builds: Path | None = None  # a writable folder shared by one file's runs
         self.bwrap, why = bubblewrap()
         if self.bwrap is None and not unsandboxed_allowed():
             raise SandboxUnavailable(f"{why}: untrusted code is refused. Install bubblewrap "
@@ -352,17 +352,29 @@ class Sandbox:
         harness's trials, the sanitizer, the profile) load the build instead of running nvcc
         again. Writable by that kernel's sandboxes only; no other candidate and no reference
         ever sees it."""
+        from tools.bench.static import builds_extension
+        if builds_extension(Path(kernel).read_text(errors="replace")):
+            self._share_builds("extensions", kernel, {"TORCH_EXTENSIONS_DIR": ""})
+
+    def cache_compiles_of(self, problem: Path | str) -> None:
+        """A reference keeps torch.compile's caches (Inductor's graphs and autotuning, the
+        Triton kernels) in a folder keyed by the problem file's content: the next run of the
+        same problem (another attempt, another candidate of the search) compiles its baseline
+        from there, as torch's own caches would between runs on a researcher's machine. Only
+        that problem's reference runs see it; no candidate ever does."""
+        self._share_builds("compiles", problem, {"TORCHINDUCTOR_CACHE_DIR": "inductor",
+                                                 "TRITON_CACHE_DIR": "triton"})
+
+    def _share_builds(self, kind: str, owner: Path | str, env: dict[str, str]) -> None:
         import hashlib
+        from importlib.metadata import version
 
         from tools.cache import cache_path
-        from tools.bench.static import builds_extension
-        text = Path(kernel).read_bytes()
-        if not builds_extension(text.decode(errors="replace")):
-            return
-        self.build_cache = cache_path("extensions", hashlib.sha256(text).hexdigest())
-        self.build_cache.mkdir(parents=True, exist_ok=True)
-        self.env["TORCH_EXTENSIONS_DIR"] = INSIDE_EXTENSIONS if self.bwrap \
-            else str(self.build_cache)
+        key = hashlib.sha256(Path(owner).read_bytes() + version("torch").encode()).hexdigest()
+        self.builds = cache_path(kind, key)
+        self.builds.mkdir(parents=True, exist_ok=True)
+        inside = INSIDE_BUILDS if self.bwrap else str(self.builds)
+        self.env.update({name: f"{inside}/{sub}".rstrip("/") for name, sub in env.items()})
 
     @property
     def inside_scratch(self) -> str:
@@ -399,8 +411,8 @@ class Sandbox:
             wrap += ["--ro-bind", "/sys", "/sys", "--ro-bind-try", "/opt", "/opt"]
         for name, path in self.lent.items():
             wrap += ["--ro-bind", str(path), f"{INSIDE_INPUTS}/{name}"]
-        if self.build_cache is not None:
-            wrap += ["--bind", str(self.build_cache), INSIDE_EXTENSIONS]
+        if self.builds is not None:
+            wrap += ["--bind", str(self.builds), INSIDE_BUILDS]
         wrap += ["--bind", str(self.scratch), INSIDE_SCRATCH, "--symlink",
                  f"{INSIDE_SCRATCH}/tmp", "/tmp", "--remount-ro", "/", "--chdir", INSIDE_SCRATCH]
         for key, value in self._env().items():

@@ -336,6 +336,7 @@ def _reference(problem: Path, device: str, plan: dict, timeout: float, memory_gb
         return cached, {}, None
     box = Sandbox(timeout=timeout, memory_gb=memory_gb, gpu=device == "cuda",
                   env={**env, **SERIAL_INDUCTOR})
+    box.cache_compiles_of(problem)
     (box.scratch / "plan.json").write_text(json.dumps(plan))
     running = box.start(["-m", "tools.bench.reference", box.lend(problem, "problem.py"), device,
                          f"{box.inside_scratch}/plan.json"], interactive=True)

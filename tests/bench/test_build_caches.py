@@ -1,6 +1,8 @@
-"""A candidate that builds C++/CUDA keeps its build in a folder keyed by its own content: its
-next sandboxed process finds it there, a different candidate never sees it, and a Triton-only
-candidate gets none. The verifier says plainly that it does not read C++/CUDA."""
+"""Builds shared between one file's own sandboxed runs, keyed by its content: a C++/CUDA
+candidate's extension (its next process finds it, a different candidate never sees it, a
+Triton-only candidate gets none) and a reference's torch.compile caches (the same problem's next
+run finds them, another problem's does not). The verifier says plainly that it does not read
+C++/CUDA."""
 import pytest
 
 from tools.sandbox import Sandbox
@@ -9,15 +11,15 @@ from tools.verify import verify
 NATIVE = ("from torch.utils.cpp_extension import load_inline\n"
           "ext = load_inline(name='scale', cpp_sources='', cuda_sources='__global__ void k(){}')\n")
 WRITE = ("import os, pathlib; d = pathlib.Path(os.environ['TORCH_EXTENSIONS_DIR']); "
-         "(d / 'built.so').write_text('{}')")
+         "d.mkdir(parents=True, exist_ok=True); (d / 'built.so').write_text('{}')")
 READ = ("import os, pathlib; d = os.environ.get('TORCH_EXTENSIONS_DIR'); "
         "print('sees', d and pathlib.Path(d, 'built.so').is_file() and "
         "pathlib.Path(d, 'built.so').read_text())")
 
 
-def _run(kernel, code, tmp_path):
+def _run(kernel, code, tmp_path, share="cache_extensions_of"):
     box = Sandbox(timeout=60)
-    box.cache_extensions_of(kernel)
+    getattr(box, share)(kernel)
     try:
         run = box.run(["-c", code])
         assert run.ok, run.reason()
@@ -40,6 +42,19 @@ def test_a_kernels_build_is_kept_for_its_own_next_process_only(tmp_path):
     assert _run(first, READ, tmp_path) == "sees built by a"
     assert _run(other, READ, tmp_path) == "sees False"
     assert _run(triton_only, READ, tmp_path) == "sees None"
+
+
+def test_a_problems_compile_caches_are_kept_for_its_own_next_reference_only(tmp_path):
+    problem, other = tmp_path / "p.py", tmp_path / "q.py"
+    problem.write_text("import torch\n")
+    other.write_text("import torch  # another problem\n")
+    write = WRITE.replace("TORCH_EXTENSIONS_DIR", "TORCHINDUCTOR_CACHE_DIR")
+    read = READ.replace("TORCH_EXTENSIONS_DIR", "TORCHINDUCTOR_CACHE_DIR")
+    _run(problem, write.replace("{}", "compiled for p"), tmp_path, "cache_compiles_of")
+    assert _run(problem, read, tmp_path, "cache_compiles_of") == "sees compiled for p"
+    assert _run(other, read, tmp_path, "cache_compiles_of") == "sees False"
+    triton_cache = "import os; print(os.environ['TRITON_CACHE_DIR'])"
+    assert _run(problem, triton_cache, tmp_path, "cache_compiles_of").endswith("/triton")
 
 
 def test_the_verifier_says_it_does_not_read_cuda(tmp_path):

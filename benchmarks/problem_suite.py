@@ -1,21 +1,27 @@
 """The offline coder on a directory of problems: solved, re-checked, verified, origin, speed.
 
     python benchmarks/problem_suite.py DIR|FILE ... [--device cpu|cuda] [--only template|seed]
-                                       [--jobs N] [--sample K] [--out FILE.json]
+                                       [--jobs N] [--sample K] [--out FILE.json] [--resume]
 
 For every problem file (KernelBench form) `solve` runs the offline coder (template search and
-the compiler seed); the kernel it writes is then measured again from scratch (`bench`, no
-cache: "re-checked"). Prints one row per problem (status, origin, verification, re-check, the
-reason in one line for a failure; on a GPU the default set's speedup vs eager and torch.compile)
-and a total per directory: solved and correct, verified, and on a GPU fast_1 (the share correct
-and strictly faster than torch.compile) and the geometric means. Writes JSON after every
-problem, so a stopped run keeps what it measured.
+the compiler seed). On the CPU the kernel it writes is then measured again from scratch
+(`bench`, no cache: "re-checked"); on a GPU nothing is cached, and the winner's own harness run
+against eager and torch.compile is that measurement. Prints one row per problem (status,
+origin, verification, re-check, the reason in one line for a failure; on a GPU the default
+set's speedup vs eager and torch.compile) and a total per directory: solved and correct,
+verified, and on a GPU fast_1 (the share correct and strictly faster than torch.compile), the
+geometric means, and the problems where a template beat the compiler seed (by the screen's
+medians, measured side by side in one process). Writes JSON after every problem, so a stopped
+run keeps what it measured and `--resume` goes on from there. On a GPU `--jobs N` spreads the
+problems over N GPUs, one job each.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import math
+import multiprocessing
+import os
 import random
 import sys
 import tempfile
@@ -35,10 +41,11 @@ def one(problem: str, device: str, only: str | None, budget: int) -> dict:
     from tools.bench import bench
     start = time.perf_counter()
     row = {"problem": problem, "suite": Path(problem).parent.name}
+    gpu = device == "cuda"
     with tempfile.TemporaryDirectory(prefix="autodocket-suite-") as tmp:
         out = Path(tmp) / "kernel.py"
         try:
-            result = solve(problem, out, device=device, budget=budget, final_check=False,
+            result = solve(problem, out, device=device, budget=budget, final_check=gpu,
                            origins=ORIGINS[only])
         except Exception as err:  # a crash of ours: say so, never hide it
             row.update(status="crash", reason=f"{type(err).__name__}: {err}")
@@ -48,7 +55,11 @@ def one(problem: str, device: str, only: str | None, budget: int) -> dict:
         winner = next((a for a in result.attempts if result.status == "solved" and
                        (a.origin, a.config) == (result.origin, result.config)), None)
         row["verified"] = winner.verified if winner else None
-        if result.status == "solved":
+        if result.status == "solved" and gpu:
+            row["rechecked"] = result.measurement["status"]
+            row["speedups"] = result.measurement["speedups"]
+            row["card"] = (result.measurement.get("device") or {}).get("name")
+        elif result.status == "solved":
             check = bench(problem, out, device=device, use_cache=False)
             row["rechecked"] = check.status
             if check.status != "correct":
@@ -56,6 +67,12 @@ def one(problem: str, device: str, only: str | None, budget: int) -> dict:
             row["speedups"] = check.speedups()
     row["seconds"] = round(time.perf_counter() - start, 1)
     return row
+
+
+def _own_gpu(gpus) -> None:
+    """A pool worker takes one GPU for all its problems (before anything touches CUDA)."""
+    if gpus is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(gpus.get())
 
 
 def geomean(values: list[float]) -> float | None:
@@ -76,7 +93,18 @@ def totals(rows: list[dict]) -> dict:
         out["geomean_vs_compile"] = geomean([s.get("vs_compile") for s in first])
         out["fast_1"] = round(sum(1 for s in first if (s.get("vs_compile") or 0) > 1.0)
                               / len(rows), 3)
+        out["template_beats_seed"] = [Path(r["problem"]).stem for r in rows
+                                      if _template_beats_seed(r.get("candidates") or [])]
     return out
+
+
+def _template_beats_seed(candidates: list[dict]) -> bool:
+    """Whether the fastest correct template configuration screened faster than the fastest
+    correct compiler-seed tuning (both measured in the same screening process)."""
+    best = {o: min((c["screen_ms"] for c in candidates if c.get("origin") == o and
+                    c.get("screen") == "ok" and c.get("screen_ms")), default=None)
+            for o in ("template", "compiler seed")}
+    return None not in best.values() and best["template"] < best["compiler seed"]
 
 
 def main() -> None:
@@ -90,6 +118,8 @@ def main() -> None:
                     "drawn with a fixed seed")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" /
                     "problem_suite.json")
+    ap.add_argument("--resume", action="store_true", help="keep the rows --out holds and "
+                    "solve only the problems it lacks")
     args = ap.parse_args()
     problems = []
     for d in args.dirs:
@@ -104,6 +134,11 @@ def main() -> None:
         import torch
         card = torch.cuda.get_device_name(0)
     rows: list[dict] = []
+    if args.resume and args.out.is_file():
+        rows = json.loads(args.out.read_text())["rows"]
+        done = {r["problem"] for r in rows}
+        problems = [p for p in problems if p not in done]
+        print(f"resuming: {len(done)} problems measured already, {len(problems)} to go")
 
     def write() -> None:
         suites = sorted({r["suite"] for r in rows})
@@ -113,8 +148,17 @@ def main() -> None:
             "totals": {s: totals([r for r in rows if r["suite"] == s]) for s in suites},
             "rows": rows}, indent=1) + "\n")
 
-    jobs = 1 if args.device == "cuda" else args.jobs  # one GPU: one measurement at a time
-    with ProcessPoolExecutor(jobs) as pool:
+    jobs, gpus, context = args.jobs, None, None
+    if args.device == "cuda":  # a GPU a job: one measurement at a time on each card
+        # spawned, not forked: this process has started CUDA, and the harness's judge in a
+        # job uses its GPU
+        context = multiprocessing.get_context("spawn")
+        gpus = context.Manager().Queue()
+        for i in range(min(args.jobs, torch.cuda.device_count())):
+            gpus.put(i)
+        jobs = gpus.qsize()
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_own_gpu,
+                             initargs=(gpus,)) as pool:
         futures = [pool.submit(one, p, args.device, args.only, args.budget) for p in problems]
         for future in futures:
             row = future.result()
@@ -128,6 +172,11 @@ def main() -> None:
                   f"{row.get('rechecked') or '-':<9}{speed} {row['seconds']:>6.1f}s"
                   + (f"  {(row.get('reason') or '')[:150]}" if row.get("rechecked") !=
                      "correct" else ""), flush=True)
+    for suite in sorted({r["suite"] for r in rows}):
+        beats = totals([r for r in rows if r["suite"] == suite]).get("template_beats_seed")
+        if beats is not None:
+            print(f"{suite}: a template beat the compiler seed on {len(beats)}: "
+                  f"{', '.join(beats) or 'none'}")
     print(f"\n{'suite':<10} {'problems':>8} {'correct':>8} {'share':>6} {'proved':>6}  origin"
           "  (card: " + card + ")")
     for suite in sorted({r["suite"] for r in rows}):

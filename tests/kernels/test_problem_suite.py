@@ -25,3 +25,20 @@ def test_sampled_problem_is_solved_and_rechecked(name):
     assert row["status"] == "solved", row.get("reason")
     assert row["rechecked"] == "correct", row.get("reason")
     assert totals([row])["solved_correct"] == 1
+
+
+def test_gpu_totals_name_the_problems_where_a_template_beat_the_seed():
+    def row(name, template_ms, seed_ms, vs_compile):
+        return {"problem": f"level1/{name}.py", "suite": "level1", "status": "solved",
+                "rechecked": "correct", "origin": "template", "verified": "proved",
+                "speedups": [{"input_set": "default", "vs_eager": 2.0,
+                              "vs_compile": vs_compile}],
+                "candidates": [
+                    {"origin": "template", "screen": "ok", "screen_ms": template_ms},
+                    {"origin": "template", "screen": "incorrect", "screen_ms": None},
+                    {"origin": "compiler seed", "screen": "ok", "screen_ms": seed_ms}]}
+    rows = [row("softmax", 0.5, 0.7, 1.2), row("gelu", 0.9, 0.6, 0.8),
+            {"problem": "level1/conv.py", "suite": "level1", "status": "failed"}]
+    t = totals(rows)
+    assert t["template_beats_seed"] == ["softmax"]
+    assert t["fast_1"] == round(1 / 3, 3) and t["geomean_vs_eager"] == 2.0

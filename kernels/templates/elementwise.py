@@ -1,5 +1,6 @@
 """Fused elementwise epilogues over a flat tensor: bias + GELU (tanh or exact erf, as the problem
-asks) and SwiGLU (silu(a) * b).
+asks) and SwiGLU (silu(a) * b); and a plain GELU or SiLU where the problem's forward returns one
+of its inputs through it (a ModelNew built as the problem's Model is, kernels.construction).
 Memory-bound: one read of each input and one write, 128-bit accesses when aligned.
 
 Tunables: BLOCK (elements per program), num_warps.
@@ -47,6 +48,32 @@ def swiglu_kernel(a_ptr, b_ptr, out_ptr, n, BLOCK: tl.constexpr):
     tl.store(out_ptr + offs, a * tl.sigmoid(a) * b, mask=mask)
 
 
+@triton.jit
+def unary_kernel(x_ptr, out_ptr, n, BLOCK: tl.constexpr, ACT: tl.constexpr):
+    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    v = tl.load(x_ptr + offs, mask=mask).to(tl.float32)
+    if ACT == 1:  # GELU, tanh approximation
+        inner = 0.7978845608028654 * (v + 0.044715 * v * v * v)
+        y = 0.5 * v * (1.0 + (2.0 * tl.sigmoid(2.0 * inner) - 1.0))
+    elif ACT == 2:  # GELU, exact erf
+        y = 0.5 * v * (1.0 + tl.erf(v * 0.7071067811865476))
+    else:  # SiLU
+        y = v * tl.sigmoid(v)
+    tl.store(out_ptr + offs, y, mask=mask)
+
+
+def unary(x, kind):
+    """`kind`: GELU's `approximate` ("tanh" or "none"), or "silu"."""
+    x = x.contiguous()
+    out = torch.empty_like(x)
+    n = x.numel()
+    unary_kernel[(triton.cdiv(n, BLOCK),)](x, out, n, BLOCK=BLOCK,
+                                           ACT={"tanh": 1, "none": 2, "silu": 3}[kind],
+                                           num_warps=NUM_WARPS)
+    return out
+
+
 $MODEL
 '''
 
@@ -72,7 +99,15 @@ SWIGLU_MODEL = '''class ModelNew(nn.Module):
         return out'''
 
 
-def render(config: dict, ops: set[str]) -> str:
+def render(config: dict, ops: set[str], problem: str = "") -> str:
     from string import Template
-    return Template(SOURCE).substitute(config, MODEL=GELU_MODEL if "gelu" in ops else SWIGLU_MODEL,
-                                       TANH=int("gelu_tanh" in ops))
+
+    from kernels.construction import construction
+    model = GELU_MODEL if "gelu" in ops else SWIGLU_MODEL
+    own = construction(problem) if problem else None
+    found = own.operation() if own else None
+    # only an input passed straight in: an expression there would be PyTorch computing
+    if found and found[0] in ("gelu", "silu") and found[1]["input"].isidentifier():
+        kind = found[1]["approximate"] if found[0] == "gelu" else "'silu'"
+        model = own.model_new(f"return unary({found[1]['input']}, {kind})")
+    return Template(SOURCE).substitute(config, MODEL=model, TANH=int("gelu_tanh" in ops))

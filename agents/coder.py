@@ -33,8 +33,10 @@ LANGUAGE_ASK = {
 
 
 def code_offline(problem: Path, out: Path, attempt: int, device: str, budget: int = 4,
-                 language: str = "triton") -> Candidate:
-    """`language`: what the task asked the kernel to be written in ("cuda" for CUDA C++)."""
+                 language: str = "triton", check_templates: bool = True) -> Candidate:
+    """`language`: what the task asked the kernel to be written in ("cuda" for CUDA C++).
+    `check_templates`: screen a template against the problem before offering it; False for a
+    problem a catalog family posed, whose template is the one written (and tested) for it."""
     out.parent.mkdir(parents=True, exist_ok=True)
     if device == "cuda" and attempt == 1 and budget > 1:
         result = solve(problem, out, device=device, budget=budget, final_check=False,
@@ -52,7 +54,8 @@ def code_offline(problem: Path, out: Path, attempt: int, device: str, budget: in
     for offer in offerings(problem, device, budget=attempt, language=language):
         if not isinstance(offer, Offering):
             unavailable.append(offer.reason)
-        elif why := _does_not_reproduce(problem, offer, device, out.parent):
+        elif check_templates and (why := _does_not_reproduce(problem, offer, device,
+                                                            out.parent)):
             unavailable.append(f"{offer.label}: {why}")
         else:
             offers.append(offer)

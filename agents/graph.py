@@ -214,7 +214,8 @@ def code(state: TaskState, config: RunnableConfig) -> dict:
         return {"attempt": attempt, "kernel_source": out.read_text(encoding="utf-8"),
                 "coder_note": c.note, "config": None, "search": None, "calls": calls}
     c = code_offline(problem, out, attempt, config["configurable"]["device"],
-                     budget=state.get("search_budget", 4), language=language)
+                     budget=state.get("search_budget", 4), language=language,
+                     check_templates=state.get("problem_origin") in ("model", "researcher"))
     if c.kernel is None:
         return {"attempt": attempt, "kernel_source": "", "outcome": "parked", "reason": c.note}
     return {"attempt": attempt, "kernel_source": out.read_text(encoding="utf-8"),

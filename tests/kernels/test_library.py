@@ -229,8 +229,8 @@ def test_on_a_gpu_the_harness_judges_the_fastest_screened_candidates_first(tmp_p
 
 
 def test_a_template_is_offered_only_where_it_reproduces_the_problem(tmp_path, monkeypatch):
-    """Matched by operation names, a template can compute something else: the elementwise
-    template's SiLU is SwiGLU's (two inputs), a plain SiLU problem takes one. The offline coder
+    """Matched by operation names, a template can compute something else: the scan template
+    is an inclusive cumulative sum, an exclusive one shifts it by an element. The offline coder
     checks the rendered template against the problem in the sandbox before spending an
     attempt on it; a template that fits passes."""
     from agents.coder import _does_not_reproduce
@@ -241,8 +241,8 @@ def test_a_template_is_offered_only_where_it_reproduces_the_problem(tmp_path, mo
     def template_offer(problem):
         return next(iter(offerings(problem, "cpu", 1, origins=("template",))))
 
-    silu = suite / "07_silu.py"
-    why = _does_not_reproduce(silu, template_offer(silu), "cpu", tmp_path)
+    exclusive = suite / "62_exclusive_cumsum.py"
+    why = _does_not_reproduce(exclusive, template_offer(exclusive), "cpu", tmp_path)
     assert why and why.startswith("does not reproduce the problem")
     softmax = suite / "64_softmax_lastdim.py"
     assert _does_not_reproduce(softmax, template_offer(softmax), "cpu", tmp_path) is None

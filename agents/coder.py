@@ -4,11 +4,13 @@ Triton (the compiler seed), tried in `kernels.library.offerings` order.
 Attempt 1 on a GPU screens them all in one process (kernels.library.solve: the template's
 configurations and the seed) and keeps the fastest that the full harness then finds correct;
 on the CPU, or on a retry after feedback, attempt n takes the n-th offline candidate (the
-template's default, the seed, the template's next configurations). The model coder writes the whole candidate, shown the problem, the best
-offline candidate to beat and every piece of feedback so far.
+template's default, the seed, the template's next configurations). The model coder writes the
+whole candidate, shown the problem, the best offline candidate to beat and every piece of
+feedback so far.
 """
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,8 +56,7 @@ def code_offline(problem: Path, out: Path, attempt: int, device: str, budget: in
     for offer in offerings(problem, device, budget=attempt, language=language):
         if not isinstance(offer, Offering):
             unavailable.append(offer.reason)
-        elif check_templates and (why := _does_not_reproduce(problem, offer, device,
-                                                            out.parent)):
+        elif check_templates and (why := does_not_reproduce(problem, offer, device)):
             unavailable.append(f"{offer.label}: {why}")
         else:
             offers.append(offer)
@@ -73,7 +74,7 @@ def code_offline(problem: Path, out: Path, attempt: int, device: str, budget: in
     return Candidate(out, f"{offer.label}, offline candidate {attempt}", offer.config)
 
 
-def _does_not_reproduce(problem: Path, offer: Offering, device: str, folder: Path) -> str | None:
+def does_not_reproduce(problem: Path, offer: Offering, device: str) -> str | None:
     """Why a template's candidate does not compute what the problem computes (its outputs
     against the problem's on the screen's input set, in the sandbox), or None. The compiler
     seed is the problem's own computation and needs no such check; C++/CUDA cannot be run
@@ -82,9 +83,10 @@ def _does_not_reproduce(problem: Path, offer: Offering, device: str, folder: Pat
     from tools.bench.static import builds_extension
     if offer.origin != "template" or (device == "cpu" and builds_extension(offer.source)):
         return None
-    path = folder / "screened.py"
-    path.write_text(offer.source)
-    said = screen(problem, [path], device=device)[0]
+    with tempfile.TemporaryDirectory(prefix="autodocket-template-") as folder:
+        path = Path(folder) / "template.py"
+        path.write_text(offer.source)
+        said = screen(problem, [path], device=device)[0]
     return None if said["status"] == "ok" else f"does not reproduce the problem ({said['detail']})"
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
-    from agents.coder import _does_not_reproduce
+    from agents.coder import does_not_reproduce
     from kernels.library import match, offerings
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dirs", nargs="+", type=Path)
@@ -33,8 +32,7 @@ def main() -> None:
             if match(problem) is None:
                 continue
             offer = next(iter(offerings(problem, "cpu", 1, origins=("template",))))
-            with tempfile.TemporaryDirectory() as scratch:
-                why = _does_not_reproduce(problem, offer, "cpu", Path(scratch))
+            why = does_not_reproduce(problem, offer, "cpu")
             rows.append({"problem": str(problem.relative_to(ROOT) if problem.is_relative_to(
                 ROOT) else problem), "family": offer.family, "reproduces": why is None,
                 "why_not": why})

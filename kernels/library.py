@@ -58,12 +58,12 @@ def match(problem: Path, language: str = "triton") -> Match | None:
     template may narrow what it fits further (`fits(ops)`, the float dtypes it handles)."""
     source = problem.read_text()
     ops = problem_ops(source)
-    dtype = re.search(r"^DTYPE\s*=\s*torch\.(\w+)", source, re.M)
+    declared = re.search(r"^DTYPE\s*=\s*torch\.(\w+)", source, re.M)
+    dtype = declared.group(1) if declared else "float32"
     best = None
     for t in templates():
-        if getattr(t, "LANGUAGE", "triton") != language or \
-                not getattr(t, "fits", lambda _ops: True)(ops) or \
-                (hasattr(t, "DTYPES") and (dtype.group(1) if dtype else "float32") not in t.DTYPES):
+        if getattr(t, "LANGUAGE", "triton") != language or dtype not in getattr(
+                t, "DTYPES", {dtype}) or not getattr(t, "fits", lambda _ops: True)(ops):
             continue
         fits = [req for req in t.REQUIRES if req <= ops and ops & _FOREIGN <= req]
         if fits and (best is None or max(map(len, fits)) > best[0]):

@@ -51,3 +51,18 @@ def test_cuda_candidates_get_race_and_initialisation_checks_too():
     native = "from torch.utils.cpp_extension import load_inline\next = load_inline(name='e')\n"
     assert sanitizer_tools(triton) == ["memcheck"]
     assert sanitizer_tools(native) == ["memcheck", "racecheck", "initcheck"]
+
+
+def test_a_finding_stands_when_another_tool_did_not_run():
+    from tools.bench import combined_sanitizers
+    said = {"memcheck": sanitizer_report(MEMCHECK, 86, "exit 86"),
+            "racecheck": sanitizer_report("killed", None, "timeout"),
+            "initcheck": sanitizer_report(CLEAN, 0, "ok")}
+    result = combined_sanitizers("compute-sanitizer memcheck, racecheck, initcheck (GPU)",
+                                 "set1", said)
+    assert result["status"] == "errors" and result["errors"][0].startswith("memcheck: Invalid")
+    assert "racecheck: no sanitizer summary" in result["why"]
+    said["memcheck"] = sanitizer_report(CLEAN, 0, "ok")
+    assert combined_sanitizers("k", "set1", said)["status"] == "not run"  # not shown clean
+    said["racecheck"] = sanitizer_report(CLEAN, 0, "ok")
+    assert combined_sanitizers("k", "set1", said)["status"] == "clean"

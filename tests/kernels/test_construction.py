@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.coder import _does_not_reproduce
+from agents.coder import does_not_reproduce
 from kernels.construction import construction
 from kernels.library import offerings
 
@@ -47,4 +47,4 @@ def test_the_rendered_template_reproduces_the_problem(name, tmp_path, monkeypatc
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     problem = SUITE / name
     offer = next(iter(offerings(problem, "cpu", 1, origins=("template",))))
-    assert _does_not_reproduce(problem, offer, "cpu", tmp_path) is None
+    assert does_not_reproduce(problem, offer, "cpu") is None

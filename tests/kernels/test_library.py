@@ -233,7 +233,7 @@ def test_a_template_is_offered_only_where_it_reproduces_the_problem(tmp_path, mo
     is an inclusive cumulative sum, an exclusive one shifts it by an element. The offline coder
     checks the rendered template against the problem in the sandbox before spending an
     attempt on it; a template that fits passes."""
-    from agents.coder import _does_not_reproduce
+    from agents.coder import does_not_reproduce
     from kernels.library import offerings
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     suite = CATALOG.parents[1] / "benchmarks" / "suite" / "level1"
@@ -242,7 +242,7 @@ def test_a_template_is_offered_only_where_it_reproduces_the_problem(tmp_path, mo
         return next(iter(offerings(problem, "cpu", 1, origins=("template",))))
 
     exclusive = suite / "62_exclusive_cumsum.py"
-    why = _does_not_reproduce(exclusive, template_offer(exclusive), "cpu", tmp_path)
+    why = does_not_reproduce(exclusive, template_offer(exclusive), "cpu")
     assert why and why.startswith("does not reproduce the problem")
     softmax = suite / "64_softmax_lastdim.py"
-    assert _does_not_reproduce(softmax, template_offer(softmax), "cpu", tmp_path) is None
+    assert does_not_reproduce(softmax, template_offer(softmax), "cpu") is None

@@ -181,7 +181,7 @@ def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
     device = resolve_device(device)
     if device == "cpu" and (why := interpreter_unusable()):
         return BenchReport("error", error=why)
-    key = _verdict_key(problem, kernel, researchers_problem) \
+    key = content_key(problem, kernel, str(researchers_problem)) \
         if device == "cpu" and use_cache else None
     if key and (known := _json(cache_path("bench", f"{key}.json"))):
         return BenchReport(**{k: v for k, v in known.items()
@@ -221,11 +221,12 @@ def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
     return report
 
 
-def _verdict_key(problem: Path, kernel: Path, researchers_problem: bool) -> str:
-    """A CPU verdict depends on the two files, the harness and the libraries only (seeded
-    inputs, no timing): the loop's measure node finds the offline search's verdict here."""
+def content_key(problem: Path, kernel: Path, *extra: str) -> str:
+    """What a CPU judgment of the two files depends on: their content, the harness and the
+    libraries (seeded inputs, no timing). The loop's measure node finds the offline search's
+    verdict by it; the CPU screen keys its answers by it too."""
     from importlib.metadata import version
-    parts = [problem.read_bytes(), kernel.read_bytes(), str(researchers_problem).encode(),
+    parts = [problem.read_bytes(), Path(kernel).read_bytes(), *(e.encode() for e in extra),
              HARNESS_VERSION.encode(), version("torch").encode(), version("triton").encode()]
     return hashlib.sha256(b"\0".join(hashlib.sha256(p).digest() for p in parts)).hexdigest()
 
@@ -380,19 +381,23 @@ def _sanitized(problem: Path, kernel: Path, ref_dir: Path, meta: dict, sets: lis
     if tool is None:
         return {"kind": kind, "status": "not run", "why": "compute-sanitizer not found"}
     smallest = min(sets, key=lambda s: sum(math.prod(x) for x in s.get("shapes") or [[0]]))
-    result = {"kind": kind, "status": "clean", "input_set": smallest["label"],
-              "error_count": 0, "errors": [], "tools": {}}
-    for name in names:
-        said = _one_sanitizer(tool, name, problem, kernel, ref_dir, meta, smallest, timeout)
-        result["tools"][name] = said
-        if said["status"] == "not run":
-            return {**result, "status": "not run", "why": f"{name}: {said['why']}"}
-        if said["status"] == "errors":
-            result["status"] = "errors"
-            result["error_count"] += said["error_count"]
-            result["errors"] += [f"{name}: {e}" for e in said["errors"]]
-    result["errors"] = result["errors"][:10]
-    return result
+    said = {name: _one_sanitizer(tool, name, problem, kernel, ref_dir, meta, smallest, timeout)
+            for name in names}
+    return combined_sanitizers(kind, smallest["label"], said)
+
+
+def combined_sanitizers(kind: str, input_set: str, said: dict[str, dict]) -> dict:
+    """One dynamic check from each tool's run: errors if any tool found one (a tool that did
+    not run takes nothing away from another's finding), else not run if any did not run (the
+    kernel is then not shown clean), else clean."""
+    errors = [f"{name}: {e}" for name, r in said.items() for e in r.get("errors", [])]
+    missing = [f"{name}: {r['why']}" for name, r in said.items() if r["status"] == "not run"]
+    status = "errors" if any(r["status"] == "errors" for r in said.values()) else \
+        "not run" if missing else "clean"
+    return {"kind": kind, "status": status, "input_set": input_set,
+            "error_count": sum(r.get("error_count", 0) for r in said.values()),
+            "errors": errors[:10], "tools": said,
+            **({"why": "; ".join(missing)} if missing else {})}
 
 
 def _one_sanitizer(tool: str, name: str, problem: Path, kernel: Path, ref_dir: Path, meta: dict,

@@ -36,9 +36,10 @@ def screen(problem: str | Path, kernels: list[Path], *, device: str = "cuda",
            timeout: float = 600, repeats: int = SCREEN_REPEATS) -> list[dict]:
     """One result per kernel, in order. A process that dies on a candidate (a CUDA error
     breaks its context; a hang is killed) charges that candidate and carries on without it."""
-    from tools.bench import gpu_lock
+    from tools.bench import content_key, gpu_lock
     problem = Path(problem).resolve()
-    keys = [_cpu_key(problem, k) if device == "cpu" else None for k in kernels]
+    # a CPU screen depends on the files and the libraries only; a GPU one is a timing
+    keys = [content_key(problem, k, "screen") if device == "cpu" else None for k in kernels]
     results: list[dict | None] = [_cached(key) for key in keys]
     with gpu_lock(device):  # the screen times kernels: no other measurement on this card
         while None in results:
@@ -54,17 +55,6 @@ def screen(problem: str | Path, kernels: list[Path], *, device: str = "cuda",
         if key and "the screening process ended" not in result["detail"]:  # not load-dependent
             write_atomic(cache_path("screen", f"{key}.json"), json.dumps(result))
     return results
-
-
-def _cpu_key(problem: Path, kernel: Path) -> str:
-    """A CPU screen depends on the two files, the harness and the libraries only."""
-    import hashlib
-    from importlib.metadata import version
-
-    from tools.bench import HARNESS_VERSION
-    parts = [problem.read_bytes(), Path(kernel).read_bytes(), HARNESS_VERSION.encode(),
-             version("torch").encode(), version("triton").encode()]
-    return hashlib.sha256(b"\0".join(hashlib.sha256(p).digest() for p in parts)).hexdigest()
 
 
 def _cached(key: str | None) -> dict | None:

@@ -16,6 +16,8 @@ import ast
 import textwrap
 from dataclasses import dataclass
 
+from tools.bench.static import dotted_name
+
 # operation -> (the names its call spells, its parameters in order, the defaults of the rest)
 OPERATIONS = {
     "layer_norm": ({"F.layer_norm", "torch.nn.functional.layer_norm", "torch.layer_norm"},
@@ -33,16 +35,6 @@ MODULES = {"LayerNorm": ("layer_norm", {"normalized_shape": "{m}.normalized_shap
            "SiLU": ("silu", {})}
 
 
-def _dotted(node: ast.AST) -> str:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-    return ".".join(reversed(parts))
-
-
 @dataclass
 class Construction:
     source: str
@@ -57,7 +49,7 @@ class Construction:
                 not isinstance(body[0].value, ast.Call):
             return None
         call = body[0].value
-        name = _dotted(call.func)
+        name = dotted_name(call.func)
         text = lambda node: ast.get_source_segment(self.source, node)  # noqa: E731
         for op, (spellings, params, defaults) in OPERATIONS.items():
             if name in spellings:
@@ -76,8 +68,8 @@ class Construction:
         """The nn class `self.<name> = nn.<Class>(...)` builds in __init__, if any."""
         for node in ast.walk(self.init) if self.init else []:
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
-                    _dotted(node.targets[0]) == attribute and isinstance(node.value, ast.Call):
-                return _dotted(node.value.func).split(".")[-1]
+                    dotted_name(node.targets[0]) == attribute and isinstance(node.value, ast.Call):
+                return dotted_name(node.value.func).split(".")[-1]
         return None
 
     def model_new(self, forward_body: str) -> str:

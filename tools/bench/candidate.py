@@ -106,8 +106,8 @@ def run_draw(model, inputs, device: str, bounds: runtime.BoundsChecked | None = 
 
 
 def ghost_run(model, inputs, device: str):
-    """The output with every Triton launch a no-op (the judge requires it to be wrong), or a
-    marker when forward cannot run without its kernels (which is fine)."""
+    """The output with every kernel of the candidate's own a no-op (Triton launches, C++/CUDA
+    extension functions; the judge requires it to be wrong), or a marker when forward cannot run without its kernels (which is fine)."""
     import torch
     try:
         with torch.no_grad(), runtime.GhostKernels(), runtime.Poison():
@@ -151,6 +151,8 @@ def run(problem_path, kernel_path, init_path, state_path, device, plan, report) 
                               for label, named in draws.items()
                               for name, inputs in named.items() if name != "timing"}
     forget_problem(problem_path)
+    if device == "cuda":  # a C++/CUDA candidate's extension, for the ghost run to reach
+        runtime.watch_extensions()
     model = build(kernel_path, init_path, state_path, device, dtype, report)
     clock.lap("build")
     Path("outputs").mkdir(exist_ok=True)

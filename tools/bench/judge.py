@@ -131,7 +131,7 @@ def _read(path: Path, whose: str):
 def judge_set(label: str, outputs: Path, expected: Path, tol: dict, shapes,
               device: str = "cpu") -> dict:
     """Every trial of one input set against the reference's outputs, then the ghost run: with
-    every Triton launch a no-op the output must be wrong. Raises Rejected."""
+    every kernel of the candidate's own a no-op the output must be wrong. Raises Rejected."""
     worst = {"max_abs_err": 0.0, "max_rel_err": 0.0, "rel_l2_err": 0.0}
     trials = [name for name, _ in runtime.trial_seeds() if name != "ghost"]
     for name in trials:
@@ -151,9 +151,10 @@ def judge_set(label: str, outputs: Path, expected: Path, tol: dict, shapes,
         except Rejected:
             pass
         else:
-            raise Rejected("kernel-does-no-work", f"input set {label}: with every Triton kernel "
-                           "replaced by a no-op the output is still correct: PyTorch (or a "
-                           "cache) computes it")
+            raise Rejected("kernel-does-no-work", f"input set {label}: with every kernel of its "
+                           "own (Triton launches, C++/CUDA extension functions called through "
+                           "their module) replaced by a no-op the output is still correct: "
+                           "PyTorch (or a cache) computes it")
     return {"input_set": label, "shapes": shapes, "trials": len(trials), **worst}
 
 

@@ -126,6 +126,17 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
+def poison_(t):
+    """Fill a tensor with NaN (floats) or a sentinel that fits its type (int8 too)."""
+    import torch
+    if t.is_floating_point():
+        t.fill_(float("nan"))
+    elif t.dtype != torch.bool:
+        info = torch.iinfo(t.dtype)
+        t.fill_(max(info.min + 7, -7777) if t.dtype.is_signed else info.max - 7)
+    return t
+
+
 class Poison:
     """While active, fresh allocations come back filled with NaN (floats) or a sentinel, so an
     element the candidate never writes cannot pass for a correct one."""
@@ -136,15 +147,7 @@ class Poison:
         self.saved_new_empty = torch.Tensor.new_empty
 
         def poisoned(fn):
-            def wrapper(*a, **k):
-                t = fn(*a, **k)
-                if t.is_floating_point():
-                    t.fill_(float("nan"))
-                elif t.dtype != torch.bool:  # a sentinel that fits the type (int8 too)
-                    info = torch.iinfo(t.dtype)
-                    t.fill_(max(info.min + 7, -7777) if t.dtype.is_signed else info.max - 7)
-                return t
-            return wrapper
+            return lambda *a, **k: poison_(fn(*a, **k))
 
         for name, fn in self.saved.items():
             setattr(torch, name, poisoned(fn))
@@ -159,8 +162,58 @@ class Poison:
         return False
 
 
+# C++/CUDA extensions the candidate built (`watch_extensions`), for the ghost run
+EXTENSIONS: list = []
+
+
+def watch_extensions() -> None:
+    """Record every module `torch.utils.cpp_extension.load_inline` / `load` returns from now
+    on (installed before the candidate is imported), so GhostKernels can reach its functions."""
+    from torch.utils import cpp_extension
+
+    def recording(fn):
+        def wrapper(*a, **k):
+            module = fn(*a, **k)
+            if module is not None:  # is_python_module=False registers torch ops instead
+                EXTENSIONS.append(module)
+            return module
+        return wrapper
+
+    cpp_extension.load_inline = recording(cpp_extension.load_inline)
+    cpp_extension.load = recording(cpp_extension.load)
+
+
+def _ghost_extension_function(fn):
+    """An extension function that computes nothing: it runs (for its outputs' shapes), then
+    its writes into the tensors it was given are undone and what it returns is poisoned."""
+    import torch
+
+    def ghost(*a, **k):
+        given = [x for v in (*a, *k.values()) for x in (v if isinstance(v, (list, tuple))
+                                                          else [v])
+                 if isinstance(x, torch.Tensor)]
+        before = [x.clone() for x in given]
+        out = fn(*a, **k)
+        for x, saved in zip(given, before):
+            x.copy_(saved)
+        return _poisoned_copy(out)
+    return ghost
+
+
+def _poisoned_copy(value):
+    import torch
+    if isinstance(value, torch.Tensor):
+        return poison_(torch.empty_like(value))
+    if isinstance(value, (list, tuple)):
+        return type(value)(_poisoned_copy(v) for v in value)
+    return value
+
+
 class GhostKernels:
-    """While active, every Triton launch does nothing."""
+    """While active, the candidate's own kernels do nothing: every Triton launch returns at
+    once, and every function of a C++/CUDA extension it built leaves its arguments as they
+    were and returns poison. A function bound to another name before this starts is not
+    reached (the candidate must call it through its module)."""
 
     def __enter__(self):
         from triton.runtime.autotuner import Autotuner
@@ -174,6 +227,12 @@ class GhostKernels:
             InterpretedFunction.run = lambda *a, **k: None
         except ImportError:
             self.saved_interp = None
+        self.saved_extensions = [(m, name, fn) for m in EXTENSIONS
+                                 for name, fn in vars(m).items()
+                                 if not name.startswith("_") and callable(fn)
+                                 and not isinstance(fn, type)]
+        for module, name, fn in self.saved_extensions:
+            setattr(module, name, _ghost_extension_function(fn))
         return self
 
     def __exit__(self, *exc):
@@ -183,6 +242,8 @@ class GhostKernels:
         if self.saved_interp is not None:
             from triton.runtime.interpreter import InterpretedFunction
             InterpretedFunction.run = self.saved_interp
+        for module, name, fn in self.saved_extensions:
+            setattr(module, name, fn)
         return False
 
 

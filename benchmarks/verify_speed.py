@@ -1,8 +1,10 @@
 """How fast the Z3 verifier proves the test corpus, and what it proves.
 
-    python benchmarks/verify_speed.py [--json benchmarks/results/verify_speed.json]
+    python benchmarks/verify_speed.py [--catalog] [--json benchmarks/results/verify_speed.json]
 
-For each kernel in tests/verify/cases: the verdict, the wall time of one verification (child
+For each kernel in tests/verify/cases (with --catalog: the offline coder's first candidate for
+each catalog problem, the template's default configuration rendered for this machine's
+device, as `solve` would write it): the verdict, the wall time of one verification (child
 process, tracing, TTIR compile, all queries; cache off), the summed solver time and the slowest
 query. Goal (issue 3): median under 1 s, none over 10 s, on the CPU.
 """
@@ -33,19 +35,45 @@ def problem_for(kernel: Path) -> Path:
     raise LookupError(kernel)
 
 
+def test_corpus():
+    return [(problem_for(k), k) for k in sorted(CASES.glob("*.py"))
+            if not k.stem.endswith("_problem")]
+
+
+def catalog_kernels():
+    """Each catalog problem with its template's default, rendered for this machine's device
+    (on a GPU the persistent kernels size their grids to the card)."""
+    import torch
+
+    from kernels.library import CATALOG, offerings
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    out = Path("benchmarks/results/verify_catalog")
+    out.mkdir(parents=True, exist_ok=True)
+    pairs = []
+    for problem in sorted(CATALOG.glob("*.py")):
+        offer = next(offerings(problem, device, 1, origins=("template",)), None)
+        if offer is None:
+            print(f"{problem.stem}: no template fits it", flush=True)
+            continue
+        kernel = out / f"{problem.stem}_kernel.py"
+        kernel.write_text(offer.source)
+        pairs.append((problem, kernel))
+    return pairs
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--catalog", action="store_true",
+                    help="the catalog's template kernels instead of the test corpus")
     ap.add_argument("--json", type=Path, default=Path("benchmarks/results/verify_speed.json"))
     args = ap.parse_args()
     rows = []
-    for kernel in sorted(CASES.glob("*.py")):
-        if kernel.stem.endswith("_problem"):
-            continue
+    for problem, kernel in catalog_kernels() if args.catalog else test_corpus():
         start = time.perf_counter()
-        report = verify(problem_for(kernel), kernel, use_cache=False)
+        report = verify(problem, kernel, use_cache=False)
         wall = time.perf_counter() - start
         solver = [f["seconds"] for f in report.findings]
-        rows.append({"kernel": kernel.stem, "status": report.status,
+        rows.append({"kernel": kernel.stem.removesuffix("_kernel") if args.catalog else kernel.stem, "status": report.status,
                      "obligations": len(report.findings), "wall_s": wall,
                      "analysis_s": report.analysis_seconds,
                      "solver_s": sum(solver), "slowest_query_s": max(solver, default=0.0)})

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 
 import z3
 
+from . import exhaustive
 from .symbolic import PIDS, Access, ax, grid_bounds, lane_bounds
 from .trace import TensorArg
 
@@ -173,10 +174,37 @@ def check_race(kernel: str, a: Access, b: Access, grid, tensor: TensorArg, arg_n
         return Finding(kernel, "race-free", label, "proved", time.perf_counter() - start,
                        "no two writers of one element: each element's writer constructed "
                        "from it and checked")
+    # every program's stores evaluated (`exhaustive`): exact for this launch and free of the
+    # solver's time-outs on tile orders with divisions; the solver then only fills in the
+    # lanes of a race found there, with its programs and element fixed
+    found = None
+    try:
+        found = exhaustive.shared_element(a, b, grid, tensor)
+    except exhaustive.NotEnumerable:
+        pass
+    else:
+        if found is None:
+            return Finding(kernel, "race-free", label, "proved", time.perf_counter() - start,
+                           f"every store of all {math.prod(grid)} programs evaluated: no "
+                           "element written by two programs")
+        offset, one, other = found
+        cs += [a.offset == offset] + [PIDS[k] == one[k] for k in range(3)] + \
+            [pid2[k] == other[k] for k in range(3)]
     result, model, seconds = _solve(cs)
     seconds += time.perf_counter() - start
+    if result == z3.unsat and found:
+        return Finding(kernel, "race-free", label, "unknown", seconds,
+                       f"enumerating the programs found {tuple(one)} and {tuple(other)} storing "
+                       f"offset {offset} of {arg_name}, the solver did not: not proved")
     if result == z3.unsat:
         return Finding(kernel, "race-free", label, "proved", seconds)
+    if result == z3.unknown and found:
+        coordinate = _coordinate(offset, tensor)
+        return Finding(kernel, "race-free", label, "violated", seconds,
+                       f"programs {tuple(one)} and {tuple(other)} both store element "
+                       f"{coordinate or offset} of {arg_name}",
+                       {"program": one, "other_program": other, "tensor": arg_name,
+                        "offset": offset, "coordinate": coordinate})
     if result == z3.unknown:
         return Finding(kernel, "race-free", label, "unknown", seconds, "solver time-out")
     first = counterexample(model, a, grid, tensor, arg_name, source_lines)
@@ -400,6 +428,19 @@ def check_coverage(kernel: str, stores: list[tuple[Access, tuple]], tensor: Tens
     if _covered_by_guesses(stores, element, cs):
         return Finding(kernel, "coverage", label, "proved", time.perf_counter() - start,
                        "each element's writer constructed and checked")
+    try:
+        missing = exhaustive.unwritten_element(stores, tensor)
+    except exhaustive.NotEnumerable:
+        pass
+    else:
+        seconds = time.perf_counter() - start
+        if missing is None:
+            return Finding(kernel, "coverage", label, "proved", seconds,
+                           "every store of every program evaluated: each element written")
+        return Finding(kernel, "coverage", label, "violated", seconds,
+                       f"element {missing} of {arg_name} ({tensor.describe()}) is written by "
+                       "no program: the output is only partly computed",
+                       {"tensor": arg_name, "coordinate": missing})
     if not quantified:
         return Finding(kernel, "coverage", label, "unknown", time.perf_counter() - start,
                        "no writer constructed for every element, and the quantified query "

@@ -346,13 +346,14 @@ def profile(problem: Annotated[Optional[Path], typer.Argument()] = None,
         console.print(f"[bold red]not profiled:[/] {report.error}")
         raise typer.Exit(1)
     if report.kernels:
-        table = Table(title="Triton kernels (compiler metadata)", title_justify="left")
+        table = Table(title="Kernels (compiler metadata; a CUDA kernel's from its built library)",
+                      title_justify="left")
         for col in ("kernel", "programs", "warps", "stages", "registers", "spilled B",
                     "shared B", "target"):
             table.add_column(col)
         for k in distinct_kernels(report.kernels):
             m = k["metadata"]
-            table.add_row(k["kernel"], str(k["programs"]), *(str(m.get(c, "?")) for c in (
+            table.add_row(k["kernel"], str(k["programs"] or "-"), *(str(m.get(c, "?")) for c in (
                 "num_warps", "num_stages", "registers", "local_bytes", "shared_bytes",
                 "target")))
         console.print(table)

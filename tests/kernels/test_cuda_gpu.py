@@ -2,7 +2,7 @@
 build, pass the harness and compute-sanitizer (memcheck, racecheck, initcheck) and are timed
 against eager and torch.compile; each planted CUDA bug is rejected with the sanitizer's
 finding; a CUDA task runs through the loop to a pull request whose report states the kernel's
-guarantee."""
+guarantee; the profile reads a CUDA kernel's registers and spills from its built library."""
 import json
 import os
 import subprocess
@@ -34,6 +34,20 @@ def test_cuda_templates_pass_the_harness_and_the_sanitizer(problem, tmp_path):
     print(f"{found.family} on {problem}:", [
         (s["input_set"], round(s["vs_eager"], 2), s["vs_compile"] and round(s["vs_compile"], 2))
         for s in report.speedups()])
+
+
+@pytest.mark.gpu
+def test_the_profile_reads_a_cuda_kernels_registers_and_spills(tmp_path):
+    from tools.profile import profile
+    found = match(CATALOG / "softmax.py", "cuda")
+    kernel = tmp_path / "kernel.py"
+    kernel.write_text(render(found, found.template.DEFAULT))
+    report = profile(CATALOG / "softmax.py", kernel, device="cuda")
+    assert report.status == "profiled", report.error
+    cuda = [k for k in report.kernels if k["metadata"].get("language") == "cuda"]
+    assert cuda and isinstance(cuda[0]["metadata"].get("registers"), int), report.kernels
+    assert report.ncu, report.missing  # Nsight Compute saw the extension's kernel too
+    print(report.feedback())
 
 
 @pytest.mark.gpu

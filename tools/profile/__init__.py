@@ -46,7 +46,8 @@ class ProfileReport:
         meta = "; ".join(
             f"{k['kernel']}: {k['metadata'].get('registers', '?')} registers, "
             f"{k['metadata'].get('local_bytes', '?')} B spilled, "
-            f"{k['metadata'].get('shared_bytes', '?')} B shared, grid {k['programs']} programs"
+            f"{k['metadata'].get('shared_bytes', '?')} B shared"
+            + (f", grid {k['programs']} programs" if k["programs"] else "")
             for k in distinct_kernels(self.kernels))
         lines = [f"profile ({self.device.get('name', '?')}): {meta}"] + self.diagnosis
         return "\n".join(lines + [f"not profiled: {m}" for m in self.missing])

@@ -22,12 +22,13 @@ def diagnose(roofline: dict | None, kernels: list[dict], ncu_rows: list[dict] | 
     for k in distinct_kernels(kernels):
         meta = k.get("metadata", {})
         if meta.get("local_bytes"):
+            warps = f" ({meta['num_warps']} warps)" if meta.get("num_warps") else ""
             notes.append(f"register spills in {k['kernel']}: {meta['local_bytes']} bytes of local "
-                         f"memory per thread at {meta.get('registers')} registers "
-                         f"({meta.get('num_warps')} warps): fewer live values per thread (smaller "
-                         "blocks or more warps)")
+                         f"memory per thread at {meta.get('registers')} registers{warps}: fewer "
+                         "live values per thread (smaller blocks or more warps)")
         far = roofline is not None and roofline["fraction_of_ceiling"] < FAR_FROM_CEILING
-        if sm_count and k["programs"] < sm_count and far and _main(k, kernels, ncu_rows):
+        few = k["programs"] is not None and sm_count and k["programs"] < sm_count
+        if few and far and _main(k, kernels, ncu_rows):
             notes.append(f"latency bound: {k['programs']} programs of {k['kernel']} for "
                          f"{sm_count} SMs: split the work so every SM has programs")
     total_ns = sum(r.get("duration_ns") or 0 for r in ncu_rows or []) or 1
@@ -63,7 +64,7 @@ def _main(k: dict, kernels: list[dict], ncu_rows: list[dict] | None) -> bool:
         timed = [(r.get("duration_ns") or 0, r["kernel"]) for r in ncu_rows]
         total = sum(t for t, _ in timed) or 1
         return any(k["kernel"] in name and t / total >= 0.2 for t, name in timed)
-    return k["programs"] == max(x["programs"] for x in kernels)
+    return k["programs"] == max(x["programs"] or 0 for x in kernels)  # None: a CUDA kernel
 
 
 def _ncu_lines(row: dict, roofline: dict | None, n_rows: int) -> list[str]:

@@ -3,7 +3,8 @@
     python -m tools.profile.worker PROBLEM KERNEL OUT.json DEVICE [--launch-only | --under-ncu]
 
 Records the candidate's Triton launches on the default input set, compiles each kernel for
-the card (sm_90 where there is none) and reads its resource usage from the cubin; on a GPU it
+the card (sm_90 where there is none) and reads its resource usage from the cubin (a C++/CUDA
+candidate's kernels: from the library its extension built); on a GPU it
 also times the candidate and places it on the roofline. `--launch-only` runs forward once
 inside an NVTX range named "autodocket", for Nsight Compute to profile exactly those launches;
 `--under-ncu` does that, then the compiler metadata, without timing.
@@ -28,21 +29,78 @@ def cuobjdump() -> str | None:
     return str(bundled) if bundled.is_file() else shutil.which("cuobjdump")
 
 
-def resource_usage(cubin: bytes, scratch: Path) -> dict:
-    """Registers and local memory (register spills) per thread, from the cubin."""
+def parse_resource_usage(text: str, capability: int | None = None) -> dict[str, dict]:
+    """`cuobjdump --dump-resource-usage` output as {kernel: registers, local memory and static
+    shared memory per thread}; where the file holds code for several architectures, the
+    entries for `capability` (else the first architecture listed)."""
+    by_arch: dict[str, dict[str, dict]] = {}
+    arch, function = "", None
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("arch = "):
+            arch = line.split("=", 1)[1].strip()
+        elif line.startswith("Function ") and line.endswith(":"):
+            function = line[len("Function "):-1]
+        elif function and line.startswith("REG:"):
+            found = dict(re.findall(r"\b(REG|STACK|LOCAL|SHARED):(\d+)", line))
+            # ptxas puts spill slots in the stack frame: local memory per thread is both
+            by_arch.setdefault(arch, {})[function] = {
+                "registers": int(found["REG"]),
+                "local_bytes": int(found.get("LOCAL", 0)) + int(found.get("STACK", 0)),
+                "shared_bytes": int(found.get("SHARED", 0))}  # static
+            function = None
+    wanted = f"sm_{capability}" if capability else None
+    return by_arch.get(wanted) or next(iter(by_arch.values()), {})
+
+
+def _dump_resource_usage(path: Path) -> str | None:
     tool = cuobjdump()
     if tool is None:
-        return {"missing": "cuobjdump not found: registers and spills unknown"}
+        return None
+    return subprocess.run([tool, "--dump-resource-usage", str(path)], capture_output=True,
+                          text=True, timeout=60).stdout
+
+
+def resource_usage(cubin: bytes, scratch: Path) -> dict:
+    """Registers and local memory (register spills) per thread, from a Triton kernel's cubin."""
     path = scratch / "kernel.cubin"
     path.write_bytes(cubin)
-    out = subprocess.run([tool, "--dump-resource-usage", str(path)], capture_output=True,
-                         text=True, timeout=60).stdout
-    found = dict(re.findall(r"\b(REG|STACK|LOCAL|SHARED):(\d+)", out))
-    if "REG" not in found:
+    out = _dump_resource_usage(path)
+    if out is None:
+        return {"missing": "cuobjdump not found: registers and spills unknown"}
+    usage = next(iter(parse_resource_usage(out).values()), None)
+    if usage is None:
         return {"missing": f"cuobjdump gave no resource usage: {out.strip()[:200]}"}
-    # ptxas puts spill slots in the stack frame: local memory per thread is both together
-    return {"registers": int(found["REG"]),
-            "local_bytes": int(found.get("LOCAL", 0)) + int(found.get("STACK", 0))}
+    return {k: usage[k] for k in ("registers", "local_bytes")}
+
+
+def extension_kernels(capability: int) -> list[dict]:
+    """The CUDA kernels of every C++/CUDA extension the candidate built (`watch_extensions`),
+    with their registers, spills and static shared memory read from the built library: what
+    `nvcc -Xptxas -v` prints, without rebuilding it."""
+    from tools.bench import runtime
+    kernels = []
+    for module in runtime.EXTENSIONS:
+        library = Path(getattr(module, "__file__", "") or "")
+        out = _dump_resource_usage(library) if library.is_file() else None
+        usage = parse_resource_usage(out, capability) if out else {}
+        if not usage:
+            why = "cuobjdump not found" if cuobjdump() is None else \
+                f"no CUDA kernel found in {library.name or module.__name__}"
+            usage = {module.__name__: {"missing": f"{why}: registers and spills unknown"}}
+        for name, meta in usage.items():
+            kernels.append({"kernel": _demangled(name), "grid": None, "programs": None,
+                            "options": {}, "metadata": {"target": f"sm_{capability}",
+                                                        "language": "cuda", **meta}})
+    return kernels
+
+
+def _demangled(name: str) -> str:
+    tool = shutil.which("c++filt")
+    if tool is None or not name.startswith("_Z"):
+        return name
+    out = subprocess.run([tool, name], capture_output=True, text=True, timeout=10).stdout
+    return out.strip() or name
 
 
 def compile_metadata(launch, capability: int, scratch: Path) -> dict:
@@ -83,6 +141,9 @@ def run(problem_path: str, kernel_path: str, device: str, mode: str | None = Non
     from tools.verify.trace import LaunchRecorder
 
     problem = load_problem(problem_path)
+    if device == "cuda":  # a C++/CUDA candidate's extension, for its kernels' resource usage
+        from tools.bench.runtime import watch_extensions
+        watch_extensions()
     # the problem's own dtype on the CPU too (the harness checks bfloat16 in float32 there):
     # launches are only recorded here, not run, and a float32 compile of a bfloat16 kernel
     # would report another kernel's registers and spills
@@ -119,6 +180,8 @@ def run(problem_path: str, kernel_path: str, device: str, mode: str | None = Non
         programs = launch.grid[0] * launch.grid[1] * launch.grid[2]
         kernels.append({"kernel": launch.name, "grid": list(launch.grid), "programs": programs,
                         "options": launch.options, "metadata": seen[key]})
+    if device == "cuda":
+        kernels += extension_kernels(capability)
     report = {"device": device_info(device), "kernels": kernels, "roofline": None}
     if device == "cuda":
         report["device"]["sm_count"] = torch.cuda.get_device_properties(0).multi_processor_count

@@ -5,7 +5,9 @@ kernels/seed) — a competitor where a template fits, the answer where none does
     result = solve("problem.py", out="kernel.py", device="auto")
 
 A problem neither covers is answered "no offline solution" with the reasons, never faked. On a
-GPU the candidates are screened together in one process (checked and timed, a ranking); the full
+GPU the candidates are screened together in one process (checked and timed on every input set,
+a ranking); a template that reads its tunables per shape class (kernels/shapes) also gets a
+candidate with the screen's fastest configuration for each set's class, judged first; the full
 harness then judges them fastest first, and the first it finds correct is kept once the Z3
 verifier finds no violation (else the next).
 """
@@ -25,6 +27,7 @@ from types import ModuleType
 from kernels.seed import CPU_TUNING, GPU_TUNINGS, Tuning, compiler_seed
 from tools.problem import problem_ops
 
+from . import shapes
 from . import templates as templates_pkg
 
 CATALOG = Path(__file__).parent / "problems"
@@ -230,7 +233,8 @@ def _screened(problem: Path, offers: list, result: SolveResult, say) -> list:
         return []
     say(f"screening {len(offers)} offline candidates in one process")
     passed = []
-    for (offer, path, _), said in zip(offers, screen(problem, [p for _, p, _ in offers])):
+    results = screen(problem, [p for _, p, _ in offers])
+    for (offer, path, _), said in zip(offers, results):
         attempt = Attempt(offer.config, "not verified", False, None, origin=offer.origin,
                           screen=said["status"], screen_ms=said["median_ms"])
         if said["status"] != "ok":
@@ -239,8 +243,35 @@ def _screened(problem: Path, offers: list, result: SolveResult, say) -> list:
         if said["status"] == "ok":
             passed.append((said["median_ms"], offer, path, attempt))
     say(f"{len(passed)} of {len(offers)} passed the screen")
-    return [(offer, path, attempt) for _, offer, path, attempt in
-            sorted(passed, key=lambda p: p[0] if p[0] is not None else float("inf"))]
+    ranked = [(offer, path, attempt) for _, offer, path, attempt in
+              sorted(passed, key=lambda p: p[0] if p[0] is not None else float("inf"))]
+    per_shape = _per_shape_class(problem, [(offer, said) for (offer, _, _), said in
+                                           zip(offers, results) if said["status"] == "ok"])
+    if per_shape is None:
+        return ranked
+    path = offers[0][1].with_name("candidate_per_shape_class.py")
+    path.write_text(per_shape.source)
+    attempt = Attempt(per_shape.config, "not verified", False, None, origin="template",
+                      screen="composed", screen_ms=ranked[0][2].screen_ms)
+    result.attempts.append(attempt)
+    say(f"{per_shape.label}: the screen's fastest configuration for each shape class")
+    return [(per_shape, path, attempt)] + ranked
+
+
+def _per_shape_class(problem: Path, screened: list) -> Offering | None:
+    """A shape-aware template's candidate that takes, for each input set's shape class, the
+    configuration the screen timed fastest there (kernels/shapes); None where the template
+    reads one configuration, or one configuration wins everywhere."""
+    found = match(problem)
+    ours = [(offer, said) for offer, said in screened
+            if offer.origin == "template" and found and offer.family == found.family]
+    if not ours or not getattr(found.template, "SHAPE_AWARE", False):
+        return None
+    times = [{label: t["median_ms"] for label, t in said.get("by_set", {}).items()}
+             for _, said in ours]
+    classes = {label: t["class"] for _, said in ours for label, t in said.get("by_set", {}).items()}
+    config = shapes.composed([offer.config for offer, _ in ours], times, classes)
+    return Offering("template", found.family, config, render(found, config)) if config else None
 
 
 def _first_passing(problem: Path, offers, device: str, repeats: int, final_check: bool,

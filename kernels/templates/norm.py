@@ -5,9 +5,11 @@ layer norm (`F.layer_norm(...)` or an `nn.LayerNorm` it builds) gets a ModelNew 
 Model is (kernels.construction), normalising over the shape, with the weight, bias and eps, that
 its own call names: several trailing dimensions, no affine, another eps.
 
-Tunables: MAX_SINGLE (widest row kept in one block), WARPS_PER_KB.
+Tunables: MAX_SINGLE (widest row kept in one block), WARPS_PER_KB; read per call for the
+input's shape class (kernels/shapes: SHAPE_AWARE).
 """
 FAMILY = "norm"
+SHAPE_AWARE = True
 REQUIRES = [{"layer_norm"}, {"rsqrt", "mean"}]
 PARAMS = {"MAX_SINGLE": [4096, 8192, 16384], "WARPS_PER_KB": [1, 2, 4]}
 DEFAULT = {"MAX_SINGLE": 16384, "WARPS_PER_KB": 2}
@@ -23,8 +25,7 @@ import torch.nn as nn
 import triton
 import triton.language as tl
 
-MAX_SINGLE = $MAX_SINGLE
-WARPS_PER_KB = $WARPS_PER_KB
+$CONFIG_TABLE
 RMS = $RMS
 RESIDUAL = $RESIDUAL
 
@@ -95,9 +96,10 @@ def launch(x, residual, weight, bias, eps, n=None):
     w = weight.reshape(-1).contiguous() if weight is not None else x2
     b = bias.reshape(-1).contiguous() if bias is not None else w
     y = torch.empty_like(x2)
-    single = triton.next_power_of_2(n) <= MAX_SINGLE
+    config = config_for(x)
+    single = triton.next_power_of_2(n) <= config["MAX_SINGLE"]
     block = triton.next_power_of_2(n) if single else 4096
-    warps = max(1, min(16, WARPS_PER_KB * block // 1024))
+    warps = max(1, min(16, config["WARPS_PER_KB"] * block // 1024))
     norm_row[(x2.shape[0],)](x2, r2, w, b, y, x2.stride(0), n, eps, BLOCK=block,
                              SINGLE=single, RMS=RMS, RESIDUAL=residual is not None,
                              HAS_WEIGHT=weight is not None, HAS_BIAS=bias is not None,
@@ -153,6 +155,7 @@ def render(config: dict, ops: set[str], problem: str = "") -> str:
     from string import Template
 
     from kernels.construction import construction
+    from kernels.shapes import table_source
     rms = "layer_norm" not in ops
     model = RMSNORM_RESIDUAL_MODEL if rms else LAYERNORM_MODEL
     own = construction(problem) if problem and not rms else None
@@ -163,4 +166,5 @@ def render(config: dict, ops: set[str], problem: str = "") -> str:
         residual = f", residual={inputs[1]}" if len(inputs) == 2 else ""
         model = own.model_new(f"return layer_norm({inputs[0]}, {a['normalized_shape']}, "
                               f"{a['weight']}, {a['bias']}, {a['eps']}{residual})")
-    return Template(SOURCE).substitute(config, RMS=rms, RESIDUAL=rms, MODEL=model)
+    return Template(SOURCE).substitute(CONFIG_TABLE=table_source(config), RMS=rms, RESIDUAL=rms,
+                                       MODEL=model)

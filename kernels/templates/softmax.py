@@ -2,9 +2,11 @@
 else an online pass (running max and sum) and a second pass that writes.
 
 Tunables: MAX_SINGLE (widest row done in one pass; a power of two), BLOCK (the block of the
-two-pass loop for wider rows), WARPS_PER_KB (warps per 1024 columns of a block, at most 16).
+two-pass loop for wider rows), WARPS_PER_KB (warps per 1024 columns of a block, at most 16);
+read per call for the input's shape class (kernels/shapes: SHAPE_AWARE).
 """
 FAMILY = "softmax"
+SHAPE_AWARE = True
 REQUIRES = [{"softmax"}, {"log_softmax"}]  # any of these op sets in the problem's forward
 PARAMS = {"MAX_SINGLE": [8192, 16384], "BLOCK": [2048, 4096, 8192], "WARPS_PER_KB": [1, 2, 4]}
 DEFAULT = {"MAX_SINGLE": 16384, "BLOCK": 4096, "WARPS_PER_KB": 2}
@@ -20,9 +22,7 @@ import torch.nn as nn
 import triton
 import triton.language as tl
 
-MAX_SINGLE = $MAX_SINGLE
-BLOCK = $BLOCK
-WARPS_PER_KB = $WARPS_PER_KB
+$CONFIG_TABLE
 LOG = $LOG
 
 
@@ -66,9 +66,10 @@ class ModelNew(nn.Module):
             x2 = x2.contiguous()
         out = torch.empty_like(x2)
         n_cols = x2.shape[1]
-        single = triton.next_power_of_2(n_cols) <= MAX_SINGLE
-        block = triton.next_power_of_2(n_cols) if single else BLOCK
-        warps = max(1, min(16, WARPS_PER_KB * block // 1024))
+        config = config_for(x)
+        single = triton.next_power_of_2(n_cols) <= config["MAX_SINGLE"]
+        block = triton.next_power_of_2(n_cols) if single else config["BLOCK"]
+        warps = max(1, min(16, config["WARPS_PER_KB"] * block // 1024))
         softmax_row[(x2.shape[0],)](out, x2, x2.stride(0), out.stride(0), n_cols, BLOCK=block,
                                     SINGLE=single, LOG=LOG, num_warps=warps)
         return out.reshape(x.shape)
@@ -77,4 +78,7 @@ class ModelNew(nn.Module):
 
 def render(config: dict, ops: set[str]) -> str:
     from string import Template
-    return Template(SOURCE).substitute(config, LOG="log_softmax" in ops)
+
+    from kernels.shapes import table_source
+    return Template(SOURCE).substitute(CONFIG_TABLE=table_source(config),
+                                       LOG="log_softmax" in ops)

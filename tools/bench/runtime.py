@@ -36,6 +36,12 @@ def trial_seeds() -> list[tuple[str, int]]:
     return [(f"trial{t}", TRIAL_SEED + t) for t in range(TRIALS)] + [("ghost", GHOST_SEED)]
 
 
+def shape_class(shape) -> str:
+    """'64x4096' for (33, 4096): each dimension rounded up to a power of two, as the
+    `config_for` of a shape-aware template's kernel (kernels/shapes) computes it."""
+    return "x".join(str(1 << (int(d) - 1).bit_length() if int(d) > 0 else 0) for d in shape)
+
+
 def prepare(inputs, device, dtype):
     """Inputs on the device; only floating tensors take the problem's dtype."""
     import torch

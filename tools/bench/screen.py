@@ -2,14 +2,17 @@
 timed together in one sandboxed process, seconds each instead of a fresh pair of processes each.
 
     results = screen("problem.py", [Path("config_0.py"), Path("config_1.py")], device="cuda")
-    results[0]  # {"status": "ok", "median_ms": 0.41, "detail": ""} | "incorrect" | "crash"
+    results[0]  # {"status": "ok", "median_ms": 0.41, "detail": "", "by_set": {...}}
+                # | "incorrect" | "crash"
 
 Only for candidates autodocket generated itself (template instantiations, the compiler seed):
 they share a process, so what it reports is a ranking, never a verdict. The candidate chosen
 from it then gets the full harness (`tools.bench.bench`: the reference in its own sandbox, the
 candidate in another, the judge here), and a model's candidate always gets only that.
 
-On a GPU the candidates are checked and timed on the default input set; on the CPU (Triton's
+On a GPU the candidates are checked on the default input set and timed on every input set
+(`by_set`: each set's median and its shape class, for configurations per shape class:
+kernels/shapes); `median_ms` is the default set's, the ranking. On the CPU (Triton's
 interpreter, no timing) they are checked on the smallest one, and the answer is cached by the
 two files' content: there the screen is the offline coder's test of whether a template computes
 what the problem computes, before an attempt is spent on it.
@@ -108,7 +111,7 @@ def run(problem_path: str, device: str, plan: dict) -> None:
     from tools.bench import runtime
     from tools.bench.candidate import build, run_draw
     from tools.bench.judge import Rejected, compare
-    from tools.problem import load_problem
+    from tools.problem import input_sets, load_problem
     problem = load_problem(problem_path)
     dtype = getattr(problem, "DTYPE", None)
     if device == "cpu" and dtype == torch.bfloat16:
@@ -124,8 +127,12 @@ def run(problem_path: str, device: str, plan: dict) -> None:
                           dtype)
     with torch.no_grad():
         expected = ref(*inputs)
-    timing_sets = [runtime.draw(problem, None, runtime.TIMING_SEED + i, device, dtype)
-                   for i in range(runtime.ROTATING_SETS)] if device == "cuda" else []
+    timing = {label: [runtime.draw(problem, spec, runtime.TIMING_SEED + i, device, dtype)
+                      for i in range(runtime.ROTATING_SETS)]
+              for label, spec in input_sets(problem)} if device == "cuda" else {}
+    classes = {label: runtime.shape_class(next((x.shape for x in draws[0]
+                                        if isinstance(x, torch.Tensor)), ()))
+               for label, draws in timing.items()}
     atol, rtol = _tolerance(problem, dtype)
     results: list[dict] = []
     for name in plan["candidates"]:
@@ -134,9 +141,12 @@ def run(problem_path: str, device: str, plan: dict) -> None:
             model = build(name, "init.pt", "state.pt", device, dtype, {})
             out, _ = run_draw(model, inputs, device)
             compare(out, expected, atol, rtol)
-            if timing_sets:
-                entry["median_ms"] = runtime.time_callables(
-                    {"kernel": model}, timing_sets, plan["repeats"])["kernel"]["median_ms"]
+            entry["by_set"] = {
+                label: {"class": classes[label], "median_ms": runtime.time_callables(
+                    {"kernel": model}, draws, plan["repeats"])["kernel"]["median_ms"]}
+                for label, draws in timing.items()}
+            if "default" in entry["by_set"]:
+                entry["median_ms"] = entry["by_set"]["default"]["median_ms"]
         except Rejected as r:
             entry = {**entry, "status": "incorrect", "detail": f"{r.reason}: {r.detail}"}
         except Exception as err:

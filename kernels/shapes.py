@@ -1,0 +1,55 @@
+"""Configurations per shape class. A template marked SHAPE_AWARE reads its tunables per call,
+from a table rendered into the kernel file: the configuration the search found fastest for
+each input set's shape class (the first input's dimensions, each rounded up to a power of two:
+`tools.bench.runtime.shape_class`, which the screen reports per set), and a default for every
+other shape. So a (33, 4096) input gets its own warps instead of the (8192, 4096) set's, as
+`triton.autotune` keys would give it, but chosen by the search and written down, with nothing
+timed inside the candidate.
+
+    config = {"MAX_SINGLE": 16384, "WARPS_PER_KB": 2, "by_shape": {"64x4096": {...}}}
+    table_source(config)  # the CONFIGS table and config_for(x), for the template's source
+"""
+from __future__ import annotations
+
+BY_SHAPE = "by_shape"  # the key of a configuration's per-class table (JSON: string keys)
+
+
+def default_of(config: dict) -> dict:
+    return {k: v for k, v in config.items() if k != BY_SHAPE}
+
+
+def table_source(config: dict) -> str:
+    table = {"default": default_of(config), **config.get(BY_SHAPE, {})}
+    rows = "".join(f"    {key!r}: {value!r},\n" for key, value in table.items())
+    return f'''# tunables per shape class (the first input's dimensions rounded up to powers of two), as
+# autodocket's search chose them per input set; every other shape takes the default
+CONFIGS = {{
+{rows}}}
+
+
+def config_for(x):
+    key = "x".join(str(triton.next_power_of_2(d)) for d in x.shape)
+    return CONFIGS.get(key, CONFIGS["default"])
+
+'''
+
+
+def composed(configs: list[dict], times: list[dict[str, float | None]], classes: dict[str, str],
+             default_set: str = "default") -> dict | None:
+    """From the screen: `configs[i]` timed `times[i][set]` ms on each input set whose shape
+    class is `classes[set]`. The fastest on the default set as the default, and for each
+    other set's class the fastest there where that is another configuration; None where one
+    configuration is fastest everywhere (nothing to compose)."""
+    def fastest(label):
+        timed = [(t.get(label), i) for i, t in enumerate(times) if t.get(label) is not None]
+        return min(timed)[1] if timed else None
+    best = fastest(default_set)
+    if best is None:
+        return None
+    by_shape = {}
+    for label, key in classes.items():
+        winner = fastest(label)
+        if winner is not None and winner != best and key != classes.get(default_set) and \
+                key not in by_shape:
+            by_shape[key] = default_of(configs[winner])
+    return {**default_of(configs[best]), BY_SHAPE: by_shape} if by_shape else None

@@ -1,0 +1,84 @@
+"""Configurations per shape class: the screen's per-set times composed into one table, the
+rendered kernel choosing from it per call (run under the interpreter), and `solve` judging the
+composed candidate first on a GPU (screen and harness stubbed: no GPU here)."""
+import json
+import subprocess
+import sys
+
+from kernels.library import CATALOG, match, render, solve
+from kernels.shapes import BY_SHAPE, composed
+from tools.bench.runtime import shape_class
+
+A = {"MAX_SINGLE": 16384, "BLOCK": 4096, "WARPS_PER_KB": 2}
+B = {"MAX_SINGLE": 8192, "BLOCK": 2048, "WARPS_PER_KB": 4}
+CLASSES = {"default": "8192x8192", "set1": "4096x1024", "set2": "64x32768"}
+
+
+def test_each_sets_fastest_configuration_goes_into_the_table():
+    times = [{"default": 1.0, "set1": 0.30, "set2": 0.20},
+             {"default": 1.2, "set1": 0.25, "set2": 0.21}]
+    assert composed([A, B], times, CLASSES) == {**A, BY_SHAPE: {"4096x1024": B}}
+    # one configuration fastest everywhere: nothing to compose
+    assert composed([A, B], [{"default": 1.0, "set1": 0.2}, {"default": 1.1, "set1": 0.3}],
+                    CLASSES) is None
+    # a set of the default's class keeps the default
+    assert composed([A, B], times, {**CLASSES, "set1": "8192x8192"}) is None
+    assert shape_class((33, 4096)) == "64x4096" and shape_class((7,)) == "8"
+
+
+def test_the_rendered_kernel_reads_its_configuration_per_shape_class(tmp_path):
+    found = match(CATALOG / "softmax.py")
+    kernel = tmp_path / "kernel.py"
+    kernel.write_text(render(found, {**A, BY_SHAPE: {"8x64": B}}))
+    script = (
+        "import json, sys, torch\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "import kernel\n"
+        "model = kernel.ModelNew()\n"
+        "out = {}\n"
+        "for shape in [(7, 33), (5, 20)]:\n"
+        "    x = torch.randn(shape)\n"
+        "    ok = torch.allclose(model(x), torch.softmax(x, -1), atol=1e-5)\n"
+        "    out[str(shape)] = [ok, kernel.config_for(x)['WARPS_PER_KB']]\n"
+        "print(json.dumps(out))\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=300, env={"TRITON_INTERPRET": "1", "PATH": "/usr/bin:/bin"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    said = json.loads(run.stdout.strip().splitlines()[-1])
+    assert said == {"(7, 33)": [True, 4], "(5, 20)": [True, 2]}  # 8x64 is B's class
+
+
+def test_on_a_gpu_the_composed_candidate_is_judged_first(tmp_path, monkeypatch):
+    import kernels.library
+    import tools.bench
+    import tools.bench.screen
+    import tools.verify
+    from kernels.seed import Seed
+    from tools.bench import BenchReport
+    from tools.verify import VerifyReport
+
+    def said(times):
+        return {"status": "ok", "median_ms": times["default"], "detail": "",
+                "by_set": {k: {"class": CLASSES[k], "median_ms": t} for k, t in times.items()}}
+    screened = [said({"default": 1.0, "set1": 0.30}), said({"default": 1.2, "set1": 0.25})]
+    judged = []
+
+    def fake_bench(problem, kernel, *, device, repeats=100, baselines=True, **_):
+        judged.append(kernel)
+        return BenchReport("correct", timing={"sets": [
+            {"input_set": "default", "first": {"kernel": {"median_ms": 1.0}}}]})
+
+    monkeypatch.setattr(tools.bench.screen, "screen", lambda problem, kernels: screened)
+    monkeypatch.setattr(tools.bench, "bench", fake_bench)
+    monkeypatch.setattr(tools.bench, "resolve_device", lambda device: "cuda")
+    monkeypatch.setattr(tools.verify, "verify",
+                        lambda problem, kernel, launches=None: VerifyReport("proved", [], []))
+    monkeypatch.setattr(kernels.library, "compiler_seed",
+                        lambda problem, device, tuning: Seed(reason="not here"))
+    monkeypatch.setattr(kernels.library, "configs", lambda template, budget: [A, B])
+    result = solve(CATALOG / "softmax.py", tmp_path / "k.py", device="cuda", budget=2,
+                   final_check=False)
+    assert [k.name for k in judged] == ["candidate_per_shape_class.py"]
+    assert result.status == "solved" and result.config == {**A, BY_SHAPE: {"4096x1024": B}}
+    assert [a.screen for a in result.attempts] == ["ok", "ok", "composed"]
+    assert "'4096x1024': {'MAX_SINGLE': 8192" in (tmp_path / "k.py").read_text()

@@ -73,7 +73,8 @@ def main() -> None:
         report = verify(problem, kernel, use_cache=False)
         wall = time.perf_counter() - start
         solver = [f["seconds"] for f in report.findings]
-        rows.append({"kernel": kernel.stem.removesuffix("_kernel") if args.catalog else kernel.stem, "status": report.status,
+        name = kernel.stem.removesuffix("_kernel") if args.catalog else kernel.stem
+        rows.append({"kernel": name, "status": report.status,
                      "obligations": len(report.findings), "wall_s": wall,
                      "analysis_s": report.analysis_seconds,
                      "solver_s": sum(solver), "slowest_query_s": max(solver, default=0.0)})

@@ -21,8 +21,8 @@ def default_of(config: dict) -> dict:
 def table_source(config: dict) -> str:
     table = {"default": default_of(config), **config.get(BY_SHAPE, {})}
     rows = "".join(f"    {key!r}: {value!r},\n" for key, value in table.items())
-    return f'''# tunables per shape class (the first input's dimensions rounded up to powers of two), as
-# autodocket's search chose them per input set; every other shape takes the default
+    return f'''# tunables per shape class (the first input's dimensions rounded up to powers of
+# two), as autodocket's search chose them per input set; every other shape takes the default
 CONFIGS = {{
 {rows}}}
 

@@ -3,9 +3,11 @@ asks) and SwiGLU (silu(a) * b); and a plain GELU or SiLU where the problem's for
 of its inputs through it (a ModelNew built as the problem's Model is, kernels.construction).
 Memory-bound: one read of each input and one write, 128-bit accesses when aligned.
 
-Tunables: BLOCK (elements per program), num_warps.
+Tunables: BLOCK (elements per program), num_warps; read per call for the input's shape class
+(kernels/shapes: SHAPE_AWARE).
 """
 FAMILY = "elementwise"
+SHAPE_AWARE = True
 REQUIRES = [{"gelu"}, {"silu"}]
 PARAMS = {"BLOCK": [1024, 2048, 4096, 8192], "num_warps": [4, 8]}
 DEFAULT = {"BLOCK": 4096, "num_warps": 8}
@@ -21,8 +23,7 @@ import torch.nn as nn
 import triton
 import triton.language as tl
 
-BLOCK = $BLOCK
-NUM_WARPS = $num_warps
+$CONFIG_TABLE
 TANH = $TANH  # the problem's GELU: tanh approximation (1) or exact erf (0)
 
 
@@ -68,9 +69,10 @@ def unary(x, kind):
     x = x.contiguous()
     out = torch.empty_like(x)
     n = x.numel()
-    unary_kernel[(triton.cdiv(n, BLOCK),)](x, out, n, BLOCK=BLOCK,
-                                           ACT={"tanh": 1, "none": 2, "silu": 3}[kind],
-                                           num_warps=NUM_WARPS)
+    config = config_for(x)
+    unary_kernel[(triton.cdiv(n, config["BLOCK"]),)](x, out, n, BLOCK=config["BLOCK"],
+                                                     ACT={"tanh": 1, "none": 2, "silu": 3}[kind],
+                                                     num_warps=config["num_warps"])
     return out
 
 
@@ -86,8 +88,10 @@ GELU_MODEL = '''class ModelNew(nn.Module):
         x = x.contiguous()
         out = torch.empty_like(x)
         n = x.numel()
-        bias_gelu_kernel[(triton.cdiv(n, BLOCK),)](x, self.bias, out, n, x.shape[-1],
-                                                   BLOCK=BLOCK, TANH=TANH, num_warps=NUM_WARPS)
+        config = config_for(x)
+        bias_gelu_kernel[(triton.cdiv(n, config["BLOCK"]),)](
+            x, self.bias, out, n, x.shape[-1], BLOCK=config["BLOCK"], TANH=TANH,
+            num_warps=config["num_warps"])
         return out'''
 
 SWIGLU_MODEL = '''class ModelNew(nn.Module):
@@ -95,7 +99,9 @@ SWIGLU_MODEL = '''class ModelNew(nn.Module):
         a, b = a.contiguous(), b.contiguous()
         out = torch.empty_like(a)
         n = a.numel()
-        swiglu_kernel[(triton.cdiv(n, BLOCK),)](a, b, out, n, BLOCK=BLOCK, num_warps=NUM_WARPS)
+        config = config_for(a)
+        swiglu_kernel[(triton.cdiv(n, config["BLOCK"]),)](a, b, out, n, BLOCK=config["BLOCK"],
+                                                          num_warps=config["num_warps"])
         return out'''
 
 
@@ -103,6 +109,7 @@ def render(config: dict, ops: set[str], problem: str = "") -> str:
     from string import Template
 
     from kernels.construction import construction
+    from kernels.shapes import table_source
     model = GELU_MODEL if "gelu" in ops else SWIGLU_MODEL
     own = construction(problem) if problem else None
     found = own.operation() if own else None
@@ -110,4 +117,5 @@ def render(config: dict, ops: set[str], problem: str = "") -> str:
     if found and found[0] in ("gelu", "silu") and found[1]["input"].isidentifier():
         kind = found[1]["approximate"] if found[0] == "gelu" else "'silu'"
         model = own.model_new(f"return unary({found[1]['input']}, {kind})")
-    return Template(SOURCE).substitute(config, MODEL=model, TANH=int("gelu_tanh" in ops))
+    return Template(SOURCE).substitute(CONFIG_TABLE=table_source(config), MODEL=model,
+                                       TANH=int("gelu_tanh" in ops))

@@ -2,9 +2,11 @@
 One program per row; a single block when the row fits, else a loop that keeps per-lane running
 values (and, for argmax, per-lane indices) and reduces them at the end.
 
-Tunables: MAX_SINGLE (widest row done in one block), BLOCK (the loop's block), WARPS_PER_KB.
+Tunables: MAX_SINGLE (widest row done in one block), BLOCK (the loop's block), WARPS_PER_KB;
+read per call for the input's shape class (kernels/shapes: SHAPE_AWARE).
 """
 FAMILY = "reduction"
+SHAPE_AWARE = True
 REQUIRES = [{"sum"}, {"amax"}, {"argmax"}]
 PARAMS = {"MAX_SINGLE": [8192, 16384], "BLOCK": [2048, 4096], "WARPS_PER_KB": [1, 2, 4]}
 DEFAULT = {"MAX_SINGLE": 8192, "BLOCK": 2048, "WARPS_PER_KB": 1}
@@ -21,9 +23,7 @@ import torch.nn as nn
 import triton
 import triton.language as tl
 
-MAX_SINGLE = $MAX_SINGLE
-BLOCK = $BLOCK
-WARPS_PER_KB = $WARPS_PER_KB
+$CONFIG_TABLE
 OP = $OP  # 0 sum, 1 max, 2 argmax
 
 
@@ -69,8 +69,10 @@ class ModelNew(nn.Module):
         n = x2.shape[1]
         dtype = torch.int64 if OP == 2 else x.dtype
         out = torch.empty((x2.shape[0],), dtype=dtype, device=x.device)
-        block = triton.next_power_of_2(n) if triton.next_power_of_2(n) <= MAX_SINGLE else BLOCK
-        warps = max(1, min(16, WARPS_PER_KB * block // 1024))
+        config = config_for(x)
+        block = triton.next_power_of_2(n) if triton.next_power_of_2(n) <= config["MAX_SINGLE"] \
+            else config["BLOCK"]
+        warps = max(1, min(16, config["WARPS_PER_KB"] * block // 1024))
         reduce_row[(x2.shape[0],)](x2, out, x2.stride(0), n, BLOCK=block, OP=OP, num_warps=warps)
         return out.reshape(x.shape[:-1])
 '''
@@ -78,5 +80,7 @@ class ModelNew(nn.Module):
 
 def render(config: dict, ops: set[str]) -> str:
     from string import Template
+
+    from kernels.shapes import table_source
     op = next(code for name, code in sorted(OPS.items(), key=lambda kv: -kv[1]) if name in ops)
-    return Template(SOURCE).substitute(config, OP=op)
+    return Template(SOURCE).substitute(CONFIG_TABLE=table_source(config), OP=op)

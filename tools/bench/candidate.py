@@ -107,7 +107,8 @@ def run_draw(model, inputs, device: str, bounds: runtime.BoundsChecked | None = 
 
 def ghost_run(model, inputs, device: str):
     """The output with every kernel of the candidate's own a no-op (Triton launches, C++/CUDA
-    extension functions; the judge requires it to be wrong), or a marker when forward cannot run without its kernels (which is fine)."""
+    extension functions; the judge requires it to be wrong), or a marker when forward cannot
+    run without its kernels (which is fine)."""
     import torch
     try:
         with torch.no_grad(), runtime.GhostKernels(), runtime.Poison():

@@ -23,6 +23,7 @@ from .symbolic import PIDS, Access, ax
 from .trace import TensorArg
 
 MAX_POINTS = 1 << 27  # (program, iteration, lane) points of one store: about 10 s of numpy
+MAX_BLOCKS = 1 << 22  # (program, iteration) pairs, listed up front
 MAX_EXTENT = 1 << 26  # elements of a tensor: the owner table is 4 bytes each
 CHUNK_POINTS = 1 << 22
 
@@ -116,9 +117,10 @@ def writes(store: Access, grid, extent: int):
     trips = _trips(store, grid)
     lanes = max(1, int(np.prod(store.shape, dtype=np.int64)))
     blocks = [range(g) for g in grid] + [range(t) for t in trips]
-    total = int(np.prod([len(b) for b in blocks], dtype=np.int64)) * lanes
-    if total > MAX_POINTS:
-        raise NotEnumerable(f"{total} points to evaluate, more than {MAX_POINTS}")
+    count = int(np.prod([len(b) for b in blocks], dtype=np.int64))
+    if count > MAX_BLOCKS or count * lanes > MAX_POINTS:
+        raise NotEnumerable(f"{count} blocks of {lanes} lanes, more than {MAX_BLOCKS} blocks or "
+                            f"{MAX_POINTS} points")
     ndim = len(store.shape)
     lane_env = {str(ax(k)): np.arange(d, dtype=np.int64).reshape(
         (1,) + tuple(d if j == k else 1 for j in range(ndim))) for k, d in enumerate(store.shape)}

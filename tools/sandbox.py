@@ -152,12 +152,13 @@ def _python_dirs() -> list[str]:
         paths.add(Path(site.getusersitepackages()).resolve())
     private = (PROJECT_ROOT, Path.cwd().resolve())
     # the sandbox's own /tmp (a link into its scratch), /sandbox, /inputs and /autodocket: a
-    # script run from /tmp puts /tmp on sys.path, and binding it would clash with the link
-    reserved = {Path(p) for p in ("/tmp", INSIDE_SCRATCH, INSIDE_INPUTS, INSIDE_PROJECT)}
+    # script run from /tmp or a folder in it puts that on sys.path, and binding it would clash
+    # with the link
+    reserved = [Path(p) for p in ("/tmp", INSIDE_SCRATCH, INSIDE_INPUTS, INSIDE_PROJECT)]
     keep = []
     for path in paths:
         if not path.is_dir() or path.is_relative_to("/usr") or path == Path("/") or \
-                path in reserved:
+                any(path.is_relative_to(r) for r in reserved):
             continue  # /usr is bound whole already
         if path not in prefixes and any(path.is_relative_to(p) or p.is_relative_to(path)
                                         for p in private):

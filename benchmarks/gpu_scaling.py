@@ -26,6 +26,7 @@ from pathlib import Path
 from git import Repo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.provenance import commit  # noqa: E402
 from benchmarks.workers_throughput import synthetic_docket  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -142,19 +143,10 @@ def write(args, card: str, gpus: int, rows: list[dict]) -> None:
             if drift else None
         r["max_abs_drift_pct"] = round(100 * max(map(abs, drift)), 1) if drift else None
     doc = {"benchmark": "gpu_scaling", "card": card, "gpus": gpus, "device": args.device,
-           "command": " ".join(sys.argv), "commit": _commit(),
+           "command": " ".join(sys.argv), "commit": commit(),
            "leases": "SQLite: each lab's own database file, workers on one host",
            "rows": rows}
     args.out.write_text(json.dumps(doc, indent=2) + "\n")
-
-
-def _commit() -> str | None:
-    """HEAD, marked when the files measured differ from it (a copied tree whose .git lags)."""
-    try:
-        repo = Repo(ROOT)
-        return repo.head.commit.hexsha + (" + uncommitted changes" if repo.is_dirty() else "")
-    except Exception:  # a copy of the tree without its .git
-        return None
 
 
 def table(args, card: str, rows: list[dict]) -> None:

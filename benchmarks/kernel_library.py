@@ -19,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.provenance import commit  # noqa: E402
 
 
 def matmul_alone_ms(problem, repeats: int) -> float:
@@ -84,7 +85,8 @@ def main() -> None:
             rows.append(solved_row(name, result, load_problem(problem)))
         else:
             rows.append({"problem": name, "status": result.status, "reason": result.reason})
-        args.json.write_text(json.dumps({"device": device, "ceilings": peak, "rows": rows},
+        args.json.write_text(json.dumps({"device": device, "command": " ".join(sys.argv),
+                                         "commit": commit(), "ceilings": peak, "rows": rows},
                                         indent=2))  # after every problem: a cut run keeps rows
     print(f"\n{device}; ceilings: copy {peak['copy_bytes_per_s'] / 1e12:.2f} TB/s (read + write), "
           f"cuBLAS bf16 {peak['bf16_flops_per_s'] / 1e12:.0f} TFLOP/s; default input sets; "

@@ -14,10 +14,13 @@ import argparse
 import json
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
-from tools.verify import verify
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.provenance import commit  # noqa: E402
+from tools.verify import verify  # noqa: E402
 
 CASES = Path(__file__).resolve().parent.parent / "tests" / "verify" / "cases"
 
@@ -97,7 +100,9 @@ def main() -> None:
           f"max {summary['max_wall_s']:.2f} s; {summary['proved']} proved, "
           f"{summary['violated']} violated of {summary['kernels']}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"rows": rows, "summary": summary}, indent=2))
+    args.json.write_text(json.dumps({"command": " ".join(sys.argv), "commit": commit(),
+                                     "machine": platform.machine(), "rows": rows,
+                                     "summary": summary}, indent=2))
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from benchmarks.provenance import commit  # noqa: E402
 
 ORIGINS = {"template": ("template",), "seed": ("compiler seed",),
            None: ("template", "compiler seed")}
@@ -144,7 +145,7 @@ def main() -> None:
         suites = sorted({r["suite"] for r in rows})
         args.out.write_text(json.dumps({
             "benchmark": "problem_suite", "card": card, "device": args.device,
-            "command": " ".join(sys.argv), "only": args.only,
+            "command": " ".join(sys.argv), "commit": commit(), "only": args.only,
             "totals": {s: totals([r for r in rows if r["suite"] == s]) for s in suites},
             "rows": rows}, indent=1) + "\n")
 

@@ -187,37 +187,13 @@ def test_attention_lazy_rescale_when_the_maxima_keep_rising(seq, tmp_path):
 
 
 def test_on_a_gpu_the_harness_judges_the_fastest_screened_candidates_first(tmp_path,
-                                                                            monkeypatch):
+                                                                            gpu_search):
     """On a GPU every offline candidate is screened in one process; the full harness then
     judges those that passed, fastest first, and the first it finds correct (and the verifier
     does not refute) wins. A candidate the screen failed is never measured."""
-    import kernels.library
-    import tools.bench
-    import tools.bench.screen
-    import tools.verify
-    from kernels.seed import Seed
-    from tools.bench import BenchReport
-    from tools.verify import VerifyReport
-    screened = [{"status": "ok", "median_ms": 2.0, "detail": ""},
-                {"status": "incorrect", "median_ms": None, "detail": "incorrect: max abs"},
-                {"status": "ok", "median_ms": 1.0, "detail": ""}]
-    judged = []
-
-    def fake_bench(problem, kernel, *, device, repeats=100, baselines=True, **_):
-        judged.append(kernel.name)
-        status = "rejected" if len(judged) == 1 else "correct"  # the fastest fails the harness
-        return BenchReport(status, timing={"sets": [
-            {"input_set": "default", "first": {"kernel": {"median_ms": 1.5}}}]},
-            rejections=[{"reason": "incorrect", "detail": "set1"}] if status == "rejected"
-            else [])
-
-    monkeypatch.setattr(tools.bench.screen, "screen", lambda problem, kernels: screened)
-    monkeypatch.setattr(tools.bench, "bench", fake_bench)
-    monkeypatch.setattr(tools.bench, "resolve_device", lambda device: "cuda")
-    monkeypatch.setattr(tools.verify, "verify",
-                        lambda problem, kernel, launches=None: VerifyReport("proved", [], []))
-    monkeypatch.setattr(kernels.library, "compiler_seed",
-                        lambda problem, device, tuning: Seed(reason="not here"))
+    judged = gpu_search([{"status": "ok", "median_ms": 2.0, "detail": ""},
+                         {"status": "incorrect", "median_ms": None, "detail": "incorrect: max abs"},
+                         {"status": "ok", "median_ms": 1.0, "detail": ""}])
     result = solve(CATALOG / "swiglu.py", tmp_path / "k.py", device="cuda", budget=3,
                    final_check=False)
     assert judged == ["candidate_2.py", "candidate_0.py"]

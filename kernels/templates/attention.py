@@ -16,11 +16,13 @@ then skipped on most steps, at the cost of one program-wide max per step. The re
 same: acc and l_i always share their reference.
 
 Tunables: BLOCK_M (queries per program), BLOCK_N (keys per step; divides BLOCK_M), num_warps,
-num_stages, HEADS_FIRST, LAZY_RESCALE. Triton 3.6's warp specialization of the key loop was
-tried on an H100: no faster, and it crashed the compiler at 128x64 with 4 warps. The head
-dimension must be a power of two (it is one tile).
+num_stages, HEADS_FIRST, LAZY_RESCALE; read per call for the input's shape class
+(kernels/shapes: SHAPE_AWARE), so a short sequence can take its own tiles. Triton 3.6's warp
+specialization of the key loop was tried on an H100: no faster, and it crashed the compiler at
+128x64 with 4 warps. The head dimension must be a power of two (it is one tile).
 """
 FAMILY = "attention"
+SHAPE_AWARE = True
 REQUIRES = [{"scaled_dot_product_attention", "causal"}]
 PARAMS = {"BLOCK_M": [128, 64], "BLOCK_N": [64, 128, 32], "num_warps": [4, 8],
           "num_stages": [2, 3, 4], "HEADS_FIRST": [0, 1], "LAZY_RESCALE": [0, 1]}
@@ -50,11 +52,7 @@ import triton
 import triton.language as tl
 from triton.tools.tensor_descriptor import TensorDescriptor
 
-BLOCK_M, BLOCK_N = $BLOCK_M, $BLOCK_N
-NUM_WARPS, NUM_STAGES = $num_warps, $num_stages
-HEADS_FIRST, LAZY_RESCALE = $HEADS_FIRST, $LAZY_RESCALE
-
-
+$CONFIG_TABLE
 @triton.jit
 def _rows(src, first, seq, stride, offs, HEAD_DIM: tl.constexpr, MASKED: tl.constexpr,
           TMA: tl.constexpr):
@@ -151,30 +149,34 @@ class ModelNew(nn.Module):
         q, k, v = (t if t.stride(-1) == 1 else t.contiguous() for t in (q, k, v))
         batch, q_heads, seq, head_dim = q.shape
         out = torch.empty_like(q)
-        grid = (triton.cdiv(seq, BLOCK_M), batch * q_heads)
-        if HEADS_FIRST:  # launch order runs along x first
+        config = config_for(q)
+        block_m, block_n = config["BLOCK_M"], config["BLOCK_N"]
+        grid = (triton.cdiv(seq, block_m), batch * q_heads)
+        if config["HEADS_FIRST"]:  # launch order runs along x first
             grid = grid[::-1]
         strides = (*q.stride()[:3], *k.stride()[:3], *v.stride()[:3], *out.stride()[:3])
         # TMA tiles of the flattened rows must not cross from one head into the next; TMA also
         # needs a 16-byte aligned start and row pitch
-        tma = seq % BLOCK_M == 0 and all(
+        tma = seq % block_m == 0 and all(
             t.is_contiguous() and t.storage_offset() * t.element_size() % 16 == 0 and
             head_dim * t.element_size() % 16 == 0 for t in (q, k, v))
         if tma:
             flat = [t.view(-1, head_dim) for t in (q, k, v, out)]
             srcs = [TensorDescriptor.from_tensor(t, [rows, head_dim]) for t, rows in
-                    zip(flat, (BLOCK_M, BLOCK_N, BLOCK_N, BLOCK_M))]
+                    zip(flat, (block_m, block_n, block_n, block_m))]
         else:
             srcs = [q, k, v, out]
         causal_gqa_fwd[grid](*srcs, 1.0 / math.sqrt(head_dim), seq, q_heads, k.shape[1],
-                             *strides, BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, HEAD_DIM=head_dim,
-                             TMA=tma, HEADS_FIRST=HEADS_FIRST, LAZY_RESCALE=LAZY_RESCALE,
-                             num_warps=NUM_WARPS,
-                             num_stages=NUM_STAGES)
+                             *strides, BLOCK_M=block_m, BLOCK_N=block_n, HEAD_DIM=head_dim,
+                             TMA=tma, HEADS_FIRST=config["HEADS_FIRST"],
+                             LAZY_RESCALE=config["LAZY_RESCALE"], num_warps=config["num_warps"],
+                             num_stages=config["num_stages"])
         return out
 '''
 
 
 def render(config: dict, ops: set[str]) -> str:
     from string import Template
-    return Template(SOURCE).substitute(config)
+
+    from kernels.shapes import table_source
+    return Template(SOURCE).substitute(CONFIG_TABLE=table_source(config))

@@ -4,9 +4,11 @@ target's logit; loss = logsumexp - logit[target]. A second one-program kernel av
 per-token losses (4 bytes a token, a negligible pass) in a fixed order: the result does not
 depend on scheduling, as atomics would make it.
 
-Tunables: BLOCK (vocabulary columns per step), num_warps.
+Tunables: BLOCK (vocabulary columns per step), num_warps; read per call for the logits'
+shape class (kernels/shapes: SHAPE_AWARE).
 """
 FAMILY = "cross_entropy"
+SHAPE_AWARE = True
 REQUIRES = [{"cross_entropy"}]
 PARAMS = {"BLOCK": [2048, 4096, 8192], "num_warps": [4, 8, 16]}
 DEFAULT = {"BLOCK": 4096, "num_warps": 8}
@@ -22,10 +24,7 @@ import torch.nn as nn
 import triton
 import triton.language as tl
 
-BLOCK = $BLOCK
-NUM_WARPS = $num_warps
-
-
+$CONFIG_TABLE
 @triton.jit
 def token_loss(loss_ptr, logits_ptr, target_ptr, stride, vocab, BLOCK: tl.constexpr):
     token = tl.program_id(0).to(tl.int64)
@@ -63,9 +62,10 @@ class ModelNew(nn.Module):
             logits = logits.contiguous()
         tokens, vocab = logits.shape
         losses = torch.empty(tokens, dtype=torch.float32, device=logits.device)
-        block = min(BLOCK, triton.next_power_of_2(vocab))
+        config = config_for(logits)
+        block = min(config["BLOCK"], triton.next_power_of_2(vocab))
         token_loss[(tokens,)](losses, logits, targets, logits.stride(0), vocab, BLOCK=block,
-                              num_warps=max(1, min(NUM_WARPS, block // 128)))
+                              num_warps=max(1, min(config["num_warps"], block // 128)))
         mean = torch.empty((), dtype=logits.dtype, device=logits.device)
         mean_of[(1,)](mean, losses, tokens, BLOCK=1024, num_warps=4)
         return mean
@@ -74,4 +74,6 @@ class ModelNew(nn.Module):
 
 def render(config: dict, ops: set[str]) -> str:
     from string import Template
-    return Template(SOURCE).substitute(config)
+
+    from kernels.shapes import table_source
+    return Template(SOURCE).substitute(CONFIG_TABLE=table_source(config))

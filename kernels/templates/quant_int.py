@@ -8,6 +8,7 @@ Tunables: GROUPS (groups per program), num_warps. The bit width comes from the p
 problem that shifts codes into nibbles (`<<`) wants int4, one that does not wants int8.
 """
 FAMILY = "quant_int"
+SHAPE_AWARE = True
 REQUIRES = [{"round", "amax", "clamp"}]
 PARAMS = {"GROUPS": [16, 32, 64, 128], "num_warps": [2, 4, 8]}
 DEFAULT = {"GROUPS": 64, "num_warps": 4}
@@ -23,8 +24,7 @@ import torch.nn as nn
 import triton
 import triton.language as tl
 
-GROUPS = $GROUPS
-NUM_WARPS = $num_warps
+$CONFIG_TABLE
 BITS = $BITS
 
 
@@ -72,13 +72,17 @@ class ModelNew(nn.Module):
             codes = torch.empty((n_groups, 16), dtype=torch.uint8, device=x.device)
         scale = torch.empty((n_groups,), dtype=x.dtype, device=x.device)
         deq = torch.empty_like(x)
-        quant_roundtrip[(triton.cdiv(n_groups, GROUPS),)](x, codes, scale, deq, n_groups,
-                                                         GROUPS=GROUPS, BITS=BITS,
-                                                         num_warps=NUM_WARPS)
+        config = config_for(x)
+        quant_roundtrip[(triton.cdiv(n_groups, config["GROUPS"]),)](
+            x, codes, scale, deq, n_groups, GROUPS=config["GROUPS"], BITS=BITS,
+            num_warps=config["num_warps"])
         return codes, scale, deq
 '''
 
 
 def render(config: dict, ops: set[str]) -> str:
     from string import Template
-    return Template(SOURCE).substitute(config, BITS=4 if "lshift" in ops else 8)
+
+    from kernels.shapes import table_source
+    return Template(SOURCE).substitute(CONFIG_TABLE=table_source(config),
+                                       BITS=4 if "lshift" in ops else 8)

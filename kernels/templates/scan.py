@@ -2,9 +2,11 @@
 (tl.cumsum) inside the block plus the running total of the blocks before it, so the row is
 read once and written once whatever its width.
 
-Tunables: BLOCK (columns per step, capped at the row's width rounded up), num_warps.
+Tunables: BLOCK (columns per step, capped at the row's width rounded up), num_warps; read per
+call for the input's shape class (kernels/shapes: SHAPE_AWARE).
 """
 FAMILY = "scan"
+SHAPE_AWARE = True
 REQUIRES = [{"cumsum"}]
 PARAMS = {"BLOCK": [1024, 2048, 4096], "num_warps": [4, 8, 16]}
 DEFAULT = {"BLOCK": 2048, "num_warps": 8}
@@ -20,10 +22,7 @@ import torch.nn as nn
 import triton
 import triton.language as tl
 
-BLOCK = $BLOCK
-NUM_WARPS = $num_warps
-
-
+$CONFIG_TABLE
 @triton.jit
 def cumsum_row(out_ptr, in_ptr, in_stride, out_stride, n_cols, BLOCK: tl.constexpr):
     row = tl.program_id(0).to(tl.int64)
@@ -44,8 +43,9 @@ class ModelNew(nn.Module):
         if x2.stride(-1) != 1:
             x2 = x2.contiguous()
         out = torch.empty_like(x2)
-        block = min(BLOCK, triton.next_power_of_2(x2.shape[1]))
-        warps = max(1, min(NUM_WARPS, block // 128))
+        config = config_for(x)
+        block = min(config["BLOCK"], triton.next_power_of_2(x2.shape[1]))
+        warps = max(1, min(config["num_warps"], block // 128))
         cumsum_row[(x2.shape[0],)](out, x2, x2.stride(0), out.stride(0), x2.shape[1],
                                    BLOCK=block, num_warps=warps)
         return out.reshape(x.shape)
@@ -54,4 +54,6 @@ class ModelNew(nn.Module):
 
 def render(config: dict, ops: set[str]) -> str:
     from string import Template
-    return Template(SOURCE).substitute(config)
+
+    from kernels.shapes import table_source
+    return Template(SOURCE).substitute(CONFIG_TABLE=table_source(config))

@@ -10,9 +10,11 @@ edge wrap around (% M, % N) instead of being masked (their loads stay in bounds,
 are not stored) and the K loop is masked only when K is not a multiple of BLOCK_K.
 
 Tunables: BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M, num_warps, num_stages (software pipelining depth;
-shared memory holds num_stages tiles of x and W), PERSISTENT.
+shared memory holds num_stages tiles of x and W), PERSISTENT; read per call for x's shape class
+(kernels/shapes: SHAPE_AWARE), so a small problem can take small tiles.
 """
 FAMILY = "matmul"
+SHAPE_AWARE = True
 REQUIRES = [{"linear"}]
 PARAMS = {"BLOCK_M": [128, 64], "BLOCK_N": [256, 128], "BLOCK_K": [64, 32, 128],
           "GROUP_M": [8], "num_warps": [4, 8], "num_stages": [4, 3, 5], "PERSISTENT": [1, 0]}
@@ -48,9 +50,7 @@ import triton
 import triton.language as tl
 from triton.tools.tensor_descriptor import TensorDescriptor
 
-BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M = $BLOCK_M, $BLOCK_N, $BLOCK_K, $GROUP_M
-NUM_WARPS, NUM_STAGES = $num_warps, $num_stages
-PERSISTENT = $PERSISTENT
+$CONFIG_TABLE
 ACT = $ACT  # 0 none, 1 GELU (tanh), 2 GELU (erf), 3 SiLU, 4 ReLU
 
 
@@ -144,28 +144,32 @@ class ModelNew(nn.Module):
         M, K = x2.shape
         N = weight.shape[0]
         y = torch.empty((M, N), dtype=x.dtype, device=x.device)
-        tiles = triton.cdiv(M, BLOCK_M) * triton.cdiv(N, BLOCK_N)
+        config = config_for(x)
+        bm, bn, bk = config["BLOCK_M"], config["BLOCK_N"], config["BLOCK_K"]
+        tiles = triton.cdiv(M, bm) * triton.cdiv(N, bn)
         grid = (tiles,)
-        meta = dict(BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, BLOCK_K=BLOCK_K, GROUP_M=GROUP_M, ACT=ACT,
-                    num_warps=NUM_WARPS, num_stages=NUM_STAGES)
+        meta = dict(BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=bk, GROUP_M=config["GROUP_M"], ACT=ACT,
+                    num_warps=config["num_warps"], num_stages=config["num_stages"])
         if _tma_ready(x2, weight, y):
-            if PERSISTENT:  # one program per SM (the interpreter: four)
+            if config["PERSISTENT"]:  # one program per SM (the interpreter: four)
                 sms = torch.cuda.get_device_properties(x.device).multi_processor_count \
                     if x.is_cuda else 4
                 grid = (min(tiles, sms),)
-            linear_act_tma[grid](TensorDescriptor.from_tensor(x2, [BLOCK_M, BLOCK_K]),
-                                 TensorDescriptor.from_tensor(weight, [BLOCK_N, BLOCK_K]), bias,
-                                 TensorDescriptor.from_tensor(y, [BLOCK_M, BLOCK_N]), M, N, K,
+            linear_act_tma[grid](TensorDescriptor.from_tensor(x2, [bm, bk]),
+                                 TensorDescriptor.from_tensor(weight, [bn, bk]), bias,
+                                 TensorDescriptor.from_tensor(y, [bm, bn]), M, N, K,
                                  PROGRAMS=grid[0], **meta)
         else:
             linear_act[grid](x2, weight, bias, y, M, N, K, x2.stride(0), x2.stride(1),
                              weight.stride(0), weight.stride(1), y.stride(0), y.stride(1),
-                             EVEN_K=K % BLOCK_K == 0, **meta)
+                             EVEN_K=K % bk == 0, **meta)
         return y.reshape(*x.shape[:-1], N)
 '''
 
 
 def render(config: dict, ops: set[str]) -> str:
     from string import Template
+
+    from kernels.shapes import table_source
     act = next((code for name, code in ACTIVATIONS.items() if name in ops), 0)
-    return Template(SOURCE).substitute(config, ACT=act)
+    return Template(SOURCE).substitute(CONFIG_TABLE=table_source(config), ACT=act)

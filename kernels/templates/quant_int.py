@@ -4,8 +4,9 @@ max|x| / QMAX, codes, and the dequantized values; int4 codes are packed two per 
 lane low nibble, odd lane high nibble) by splitting the code tile, already in registers, into
 its even and odd lanes (two strided loads of the input had left half of every sector unused).
 
-Tunables: GROUPS (groups per program), num_warps. The bit width comes from the problem: a
-problem that shifts codes into nibbles (`<<`) wants int4, one that does not wants int8.
+Tunables: GROUPS (groups per program), num_warps; read per call for the input's shape class
+(kernels/shapes: SHAPE_AWARE). The bit width comes from the problem: a problem that shifts
+codes into nibbles (`<<`) wants int4, one that does not wants int8.
 """
 FAMILY = "quant_int"
 SHAPE_AWARE = True

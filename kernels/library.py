@@ -92,6 +92,7 @@ class Offering:
     family: str
     config: dict | None
     source: str
+    template: Match | None = None  # what a template's source was rendered from
 
     @property
     def label(self) -> str:
@@ -115,7 +116,7 @@ def offerings(problem: Path, device: str, budget: int,
     grid = configs(found.template, budget) if found else []
     for i, config in enumerate(grid or [None]):
         if config is not None:
-            yield Offering("template", found.family, config, render(found, config))
+            yield Offering("template", found.family, config, render(found, config), found)
         if i == 0 and "compiler seed" in origins:
             # on a GPU, re-tuned: one candidate per launch configuration, up to the budget
             tunings = GPU_TUNINGS[:max(1, budget)] if device == "cuda" else [CPU_TUNING]
@@ -245,8 +246,8 @@ def _screened(problem: Path, offers: list, result: SolveResult, say) -> list:
     say(f"{len(passed)} of {len(offers)} passed the screen")
     ranked = [(offer, path, attempt) for _, offer, path, attempt in
               sorted(passed, key=lambda p: p[0] if p[0] is not None else float("inf"))]
-    per_shape = _per_shape_class(problem, [(offer, said) for (offer, _, _), said in
-                                           zip(offers, results) if said["status"] == "ok"])
+    per_shape = _per_shape_class([(offer, said) for (offer, _, _), said in zip(offers, results)
+                                  if said["status"] == "ok"])
     if per_shape is None:
         return ranked
     # judged just before its default-set configuration: as fast there, faster elsewhere; a
@@ -262,20 +263,20 @@ def _screened(problem: Path, offers: list, result: SolveResult, say) -> list:
     return ranked[:at] + [(per_shape, path, attempt)] + ranked[at:]
 
 
-def _per_shape_class(problem: Path, screened: list) -> Offering | None:
+def _per_shape_class(screened: list) -> Offering | None:
     """A shape-aware template's candidate that takes, for each input set's shape class, the
     configuration the screen timed fastest there (kernels/shapes); None where the template
     reads one configuration, or one configuration wins everywhere."""
-    found = match(problem)
-    ours = [(offer, said) for offer, said in screened
-            if offer.origin == "template" and found and offer.family == found.family]
-    if not ours or not getattr(found.template, "SHAPE_AWARE", False):
+    ours = [(offer, said) for offer, said in screened if offer.template is not None]
+    if not ours or not getattr(ours[0][0].template.template, "SHAPE_AWARE", False):
         return None
+    found = ours[0][0].template
     times = [{label: t["median_ms"] for label, t in said.get("by_set", {}).items()}
              for _, said in ours]
     classes = {label: t["class"] for _, said in ours for label, t in said.get("by_set", {}).items()}
     config = shapes.composed([offer.config for offer, _ in ours], times, classes)
-    return Offering("template", found.family, config, render(found, config)) if config else None
+    return Offering("template", found.family, config, render(found, config), found) \
+        if config else None
 
 
 def _first_passing(problem: Path, offers, device: str, repeats: int, final_check: bool,

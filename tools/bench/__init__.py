@@ -171,10 +171,10 @@ def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
     `researchers_problem`: the problem file is the researcher's own (not a model's), so it may
     declare a tolerance looser than its dtype's bound. `sanitize`: on a GPU, also run the
     smallest input set's trials under compute-sanitizer (`sanitizer_tools`; for a kernel Z3
-    did not prove; on the CPU every trial is bounds-checked anyway). A CPU verdict is cached by the two files'
-    content (`use_cache=False` runs it again). `record_launches`: the candidate's process
-    also records its launches on every input set for the verifier (`report.launch_record`,
-    for `verify(..., launches=...)`); a cached verdict has none."""
+    did not prove; on the CPU every trial is bounds-checked anyway). A CPU verdict is cached
+    by the two files' content (`use_cache=False` runs it again). `record_launches`: the
+    candidate's process also records its launches on every input set for the verifier
+    (`report.launch_record`, for `verify(..., launches=...)`); a cached verdict has none."""
     problem, kernel = Path(problem).resolve(), Path(kernel).resolve()
     for path in (problem, kernel):
         if not path.is_file():

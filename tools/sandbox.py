@@ -168,6 +168,24 @@ def _python_dirs() -> list[str]:
     return sorted(str(p) for p in keep if not any(p != o and p.is_relative_to(o) for o in keep))
 
 
+def _use_extension_builds(builds: Path):
+    """A shared lock on an extension build folder, held by the (trusted) parent for as long as
+    a sandbox may build or load there. torch's cpp_extension guards a build with a `lock` file
+    that a build killed half-way (a sandbox's time limit, a stopped run) leaves behind, and
+    every later build of that source would then wait on it forever. Whoever finds the folder
+    unused (the exclusive lock granted at once) removes such leftovers first."""
+    import fcntl
+    handle = (builds / ".in-use").open("a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        for stale in builds.glob("*/lock"):
+            stale.unlink(missing_ok=True)
+    except BlockingIOError:
+        pass  # a live sandbox uses the folder: its lock files are real
+    fcntl.flock(handle, fcntl.LOCK_SH)
+    return handle
+
+
 def _gpu_devices() -> list[str]:
     return sorted(str(p) for p in Path("/dev").glob("nvidia*"))
 
@@ -331,6 +349,7 @@ class Sandbox:
         (self.scratch / "tmp").mkdir(parents=True, exist_ok=True)
         self.lent: dict[str, Path] = {}
         self.builds: Path | None = None  # a writable folder shared by one file's runs
+        self._builds_in_use = None  # this sandbox's shared lock on an extension build folder
         self.bwrap, why = bubblewrap()
         if self.bwrap is None and not unsandboxed_allowed():
             raise SandboxUnavailable(f"{why}: untrusted code is refused. Install bubblewrap "
@@ -356,6 +375,7 @@ class Sandbox:
         from tools.bench.static import builds_extension
         if builds_extension(Path(kernel).read_text(errors="replace")):
             self._share_builds("extensions", kernel, {"TORCH_EXTENSIONS_DIR": ""})
+            self._builds_in_use = _use_extension_builds(self.builds)
 
     def cache_compiles_of(self, problem: Path | str) -> None:
         """A reference keeps torch.compile's caches (Inductor's graphs and autotuning, the
@@ -437,6 +457,9 @@ class Sandbox:
 
     def close(self) -> None:
         shutil.rmtree(self.scratch, ignore_errors=True)
+        if self._builds_in_use is not None:
+            self._builds_in_use.close()
+            self._builds_in_use = None
 
 
 class Running:

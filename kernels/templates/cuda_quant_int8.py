@@ -1,7 +1,9 @@
 """CUDA C++: int8 quantization per group of 32 float32 values, and back, in one pass. One warp
 per group: each lane holds one value, the group's max |x| comes from warp shuffles, then
-scale = max(max|x|, 1e-8) / 127, codes = clamp(round-half-to-even(x / scale), -127, 127) (IEEE
-division, as torch's) and the dequantized value, each lane writing its own.
+scale = max(max|x|, 1e-8) * (1/127) (torch's CUDA kernel divides by a scalar so: an IEEE
+division by 127 differs from it in the last bit for some groups), codes =
+clamp(round-half-to-even(x / scale), -127, 127) (IEEE division, as torch's between tensors) and
+the dequantized value, each lane writing its own.
 
 Tunables: WARPS (groups per block).
 """
@@ -39,7 +41,7 @@ __global__ void quant_int8(const float* __restrict__ x, int8_t* __restrict__ cod
         float amax = fabsf(v);
         for (int offset = 16; offset > 0; offset /= 2)
             amax = fmaxf(amax, __shfl_xor_sync(0xffffffff, amax, offset));
-        float scale = fmaxf(amax, 1e-8f) / 127.0f;
+        float scale = __fmul_rn(fmaxf(amax, 1e-8f), 1.0f / 127.0f);  // as torch: x * (1/127)
         float q = fminf(fmaxf(rintf(__fdiv_rn(v, scale)), -127.0f), 127.0f);  // half to even
         codes[g * 32 + lane] = (int8_t)q;
         deq[g * 32 + lane] = q * scale;

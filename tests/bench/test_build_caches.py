@@ -1,7 +1,8 @@
 """Builds shared between one file's own sandboxed runs, keyed by its content: a C++/CUDA
 candidate's extension (its next process finds it, a different candidate never sees it, a
 Triton-only candidate gets none) and a reference's torch.compile caches (the same problem's next
-run finds them, another problem's does not). The verifier says plainly that it does not read
+run finds them, another problem's does not); a build's lock file left by a killed build does
+not block the next one. The verifier says plainly that it does not read
 C++/CUDA."""
 import pytest
 
@@ -42,6 +43,29 @@ def test_a_kernels_build_is_kept_for_its_own_next_process_only(tmp_path):
     assert _run(first, READ, tmp_path) == "sees built by a"
     assert _run(other, READ, tmp_path) == "sees False"
     assert _run(triton_only, READ, tmp_path) == "sees None"
+
+
+def test_a_build_lock_left_by_a_killed_build_is_removed_but_a_live_one_is_kept(tmp_path):
+    """torch's cpp_extension waits forever on a `lock` file a killed build left behind: the
+    next sandbox of that kernel removes it, unless another sandbox of it is still open."""
+    kernel = tmp_path / "k.py"
+    kernel.write_text(NATIVE)
+    killed = Sandbox(timeout=60)
+    killed.cache_extensions_of(kernel)
+    baton = killed.builds / "scale" / "lock"
+    baton.parent.mkdir()
+    baton.write_text("")  # as a build stopped half-way leaves it
+    beside = Sandbox(timeout=60)
+    beside.cache_extensions_of(kernel)  # another run of it, while the first is open
+    assert baton.exists()
+    killed.close()
+    beside.close()
+    later = Sandbox(timeout=60)
+    later.cache_extensions_of(kernel)  # nobody uses the folder now: the lock is stale
+    try:
+        assert not baton.exists() and baton.parent.is_dir()
+    finally:
+        later.close()
 
 
 def test_a_problems_compile_caches_are_kept_for_its_own_next_reference_only(tmp_path):

@@ -1,8 +1,9 @@
 """CUDA C++ on a GPU (marked `gpu`: CI has neither nvcc nor a GPU). The three CUDA templates
-build, pass the harness and compute-sanitizer (memcheck, racecheck, initcheck) and are timed
-against eager and torch.compile; each planted CUDA bug is rejected with the sanitizer's
-finding; a CUDA task runs through the loop to a pull request whose report states the kernel's
-guarantee; the profile reads a CUDA kernel's registers and spills from its built library."""
+build, pass the harness, compute-sanitizer (memcheck, racecheck, initcheck) and the shared-memory
+fill, and are timed against eager and torch.compile; each planted CUDA bug is rejected with the
+finding of the check named for it; a CUDA task runs through the loop to a pull request whose
+report states the kernel's guarantee; the profile reads a CUDA kernel's registers and spills
+from its built library."""
 import json
 import os
 import subprocess
@@ -18,7 +19,8 @@ from tools.bench import bench
 CASES = Path(__file__).resolve().parents[1] / "adversarial" / "cases"
 TEMPLATES = ["softmax", "bias_gelu", "kv_quant_int8"]  # one problem for each CUDA template
 BUGS = {"cuda_tail_store": "memcheck", "cuda_grid_off_by_one": "memcheck",
-        "cuda_shared_race": "racecheck", "cuda_uninitialised_read": "initcheck"}
+        "cuda_shared_race": "racecheck", "cuda_uninitialised_read": "initcheck",
+        "cuda_uninitialised_shared_read": "shared-fill"}  # initcheck sees global memory only
 
 
 @pytest.mark.gpu
@@ -30,7 +32,8 @@ def test_cuda_templates_pass_the_harness_and_the_sanitizer(problem, tmp_path):
     report = bench(CATALOG / f"{problem}.py", kernel, device="cuda", sanitize=True)
     assert report.status == "correct", report.feedback()
     assert report.dynamic_check["status"] == "clean", report.dynamic_check
-    assert set(report.dynamic_check["tools"]) == {"memcheck", "racecheck", "initcheck"}
+    assert set(report.dynamic_check["tools"]) == {"memcheck", "racecheck", "initcheck",
+                                                  "shared-fill"}
     print(f"{found.family} on {problem}:", [
         (s["input_set"], round(s["vs_eager"], 2), s["vs_compile"] and round(s["vs_compile"], 2))
         for s in report.speedups()])
@@ -88,5 +91,6 @@ def test_a_cuda_task_runs_through_the_loop_to_a_pull_request(tmp_path):
     assert "load_inline" in kernel and "__global__" in kernel
     assert evidence["verification"]["status"] == "unsupported"
     assert evidence["dynamic_check"]["status"] == "clean"
-    assert "Guarantee: Z3: unsupported; compute-sanitizer memcheck, racecheck, initcheck" in report
+    assert "Guarantee: Z3: unsupported; compute-sanitizer memcheck, racecheck, initcheck and a " \
+        "shared-memory fill" in report
     print(report)

@@ -298,7 +298,8 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
         # failed (a stray store often shows as a wrong output first); not after a kill
         if gpu and sanitize and not MACHINE_REASONS & set(report.reasons()):
             with _stage(report, "sanitizer"):
-                report.dynamic_check = _sanitized(problem, kernel, ref_dir, meta, sets, timeout)
+                report.dynamic_check = _sanitized(problem, kernel, ref_dir, meta, sets, tol,
+                                                  timeout)
             if report.dynamic_check["status"] == "errors":
                 report.rejections.append({"reason": "sanitizer", "detail": "; ".join(
                     report.dynamic_check["errors"][:3])})
@@ -371,22 +372,27 @@ def sanitizer_tools(kernel_source: str) -> list[str]:
 
 
 def _sanitized(problem: Path, kernel: Path, ref_dir: Path, meta: dict, sets: list[dict],
-               timeout: float) -> dict:
+               tol: dict, timeout: float) -> dict:
     """The correctness trials of the smallest input set under each of compute-sanitizer's
     tools (`sanitizer_tools`), with PyTorch's caching allocator off (an access past a tensor
-    but inside a cached block would pass unseen otherwise)."""
+    but inside a cached block would pass unseen otherwise); for C++/CUDA of the candidate's
+    own also with shared memory filled before each trial (`_shared_fill`)."""
     tool = shutil.which("compute-sanitizer") or next(
         (p for p in ("/usr/local/cuda/bin/compute-sanitizer",) if Path(p).is_file()), None)
     names = sanitizer_tools(kernel.read_text(errors="replace"))
-    kind = f"compute-sanitizer {', '.join(names)} (GPU)"
+    fill = "initcheck" in names  # code of its own that can read shared memory it never wrote
+    kind = f"compute-sanitizer {', '.join(names)}" + \
+        (" and a shared-memory fill" if fill else "") + " (GPU)"
     if tool is None:
         return {"kind": kind, "status": "not run", "why": "compute-sanitizer not found"}
     smallest = min(sets, key=lambda s: sum(math.prod(x) for x in s.get("shapes") or [[0]]))
-    # one process per tool, side by side: each spends most of its time starting torch and
-    # CUDA under the sanitizer, and none times anything
-    with ThreadPoolExecutor(len(names)) as pool:
-        running = {name: pool.submit(_one_sanitizer, tool, name, problem, kernel, ref_dir, meta,
-                                     smallest, timeout) for name in names}
+    args = (problem, kernel, ref_dir, meta, smallest["label"], timeout)
+    # one process per check, side by side: each spends most of its time starting torch and
+    # CUDA (under the sanitizer), and none times anything
+    with ThreadPoolExecutor(len(names) + fill) as pool:
+        running = {name: pool.submit(_one_sanitizer, tool, name, *args) for name in names}
+        if fill:
+            running["shared-fill"] = pool.submit(_shared_fill, tol, *args)
         said = {name: job.result() for name, job in running.items()}
     return combined_sanitizers(kind, smallest["label"], said)
 
@@ -405,29 +411,76 @@ def combined_sanitizers(kind: str, input_set: str, said: dict[str, dict]) -> dic
             **({"why": "; ".join(missing)} if missing else {})}
 
 
-def _one_sanitizer(tool: str, name: str, problem: Path, kernel: Path, ref_dir: Path, meta: dict,
-                   smallest: dict, timeout: float) -> dict:
-    box = Sandbox(timeout=timeout, gpu=True, env={"PYTORCH_NO_CUDA_MEMORY_CACHING": "1"})
+@contextmanager
+def _trials_of_one_set(problem: Path, kernel: Path, ref_dir: Path, meta: dict, label: str,
+                       timeout: float, env: dict, prefix: list[str] | None = None,
+                       fill_shared: bool = False):
+    """A candidate process running only the correctness trials of one input set (no ghost run,
+    no timing), started under `prefix` (a sanitizer); yields (sandbox, running process)."""
+    box = Sandbox(timeout=timeout, gpu=True, env=env)
     box.cache_extensions_of(kernel)
     try:
         shutil.copyfile(problem, box.scratch / "problem.py")
-        trials = [t for t, _ in runtime.trial_seeds() if t != "ghost"]
-        plan = {"sets": [smallest["label"]], "draws": trials, "timing": False,
-                "dtype": meta["dtype"]}
+        plan = {"sets": [label], "draws": _TRIALS, "timing": False, "dtype": meta["dtype"],
+                "fill_shared": fill_shared}
         (box.scratch / "plan.json").write_text(json.dumps(plan))
         inside = box.inside_scratch
-        running = box.start(
+        yield box, box.start(
             ["-m", "tools.bench.candidate", f"{inside}/problem.py", box.lend(kernel, "kernel.py"),
              box.lend(ref_dir / "init.pt"), box.lend(ref_dir / "state.pt"), "cuda",
-             f"{inside}/plan.json"], interactive=True,
-            prefix=[tool, "--tool", name, "--error-exitcode", "86", "--print-limit", "10",
-                    "--target-processes", "all"])
+             f"{inside}/plan.json"], interactive=True, prefix=prefix)
+    finally:
+        box.close()
+
+
+_TRIALS = [t for t, _ in runtime.trial_seeds() if t != "ghost"]
+
+
+def _one_sanitizer(tool: str, name: str, problem: Path, kernel: Path, ref_dir: Path, meta: dict,
+                   label: str, timeout: float) -> dict:
+    with _trials_of_one_set(problem, kernel, ref_dir, meta, label, timeout,
+                            {"PYTORCH_NO_CUDA_MEMORY_CACHING": "1"},
+                            prefix=[tool, "--tool", name, "--error-exitcode", "86",
+                                    "--print-limit", "10", "--target-processes", "all"]
+                            ) as (_, running):
         while running.read_line("@@outputs") is not None:
             running.send("stop")
         run = running.wait()
-    finally:
-        box.close()
     return sanitizer_report(run.stdout + run.stderr, run.returncode, run.reason())
+
+
+def _shared_fill(tol: dict, problem: Path, kernel: Path, ref_dir: Path, meta: dict, label: str,
+                 timeout: float) -> dict:
+    """The trials again with every SM's shared memory filled before each one
+    (`runtime.SharedMemoryFill`: its words in turn): an output that is now wrong depends on
+    what shared memory held before the kernel ran. Reported in a sanitizer's form."""
+    errors = []
+    with _trials_of_one_set(problem, kernel, ref_dir, meta, label, timeout, {},
+                            fill_shared=True) as (box, running):
+        while running.read_line("@@outputs") is not None:
+            for i, name in enumerate(_TRIALS):
+                word = runtime.SharedMemoryFill.WORDS[i % len(runtime.SharedMemoryFill.WORDS)]
+                try:
+                    judge.compare(judge._read(box.scratch / "outputs" / f"{label}-{name}.pt",
+                                              "the candidate's"),
+                                  runtime.load(ref_dir / "expected" / f"{label}-{name}.pt"),
+                                  tol["atol"], tol["rtol"], "cuda")
+                except judge.Rejected as r:
+                    errors.append(f"input set {label}, {name}, shared memory filled with "
+                                  f"0x{word:08X} before the kernel ran: {r.detail}: the output "
+                                  "depends on what shared memory held, a read of shared memory "
+                                  "the kernel never wrote (compute-sanitizer's initcheck "
+                                  "watches global memory only)")
+            running.send("stop")
+        run = running.wait()
+        said = _json(box.scratch / "report.json") or {}
+    if errors:
+        return {"status": "errors", "error_count": len(errors), "errors": errors[:3]}
+    if isinstance(said, dict) and said.get("shared_fill_error"):
+        return {"status": "not run", "why": f"the fill kernel: {said['shared_fill_error']}"}
+    if not run.ok:
+        return {"status": "not run", "why": run.reason()}
+    return {"status": "clean", "error_count": 0, "errors": []}
 
 
 _SANITIZER_ERROR = re.compile(r"^(Invalid|Error|Uninitialized|Race|Barrier|Program hit)", re.I)

@@ -14,9 +14,10 @@ recording process would write: one process fewer per kernel); the trusted side
 
 Protocol (stdout lines to the harness, stdin lines back):
     @@outputs <set>          a set's outputs are written; the harness answers "next" or "stop"
-PLAN.json names the sets, and optionally the draws (a compute-sanitizer run takes one).
     @@ready-to-time <set>    warmed up; the harness answers "go" and watches the wall clock
     @@timed <set>            that set's timing is done
+PLAN.json names the sets, and optionally the draws (a compute-sanitizer run takes the trials
+of one set) and `fill_shared` (fill shared memory before each trial: `runtime.SharedMemoryFill`).
 """
 from __future__ import annotations
 
@@ -128,6 +129,16 @@ def _same(a, b) -> bool:
     return torch.equal(a, b)
 
 
+def shared_fill(report: dict):
+    """The shared-memory fill (`runtime.SharedMemoryFill`), made before the candidate is
+    imported; None, with the reason in the report, where it cannot be built here."""
+    try:
+        return runtime.SharedMemoryFill()
+    except Exception as err:
+        report["shared_fill_error"] = f"{type(err).__name__}: {str(err)[:300]}"
+        return None
+
+
 def ask(line: str) -> str:
     print(line, flush=True)
     return sys.stdin.readline().strip()
@@ -154,6 +165,7 @@ def run(problem_path, kernel_path, init_path, state_path, device, plan, report) 
     forget_problem(problem_path)
     if device == "cuda":  # a C++/CUDA candidate's extension, for the ghost run to reach
         runtime.watch_extensions()
+    fill = shared_fill(report) if plan.get("fill_shared") else None
     model = build(kernel_path, init_path, state_path, device, dtype, report)
     clock.lap("build")
     Path("outputs").mkdir(exist_ok=True)
@@ -167,6 +179,8 @@ def run(problem_path, kernel_path, init_path, state_path, device, plan, report) 
             if name == "ghost":
                 out = ghost_run(model, draws[label][name], device)
             else:
+                if fill:  # the trials take the fill's words in turn
+                    fill(fill.WORDS[int(name.removeprefix("trial")) % len(fill.WORDS)])
                 out, changed = run_draw(model, draws[label][name], device, bounds)
                 if changed:
                     report.setdefault("inputs_modified", []).append(f"{label}-{name}")

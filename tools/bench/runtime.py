@@ -143,6 +143,40 @@ def poison_(t):
     return t
 
 
+_FILL_SHARED = r"""
+extern "C" __global__ void autodocket_fill_shared(unsigned int word, int n_words) {
+    extern __shared__ unsigned int smem[];
+    volatile unsigned int* s = smem;  // volatile: stores nobody reads must still happen
+    for (int i = threadIdx.x; i < n_words; i += blockDim.x) s[i] = word;
+}
+"""
+
+
+class SharedMemoryFill:
+    """Fills every SM's shared memory with one 32-bit word before a trial of a C++/CUDA
+    candidate. compute-sanitizer's initcheck watches global memory only, and shared memory
+    keeps what the last kernel left in it, so a kernel that reads shared memory it never wrote
+    shows itself by an output that changes with the fill. WORDS: NaN in every float width
+    (0xFF bytes), and 0x7F bytes (3.4e38 in float32: survives fmaxf, which drops NaN).
+    The kernel is compiled with NVRTC through torch's private `torch.cuda._compile_kernel`
+    (present since torch 2.8); without it the check says it did not run."""
+
+    WORDS = (0xFFFFFFFF, 0x7F7F7F7F)
+
+    def __init__(self):
+        import torch
+        props = torch.cuda.get_device_properties()
+        self.n_words = props.shared_memory_per_block_optin // 4
+        self.blocks = 2 * props.multi_processor_count  # one block fills an SM: cover each
+        self.kernel = torch.cuda._compile_kernel(_FILL_SHARED, "autodocket_fill_shared")
+        self.kernel.set_shared_memory_config(self.n_words * 4)
+
+    def __call__(self, word: int) -> None:
+        import ctypes
+        self.kernel(grid=(self.blocks, 1, 1), block=(1024, 1, 1),
+                    args=[ctypes.c_int32(word).value, self.n_words], shared_mem=self.n_words * 4)
+
+
 class Poison:
     """While active, fresh allocations come back filled with NaN (floats) or a sentinel, so an
     element the candidate never writes cannot pass for a correct one."""

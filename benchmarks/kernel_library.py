@@ -27,10 +27,13 @@ def matmul_alone_ms(problem, repeats: int) -> float:
     problems take the weight as their second input), timed the harness's way."""
     import torch
 
+    from tools.bench import gpu_lock
     from tools.bench.runtime import prepare, time_callables
     from tools.problem import make_inputs
     x, weight = prepare(make_inputs(problem, None, "cuda")[:2], "cuda", problem.DTYPE)
-    timing = time_callables({"mm": lambda a, w_t: torch.mm(a, w_t)}, [[x, weight.t()]], repeats)
+    with gpu_lock("cuda", "alone"):
+        timing = time_callables({"mm": lambda a, w_t: torch.mm(a, w_t)}, [[x, weight.t()]],
+                                repeats)
     return timing["mm"]["median_ms"]
 
 

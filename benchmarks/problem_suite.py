@@ -12,8 +12,10 @@ set's speedup vs eager and torch.compile) and a total per directory: solved and 
 verified, and on a GPU fast_1 (the share correct and strictly faster than torch.compile), the
 geometric means, and the problems where a template beat the compiler seed (by the screen's
 medians, measured side by side in one process). Writes JSON after every problem, so a stopped
-run keeps what it measured and `--resume` goes on from there. On a GPU `--jobs N` spreads the
-problems over N GPUs, one job each.
+run keeps what it measured and `--resume` goes on from there. On a GPU `--jobs N` runs N jobs
+spread over the visible GPUs, several on one card where N is larger: they share the card while
+they build, check and compile, and each timed phase has it alone (`tools.bench.gpu_lock`), so
+one card's jobs overlap everything but their timings.
 """
 from __future__ import annotations
 
@@ -150,14 +152,13 @@ def main() -> None:
             "rows": rows}, indent=1) + "\n")
 
     jobs, gpus, context = args.jobs, None, None
-    if args.device == "cuda":  # a GPU a job: one measurement at a time on each card
+    if args.device == "cuda":  # the jobs dealt over the GPUs; each keeps its card
         # spawned, not forked: this process has started CUDA, and the harness's judge in a
         # job uses its GPU
         context = multiprocessing.get_context("spawn")
         gpus = context.Manager().Queue()
-        for i in range(min(args.jobs, torch.cuda.device_count())):
-            gpus.put(i)
-        jobs = gpus.qsize()
+        for i in range(args.jobs):
+            gpus.put(i % torch.cuda.device_count())
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_own_gpu,
                              initargs=(gpus,)) as pool:
         futures = [pool.submit(one, p, args.device, args.only, args.budget) for p in problems]

@@ -40,10 +40,12 @@ def generate(problem: Path, device: str, timeout: float = 600) -> dict:
     cached = cache_path("seed", f"{key}.json")
     if cached.is_file():
         return json.loads(cached.read_text())
+    from tools.bench import gpu_lock
     box = Sandbox(timeout=timeout, memory_gb=16, gpu=device == "cuda", env=SERIAL_INDUCTOR)
     try:
-        run = box.run(["-m", "tools.inductor_seed", box.lend(problem, "problem.py"), device,
-                       f"{box.inside_scratch}/seed.json"])
+        with gpu_lock(device):  # untimed: Inductor writes code and stops
+            run = box.run(["-m", "tools.inductor_seed", box.lend(problem, "problem.py"),
+                           device, f"{box.inside_scratch}/seed.json"])
         try:
             generated = json.loads((box.scratch / "seed.json").read_text())
         except (OSError, ValueError):

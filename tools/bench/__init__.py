@@ -25,7 +25,7 @@ import shutil
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,17 +126,63 @@ def host_lock(name: str):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+class _CardLock:
+    """One GPU's lock, shared by every process of this host: a run holds it shared while it
+    uses the card untimed (building, checking outputs, compiling the reference) and alone while
+    something on the card is timed. A turnstile in front gives a waiting timer priority: runs
+    arriving after it queue behind it while those already in reach their end or their own
+    timed phase."""
+
+    def __init__(self, gpu: str):
+        base = Path(tempfile.gettempdir())
+        self.gate = (base / f"autodocket-gpu-{gpu}.gate").open("a")
+        self.card = (base / f"autodocket-gpu-{gpu}.lock").open("a")
+        self.mode: str | None = None
+
+    def take(self, mode: str) -> float:
+        start = time.perf_counter()
+        fcntl.flock(self.gate, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(self.card, fcntl.LOCK_EX if mode == "alone" else fcntl.LOCK_SH)
+        finally:
+            fcntl.flock(self.gate, fcntl.LOCK_UN)
+        self.mode = mode
+        return time.perf_counter() - start
+
+    def drop(self) -> None:
+        fcntl.flock(self.card, fcntl.LOCK_UN)
+        self.mode = None
+
+
+_card_locks: dict[str, _CardLock] = {}
+
+
 @contextmanager
-def gpu_lock(device: str):
-    """Hold this GPU for one measurement: two workers (or a worker and `autodocket bench`) on
-    one card would time each other's kernels. A lock per visible GPU; yields the seconds spent
-    waiting for it. The CPU path needs none."""
+def gpu_lock(device: str, mode: str = "shared"):
+    """Use this GPU: "shared" for untimed work (any number of runs at once), "alone" while
+    timing (two runs on one card would time each other's kernels). A lock per visible GPU,
+    held per process: inside a hold of its own a shared request passes through, and an "alone"
+    one lets the shared hold go while it waits (two runs each holding the card shared and
+    waiting for it alone would wait on each other forever), then takes it back. Yields the
+    seconds spent waiting. The CPU path needs none."""
     if device != "cuda":
         yield 0.0
         return
     gpu = (os.environ.get("CUDA_VISIBLE_DEVICES") or "0").split(",")[0].strip()
-    with host_lock(f"gpu-{gpu}") as waited:
+    lock = _card_locks.get(gpu) or _card_locks.setdefault(gpu, _CardLock(gpu))
+    before = lock.mode
+    if before == "alone" or before == mode:
+        yield 0.0
+        return
+    if before == "shared":
+        lock.drop()
+    waited = lock.take(mode)
+    try:
         yield waited
+    finally:
+        lock.drop()
+        if before == "shared":
+            lock.take("shared")
 
 
 def _installed(package: str) -> str | None:
@@ -343,7 +389,7 @@ def _reference(problem: Path, device: str, plan: dict, timeout: float, memory_gb
     (box.scratch / "plan.json").write_text(json.dumps(plan))
     running = box.start(["-m", "tools.bench.reference", box.lend(problem, "problem.py"), device,
                          f"{box.inside_scratch}/plan.json"], interactive=True)
-    spans = _timed_phases(running)
+    spans = _timed_phases(running, device)
     run = running.wait()
     meta = _json(box.scratch / "meta.json")
     if meta is None or "error" in meta or not run.ok:
@@ -518,17 +564,23 @@ def _json(path: Path):
         return None
 
 
-def _timed_phases(running) -> dict[str, float]:
+def _timed_phases(running, device: str, each_alone: bool = False) -> dict[str, float]:
     """Answer a child's timing requests ("go"), returning each phase's wall clock in ms as
-    watched from here. Ends when the child stops asking (or ends)."""
+    watched from here. Ends when the child stops asking (or ends). The card is held alone from
+    the first request to the end (phases back to back), or with `each_alone` for each phase
+    only (a child that builds between them)."""
     spans: dict[str, float] = {}
-    while (line := running.read_line("@@ready-to-time ")) is not None:
-        label = line.split(" ", 1)[1]
-        started = time.perf_counter()
-        running.send("go")
-        if running.read_line(f"@@timed {label}") is None:
-            break
-        spans[label] = (time.perf_counter() - started) * 1000
+    with ExitStack() as alone:
+        while (line := running.read_line("@@ready-to-time ")) is not None:
+            label = line.split(" ", 1)[1]
+            alone.enter_context(gpu_lock(device, "alone"))  # passes through while held
+            started = time.perf_counter()
+            running.send("go")
+            if running.read_line(f"@@timed {label}") is None:
+                break
+            spans[label] = (time.perf_counter() - started) * 1000
+            if each_alone:
+                alone.close()
     return spans
 
 
@@ -548,31 +600,36 @@ def _judge_outputs(running, sets: list[dict], outputs: Path, expected: Path, tol
 def _answer_candidate(running, sets, outputs, expected, tol, report, device):
     rows, spans = [], {}
     shapes = {s["label"]: s.get("shapes") for s in sets}
-    while (line := running.read_line("@@")) is not None:
-        word, _, label = line.partition(" ")
-        if word == "@@outputs" and label == "after":
-            try:
-                judge.compare(judge._read(outputs / "default-after.pt", "the candidate's"),
-                              runtime.load(expected / "default-after.pt"), tol["atol"],
-                              tol["rtol"], device)
-            except judge.Rejected as r:
-                report.rejections.append({"reason": r.reason, "detail": "after timing, on "
-                                          f"inputs never seen before: {r.detail}"})
-            running.send("next")
-        elif word == "@@outputs" and label in shapes:
-            try:
-                rows.append(judge.judge_set(label, outputs, expected, tol, shapes[label],
-                                            device))
+    alone = ExitStack()  # the card to itself from the first timed phase to the last
+    with alone:
+        while (line := running.read_line("@@")) is not None:
+            word, _, label = line.partition(" ")
+            if word == "@@outputs" and label == "after":
+                alone.close()
+                try:
+                    judge.compare(judge._read(outputs / "default-after.pt", "the candidate's"),
+                                  runtime.load(expected / "default-after.pt"), tol["atol"],
+                                  tol["rtol"], device)
+                except judge.Rejected as r:
+                    report.rejections.append({"reason": r.reason, "detail": "after timing, on "
+                                              f"inputs never seen before: {r.detail}"})
                 running.send("next")
-            except judge.Rejected as r:
-                report.rejections.append({"reason": r.reason, "detail": r.detail})
-                running.send("stop")
-        elif word == "@@ready-to-time":
-            started = time.perf_counter()
-            running.send("go")
-            if running.read_line(f"@@timed {label}") is None:
-                break
-            spans[label] = (time.perf_counter() - started) * 1000
+            elif word == "@@outputs" and label in shapes:
+                try:
+                    rows.append(judge.judge_set(label, outputs, expected, tol, shapes[label],
+                                                device))
+                    running.send("next")
+                except judge.Rejected as r:
+                    report.rejections.append({"reason": r.reason, "detail": r.detail})
+                    running.send("stop")
+            elif word == "@@ready-to-time":
+                if not spans:
+                    alone.enter_context(gpu_lock(device, "alone"))
+                started = time.perf_counter()
+                running.send("go")
+                if running.read_line(f"@@timed {label}") is None:
+                    break
+                spans[label] = (time.perf_counter() - started) * 1000
     return rows, spans
 
 
@@ -646,7 +703,8 @@ def _card(device: str) -> dict:
     if key not in _cards:
         box = Sandbox(timeout=600, gpu=True, env=hand_down())
         try:
-            run = box.run(["-m", "tools.bench.card"])
+            with gpu_lock("cuda", "alone"):  # it times copies and matmuls
+                run = box.run(["-m", "tools.bench.card"])
             info = json.loads(run.stdout.strip().splitlines()[-1]) if run.ok else None
         except (ValueError, IndexError):
             info = None

@@ -19,7 +19,9 @@ what the problem computes, before an attempt is spent on it.
 
 Child: `python -m tools.bench.screen PROBLEM DEVICE PLAN.json` with the candidates in its scratch
 folder; it writes `screen.json` after every candidate, so a crash or a kill leaves what came
-before, and the parent starts a fresh process after the candidate that broke it.
+before, and the parent starts a fresh process after the candidate that broke it. Before timing a
+candidate it asks ("@@ready-to-time NAME", answered "go"; "@@timed NAME" after): the parent
+holds the card alone for that window only, and shares it while candidates build and run.
 """
 from __future__ import annotations
 
@@ -44,7 +46,7 @@ def screen(problem: str | Path, kernels: list[Path], *, device: str = "cuda",
     # a CPU screen depends on the files and the libraries only; a GPU one is a timing
     keys = [content_key(problem, k, "screen") if device == "cpu" else None for k in kernels]
     results: list[dict | None] = [_cached(key) for key in keys]
-    with gpu_lock(device):  # the screen times kernels: no other measurement on this card
+    with gpu_lock(device):  # shared while it builds and checks; alone for each timing
         while None in results:
             todo = [i for i, r in enumerate(results) if r is None]
             said, why = _screen_in_one_process(problem, [kernels[i] for i in todo], device,
@@ -71,6 +73,7 @@ def _cached(key: str | None) -> dict | None:
 
 def _screen_in_one_process(problem: Path, kernels: list[Path], device: str, timeout: float,
                            repeats: int) -> tuple[list[dict], str]:
+    from tools.bench import _timed_phases
     env = {"TRITON_INTERPRET": "1"} if device == "cpu" else {}
     box = Sandbox(timeout=timeout, memory_gb=32, gpu=device == "cuda", env=env)
     try:
@@ -80,8 +83,10 @@ def _screen_in_one_process(problem: Path, kernels: list[Path], device: str, time
         (box.scratch / "plan.json").write_text(json.dumps(
             {"candidates": [f"candidate_{i}.py" for i in range(len(kernels))],
              "repeats": repeats}))
-        run = box.run(["-m", "tools.bench.screen", f"{box.inside_scratch}/problem.py", device,
-                       f"{box.inside_scratch}/plan.json"])
+        running = box.start(["-m", "tools.bench.screen", f"{box.inside_scratch}/problem.py",
+                             device, f"{box.inside_scratch}/plan.json"], interactive=True)
+        _timed_phases(running, device, each_alone=True)
+        run = running.wait()
         try:
             said = json.loads((box.scratch / "screen.json").read_text())
         except (OSError, ValueError):
@@ -109,7 +114,7 @@ def run(problem_path: str, device: str, plan: dict) -> None:
     import torch
 
     from tools.bench import runtime
-    from tools.bench.candidate import build, run_draw
+    from tools.bench.candidate import ask, build, run_draw
     from tools.bench.judge import Rejected, compare
     from tools.problem import input_sets, load_problem
     problem = load_problem(problem_path)
@@ -141,10 +146,14 @@ def run(problem_path: str, device: str, plan: dict) -> None:
             model = build(name, "init.pt", "state.pt", device, dtype, {})
             out, _ = run_draw(model, inputs, device)
             compare(out, expected, atol, rtol)
+            if timing:  # the parent has the card to itself between "go" and "@@timed"
+                ask(f"@@ready-to-time {name}")
             entry["by_set"] = {
                 label: {"class": classes[label], "median_ms": runtime.time_callables(
                     {"kernel": model}, draws, plan["repeats"])["kernel"]["median_ms"]}
                 for label, draws in timing.items()}
+            if timing:
+                print(f"@@timed {name}", flush=True)
             if "default" in entry["by_set"]:
                 entry["median_ms"] = entry["by_set"]["default"]["median_ms"]
         except Rejected as r:

@@ -91,7 +91,8 @@ def _profile(problem: Path, kernel: Path, device: str, use_ncu: bool, timeout: f
     one_process = with_ncu and roofline is not None
     # one Nsight Compute session at a time on this host, whichever GPU: two at once (two
     # workers, one per GPU) left one profiled child hanging until its time limit on an H200 pair
-    with gpu_lock(device), (host_lock("ncu") if with_ncu else nullcontext()):
+    # the card alone: the profile times the kernel and reads its counters
+    with gpu_lock(device, "alone"), (host_lock("ncu") if with_ncu else nullcontext()):
         run = _sandboxed(problem, kernel, "profile.json", device, timeout, scratch, hand_down(),
                          "under-ncu" if one_process else None)
         if not out.is_file():

@@ -1,0 +1,114 @@
+"""The GPU lock between processes of one host (`tools.bench.gpu_lock`, files only: no GPU
+needed): untimed runs share the card, a timed phase has it alone, a timer waiting for it goes
+before runs that came after it, and two runs that each hold the card shared and then ask for it
+alone both finish."""
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKER = """
+import sys, time, pathlib
+from tools.bench import gpu_lock
+modes, flags, name = sys.argv[1].split(","), pathlib.Path(sys.argv[2]), sys.argv[3]
+def inside(modes):
+    with gpu_lock("cuda", modes[0]):
+        (flags / f"{name}-{modes[0]}-in").write_text(repr(time.monotonic()))
+        if modes[1:]:
+            time.sleep(0.5)  # a worker beside it takes its first hold meanwhile
+            inside(modes[1:])
+        else:
+            while not (flags / f"{name}-go").exists():
+                time.sleep(0.01)
+        (flags / f"{name}-{modes[0]}-out").write_text(repr(time.monotonic()))
+inside(modes)
+"""
+
+
+@pytest.fixture
+def lab(tmp_path, monkeypatch):
+    """Workers whose lock files live in this test's own folder."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    flags = tmp_path / "flags"
+    flags.mkdir()
+    procs = []
+
+    def start(name: str, modes: str):
+        procs.append(subprocess.Popen([sys.executable, "-c", WORKER, modes, str(flags), name],
+                                      cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}))
+    yield flags, start
+    for p in procs:
+        p.kill()
+
+
+def _when(flags: Path, event: str, timeout: float = 30) -> float:
+    deadline = time.monotonic() + timeout
+    while not (flags / event).exists():
+        assert time.monotonic() < deadline, f"{event} never happened"
+        time.sleep(0.02)
+    time.sleep(0.02)  # the writer's text is complete
+    return float((flags / event).read_text())
+
+
+def test_a_timer_waits_for_the_sharers_and_goes_before_those_that_came_after(lab):
+    flags, start = lab
+    start("a", "shared")
+    start("b", "shared")
+    _when(flags, "a-shared-in")
+    _when(flags, "b-shared-in")  # both at once: sharing is sharing
+    start("timer", "alone")
+    time.sleep(1.0)  # the timer is waiting at the turnstile now
+    start("late", "shared")
+    time.sleep(1.0)
+    assert not (flags / "timer-alone-in").exists()  # a and b still use the card
+    assert not (flags / "late-shared-in").exists()  # behind the waiting timer
+    (flags / "a-go").write_text("")
+    (flags / "b-go").write_text("")
+    timer_in = _when(flags, "timer-alone-in")
+    assert timer_in >= max(_when(flags, "a-shared-out"), _when(flags, "b-shared-out"))
+    time.sleep(0.5)
+    assert not (flags / "late-shared-in").exists()  # the timer has the card alone
+    (flags / "timer-go").write_text("")
+    assert _when(flags, "late-shared-in") >= _when(flags, "timer-alone-out")
+    (flags / "late-go").write_text("")
+    _when(flags, "late-shared-out")
+
+
+def test_two_sharers_asking_for_the_card_alone_both_finish(lab):
+    flags, start = lab
+    start("a", "shared,alone")
+    start("b", "shared,alone")
+    # each holds it shared (both at once: half a second each before asking), then asks for
+    # it alone
+    deadline = time.monotonic() + 30
+    while not any((flags / f"{n}-alone-in").exists() for n in "ab"):
+        assert time.monotonic() < deadline, "neither got the card alone"
+        time.sleep(0.02)
+    (flags / "a-go").write_text("")
+    (flags / "b-go").write_text("")
+    a_alone = (_when(flags, "a-alone-in"), _when(flags, "a-alone-out"))
+    b_alone = (_when(flags, "b-alone-in"), _when(flags, "b-alone-out"))
+    assert a_alone[1] <= b_alone[0] or b_alone[1] <= a_alone[0]  # never both alone at once
+    assert _when(flags, "b-shared-in") < a_alone[0] and _when(flags, "a-shared-in") < b_alone[0]
+    _when(flags, "a-shared-out")
+    _when(flags, "b-shared-out")
+
+
+def test_a_process_takes_its_own_hold_again_without_waiting_on_itself(tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    from tools.bench import _card_locks, gpu_lock
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setitem(os.environ, "CUDA_VISIBLE_DEVICES", "7")
+    with gpu_lock("cuda"), gpu_lock("cuda") as waited_again:
+        assert waited_again == 0.0 and _card_locks["7"].mode == "shared"
+        with gpu_lock("cuda", "alone"), gpu_lock("cuda", "alone"), gpu_lock("cuda"):
+            assert _card_locks["7"].mode == "alone"
+        assert _card_locks["7"].mode == "shared"  # taken back after the timed phase
+    assert _card_locks["7"].mode is None
+    _card_locks.pop("7")

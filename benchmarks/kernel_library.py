@@ -2,12 +2,14 @@
 PyTorch eager and torch.compile, placed on the card's measured roofline (tools/roofline.py:
 copy bandwidth for memory-bound problems, the cuBLAS bf16 rate for compute-bound ones).
 
-    python benchmarks/kernel_library.py [--budget 3] [--only softmax,swiglu]
+    python benchmarks/kernel_library.py [--budget 3] [--only softmax,swiglu] [--jobs 1]
                                         [--json benchmarks/results/kernels.json]
 
 Prints a table (medians from one run per problem: kernel, eager, compile, speedups, achieved
 bandwidth or TFLOP/s, fraction of the binding ceiling; for problems with a Linear also cuBLAS
-on the matmul alone) and writes JSON. Needs CUDA.
+on the matmul alone), then every input set's speedup vs torch.compile, and writes JSON after
+every problem (with its wall seconds and the run's). `--jobs N`: N problems at once, dealt over
+the GPUs (several on one card share it; each timed phase has it alone). Needs CUDA.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.jobs import job_pool  # noqa: E402
 from benchmarks.provenance import commit  # noqa: E402
 
 
@@ -59,18 +62,36 @@ def solved_row(name: str, result, problem) -> dict:
             "attempts": [a.__dict__ for a in result.attempts]}
 
 
+def one(name: str, budget: int) -> dict:
+    """One catalog problem through the offline coder: its row."""
+    import time
+
+    from kernels.library import CATALOG, solve
+    from tools.problem import load_problem
+    start = time.perf_counter()
+    problem = CATALOG / f"{name}.py"
+    out_dir = ROOT / "benchmarks/results/kernels"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = solve(problem, out_dir / f"{name}_kernel.py", device="cuda", budget=budget,
+                   progress=lambda m: print(f"  {name}: {m}", flush=True))
+    row = solved_row(name, result, load_problem(problem)) if result.status == "solved" else \
+        {"problem": name, "status": result.status, "reason": result.reason}
+    return {**row, "seconds": round(time.perf_counter() - start, 1)}
+
+
 def main() -> None:
+    import time
     ap = argparse.ArgumentParser()
     ap.add_argument("--budget", type=int, default=3)
     ap.add_argument("--only", default="")
+    ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--json", type=Path, default=ROOT / "benchmarks/results/kernels.json")
     args = ap.parse_args()
     import torch
     if not torch.cuda.is_available():
         print("no CUDA device here: the kernel benchmark needs a GPU", file=sys.stderr)
         sys.exit(1)
-    from kernels.library import CATALOG, solve
-    from tools.problem import load_problem
+    from kernels.library import CATALOG
     from tools.roofline import ceilings
     peak = ceilings()  # the bench children get it from the cache it leaves
     device = torch.cuda.get_device_name(0)
@@ -78,19 +99,15 @@ def main() -> None:
     rows = []
     catalog = sorted(p.stem for p in CATALOG.glob("*.py"))
     names = [n for n in args.only.split(",") if n in catalog] if args.only else catalog
-    out_dir = ROOT / "benchmarks/results/kernels"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        problem = CATALOG / f"{name}.py"
-        result = solve(problem, out_dir / f"{name}_kernel.py", device="cuda", budget=args.budget,
-                       progress=lambda m, name=name: print(f"  {name}: {m}", flush=True))
-        if result.status == "solved":
-            rows.append(solved_row(name, result, load_problem(problem)))
-        else:
-            rows.append({"problem": name, "status": result.status, "reason": result.reason})
-        args.json.write_text(json.dumps({"device": device, "command": " ".join(sys.argv),
-                                         "commit": commit(), "ceilings": peak, "rows": rows},
-                                        indent=2))  # after every problem: a cut run keeps rows
+    start = time.perf_counter()
+    with job_pool(args.jobs, "cuda") as pool:
+        for row in pool.map(one, names, [args.budget] * len(names)):
+            rows.append(row)
+            args.json.write_text(json.dumps({
+                "device": device, "command": " ".join(sys.argv), "commit": commit(),
+                "jobs": args.jobs, "wall_s": round(time.perf_counter() - start, 1),
+                "ceilings": peak, "rows": rows}, indent=2))  # a cut run keeps its rows
+    wall = time.perf_counter() - start
     print(f"\n{device}; ceilings: copy {peak['copy_bytes_per_s'] / 1e12:.2f} TB/s (read + write), "
           f"cuBLAS bf16 {peak['bf16_flops_per_s'] / 1e12:.0f} TFLOP/s; default input sets; "
           "medians in ms")
@@ -118,6 +135,14 @@ def main() -> None:
     if solved:
         geo = math.exp(sum(math.log(r["vs_eager"]) for r in solved) / len(solved))
         print(f"geometric mean speedup vs eager: {geo:.2f}x over {len(solved)} problems")
+    print("\nvs torch.compile on every input set (shapes of the first input):")
+    for r in solved:
+        print(f"{r['problem']:<22}" + "  ".join(
+            f"{'x'.join(map(str, (s['shapes'] or [[]])[0]))}: "
+            + (f"{s['speedup_vs_compile']:.2f}x" if s.get("speedup_vs_compile") else "-")
+            for s in r["all_sets"]))
+    print(f"\n{len(rows)} problems, budget {args.budget}, {args.jobs} job(s): {wall:.0f} s wall "
+          f"({sum(r['seconds'] for r in rows):.0f} s of problem time)")
 
 
 if __name__ == "__main__":

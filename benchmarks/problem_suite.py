@@ -22,17 +22,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import multiprocessing
-import os
 import random
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from benchmarks.jobs import job_pool  # noqa: E402
 from benchmarks.provenance import commit  # noqa: E402
 
 ORIGINS = {"template": ("template",), "seed": ("compiler seed",),
@@ -70,12 +68,6 @@ def one(problem: str, device: str, only: str | None, budget: int) -> dict:
             row["speedups"] = check.speedups()
     row["seconds"] = round(time.perf_counter() - start, 1)
     return row
-
-
-def _own_gpu(gpus) -> None:
-    """A pool worker takes one GPU for all its problems (before anything touches CUDA)."""
-    if gpus is not None:
-        os.environ["CUDA_VISIBLE_DEVICES"] = str(gpus.get())
 
 
 def geomean(values: list[float]) -> float | None:
@@ -151,16 +143,7 @@ def main() -> None:
             "totals": {s: totals([r for r in rows if r["suite"] == s]) for s in suites},
             "rows": rows}, indent=1) + "\n")
 
-    jobs, gpus, context = args.jobs, None, None
-    if args.device == "cuda":  # the jobs dealt over the GPUs; each keeps its card
-        # spawned, not forked: this process has started CUDA, and the harness's judge in a
-        # job uses its GPU
-        context = multiprocessing.get_context("spawn")
-        gpus = context.Manager().Queue()
-        for i in range(args.jobs):
-            gpus.put(i % torch.cuda.device_count())
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_own_gpu,
-                             initargs=(gpus,)) as pool:
+    with job_pool(args.jobs, args.device) as pool:
         futures = [pool.submit(one, p, args.device, args.only, args.budget) for p in problems]
         for future in futures:
             row = future.result()

@@ -66,3 +66,25 @@ def test_a_finding_stands_when_another_tool_did_not_run():
     assert combined_sanitizers("k", "set1", said)["status"] == "not run"  # not shown clean
     said["racecheck"] = sanitizer_report(CLEAN, 0, "ok")
     assert combined_sanitizers("k", "set1", said)["status"] == "clean"
+
+
+def test_the_shared_memory_fill_blames_a_read_of_unwritten_shared_memory_only():
+    """Right with shared memory zeroed and wrong with NaN bytes: the output depends on what
+    shared memory held. Wrong with it zeroed too: a plain wrong kernel, not the fill's to
+    judge. Each trial takes its fill word in turn (the candidate's process and the judge
+    derive it from the trial's name alike)."""
+    from tools.bench import shared_fill_verdict
+    from tools.bench.runtime import SharedMemoryFill
+    assert [SharedMemoryFill.word_for(f"trial{i}") for i in range(4)] == \
+        [0, 0xFFFFFFFF, 0x7F7F7F7F, 0]
+    found = shared_fill_verdict("set1", {"trial1": (0xFFFFFFFF, "max abs error nan")}, None,
+                                None)
+    assert found["status"] == "errors" and "0xFFFFFFFF" in found["errors"][0]
+    assert "never wrote" in found["errors"][0] and "set1, trial1" in found["errors"][0]
+    plain_wrong = {"trial0": (0, "max abs error 2.0"), "trial1": (0xFFFFFFFF, "nan")}
+    assert shared_fill_verdict("set1", plain_wrong, None, None)["status"] == "not run"
+    assert shared_fill_verdict("set1", {}, None, None)["status"] == "clean"
+    assert shared_fill_verdict("set1", {}, "timeout", None) == {"status": "not run",
+                                                                "why": "timeout"}
+    no_nvrtc = shared_fill_verdict("set1", {}, None, "AttributeError: _compile_kernel")
+    assert no_nvrtc["status"] == "not run" and "_compile_kernel" in no_nvrtc["why"]

@@ -426,7 +426,7 @@ def _sanitized(problem: Path, kernel: Path, ref_dir: Path, meta: dict, sets: lis
     tool = shutil.which("compute-sanitizer") or next(
         (p for p in ("/usr/local/cuda/bin/compute-sanitizer",) if Path(p).is_file()), None)
     names = sanitizer_tools(kernel.read_text(errors="replace"))
-    fill = "initcheck" in names  # code of its own that can read shared memory it never wrote
+    fill = "initcheck" in names  # code of its own can read shared memory it never wrote
     kind = f"compute-sanitizer {', '.join(names)}" + \
         (" and a shared-memory fill" if fill else "") + " (GPU)"
     if tool is None:
@@ -498,35 +498,47 @@ def _one_sanitizer(tool: str, name: str, problem: Path, kernel: Path, ref_dir: P
 def _shared_fill(tol: dict, problem: Path, kernel: Path, ref_dir: Path, meta: dict, label: str,
                  timeout: float) -> dict:
     """The trials again with every SM's shared memory filled before each one
-    (`runtime.SharedMemoryFill`: its words in turn): an output that is now wrong depends on
-    what shared memory held before the kernel ran. Reported in a sanitizer's form."""
-    errors = []
+    (`runtime.SharedMemoryFill`: zeros, NaN bytes, 0x7F bytes in turn). Right with zeros and
+    wrong with another fill: the output depends on shared memory the kernel never wrote. Wrong
+    with zeros too: a plain wrong kernel, which the fill cannot tell apart. Reported in a
+    sanitizer's form."""
+    wrong: dict[str, tuple[int, str]] = {}
     with _trials_of_one_set(problem, kernel, ref_dir, meta, label, timeout, {},
                             fill_shared=True) as (box, running):
         while running.read_line("@@outputs") is not None:
-            for i, name in enumerate(_TRIALS):
-                word = runtime.SharedMemoryFill.WORDS[i % len(runtime.SharedMemoryFill.WORDS)]
+            for name in _TRIALS:
                 try:
                     judge.compare(judge._read(box.scratch / "outputs" / f"{label}-{name}.pt",
                                               "the candidate's"),
                                   runtime.load(ref_dir / "expected" / f"{label}-{name}.pt"),
                                   tol["atol"], tol["rtol"], "cuda")
                 except judge.Rejected as r:
-                    errors.append(f"input set {label}, {name}, shared memory filled with "
-                                  f"0x{word:08X} before the kernel ran: {r.detail}: the output "
-                                  "depends on what shared memory held, a read of shared memory "
-                                  "the kernel never wrote (compute-sanitizer's initcheck "
-                                  "watches global memory only)")
+                    wrong[name] = (runtime.SharedMemoryFill.word_for(name), r.detail)
             running.send("stop")
         run = running.wait()
         said = _json(box.scratch / "report.json") or {}
-    if errors:
-        return {"status": "errors", "error_count": len(errors), "errors": errors[:3]}
-    if isinstance(said, dict) and said.get("shared_fill_error"):
-        return {"status": "not run", "why": f"the fill kernel: {said['shared_fill_error']}"}
-    if not run.ok:
-        return {"status": "not run", "why": run.reason()}
-    return {"status": "clean", "error_count": 0, "errors": []}
+    fill_error = said.get("shared_fill_error") if isinstance(said, dict) else None
+    return shared_fill_verdict(label, wrong, None if run.ok else run.reason(), fill_error)
+
+
+def shared_fill_verdict(label: str, wrong: dict[str, tuple[int, str]], ended: str | None,
+                        fill_error: str | None) -> dict:
+    """The fill's finding from the trials that came out wrong ({trial: (fill word, detail)}),
+    how the process ended (None: well) and whether the fill kernel could be built."""
+    if fill_error:
+        return {"status": "not run", "why": f"the fill kernel: {fill_error}"}
+    if ended:
+        return {"status": "not run", "why": ended}
+    if any(word == 0 for word, _ in wrong.values()):
+        return {"status": "not run", "why": "the output is wrong with shared memory zeroed "
+                "too: the fill cannot tell a read of unwritten shared memory from a wrong "
+                "kernel"}
+    errors = [f"input set {label}, {name}: with shared memory filled with 0x{word:08X} before "
+              f"the kernel ran (right with it zeroed): {detail}: the output depends on shared "
+              "memory the kernel never wrote (compute-sanitizer's initcheck watches global "
+              "memory only)" for name, (word, detail) in wrong.items()]
+    return {"status": "errors" if errors else "clean", "error_count": len(errors),
+            "errors": errors[:3]}
 
 
 _SANITIZER_ERROR = re.compile(r"^(Invalid|Error|Uninitialized|Race|Barrier|Program hit)", re.I)

@@ -180,7 +180,7 @@ def run(problem_path, kernel_path, init_path, state_path, device, plan, report) 
                 out = ghost_run(model, draws[label][name], device)
             else:
                 if fill:  # the trials take the fill's words in turn
-                    fill(fill.WORDS[int(name.removeprefix("trial")) % len(fill.WORDS)])
+                    fill(fill.word_for(name))
                 out, changed = run_draw(model, draws[label][name], device, bounds)
                 if changed:
                     report.setdefault("inputs_modified", []).append(f"{label}-{name}")

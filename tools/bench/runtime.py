@@ -156,12 +156,18 @@ class SharedMemoryFill:
     """Fills every SM's shared memory with one 32-bit word before a trial of a C++/CUDA
     candidate. compute-sanitizer's initcheck watches global memory only, and shared memory
     keeps what the last kernel left in it, so a kernel that reads shared memory it never wrote
-    shows itself by an output that changes with the fill. WORDS: NaN in every float width
-    (0xFF bytes), and 0x7F bytes (3.4e38 in float32: survives fmaxf, which drops NaN).
+    shows itself by an output that changes with the fill. WORDS: zeros (the control), NaN in
+    every float width (0xFF bytes), 0x7F bytes (3.4e38 in float32: survives fmaxf, which drops
+    NaN).
     The kernel is compiled with NVRTC through torch's private `torch.cuda._compile_kernel`
     (present since torch 2.8); without it the check says it did not run."""
 
-    WORDS = (0xFFFFFFFF, 0x7F7F7F7F)
+    WORDS = (0x00000000, 0xFFFFFFFF, 0x7F7F7F7F)
+
+    @classmethod
+    def word_for(cls, trial: str) -> int:
+        """The fill before trial "trialN": the words in turn."""
+        return cls.WORDS[int(trial.removeprefix("trial")) % len(cls.WORDS)]
 
     def __init__(self):
         import torch

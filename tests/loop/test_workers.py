@@ -186,8 +186,9 @@ def test_four_workers_drain_twelve_tasks_and_survive_a_sigkill(tmp_path, pg_url)
     assert shared.git.show("main:DOCKET.md").splitlines()[3].startswith("- [x]")
 
 
-def test_two_measurements_never_share_a_gpu(tmp_path, monkeypatch):
-    """A second worker on the same card waits for the first one's measurement to end."""
+def test_nothing_else_runs_on_a_gpu_while_a_worker_times_on_it(tmp_path, monkeypatch):
+    """A second worker on the same card waits for the first one's timed phase to end (the lock
+    in detail: tests/bench/test_gpu_lock.py)."""
     import tempfile
 
     from tools.bench import gpu_lock
@@ -196,7 +197,7 @@ def test_two_measurements_never_share_a_gpu(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     holder = subprocess.Popen([sys.executable, "-c", (
         "import time\nfrom tools.bench import gpu_lock\n"
-        "with gpu_lock('cuda'):\n    print('held', flush=True)\n    time.sleep(3)\n")],
+        "with gpu_lock('cuda', 'alone'):\n    print('held', flush=True)\n    time.sleep(3)\n")],
         stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
     assert holder.stdout.readline().strip() == "held"
     with gpu_lock("cuda") as waited:

@@ -576,23 +576,20 @@ def _json(path: Path):
         return None
 
 
-def _timed_phases(running, device: str, each_alone: bool = False) -> dict[str, float]:
+def _timed_phases(running, device: str) -> dict[str, float]:
     """Answer a child's timing requests ("go"), returning each phase's wall clock in ms as
-    watched from here. Ends when the child stops asking (or ends). The card is held alone from
-    the first request to the end (phases back to back), or with `each_alone` for each phase
-    only (a child that builds between them)."""
+    watched from here. Ends when the child stops asking (or ends). The card is held alone for
+    each phase, not between them: the reference compiles each set's baseline between its
+    phases, the screen builds each candidate between its own."""
     spans: dict[str, float] = {}
-    with ExitStack() as alone:
-        while (line := running.read_line("@@ready-to-time ")) is not None:
-            label = line.split(" ", 1)[1]
-            alone.enter_context(gpu_lock(device, "alone"))  # passes through while held
+    while (line := running.read_line("@@ready-to-time ")) is not None:
+        label = line.split(" ", 1)[1]
+        with gpu_lock(device, "alone"):
             started = time.perf_counter()
             running.send("go")
             if running.read_line(f"@@timed {label}") is None:
                 break
             spans[label] = (time.perf_counter() - started) * 1000
-            if each_alone:
-                alone.close()
     return spans
 
 

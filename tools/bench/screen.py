@@ -85,7 +85,7 @@ def _screen_in_one_process(problem: Path, kernels: list[Path], device: str, time
              "repeats": repeats}))
         running = box.start(["-m", "tools.bench.screen", f"{box.inside_scratch}/problem.py",
                              device, f"{box.inside_scratch}/plan.json"], interactive=True)
-        _timed_phases(running, device, each_alone=True)
+        _timed_phases(running, device)
         run = running.wait()
         try:
             said = json.loads((box.scratch / "screen.json").read_text())

@@ -365,6 +365,8 @@ def profile(problem: Annotated[Optional[Path], typer.Argument()] = None,
         console.print(f"- {line}")
     for line in report.missing:
         console.print(f"[dim]not profiled: {line}[/]")
+    for line in report.notes:
+        console.print(f"[dim]note: {line}[/]")
 
 
 MaxAttemptsOpt = Annotated[int, typer.Option("--max-attempts", help="coder attempts per task")]

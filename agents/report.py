@@ -209,7 +209,8 @@ def report_markdown(ev: dict, has_chart: bool) -> str:
     prof = ev.get("profile")
     if prof and prof.get("status") == "profiled":
         lines += ["", "## Profile", ""] + [f"- {d}" for d in prof["diagnosis"]] + \
-            [f"- not profiled: {m}" for m in prof["missing"]]
+            [f"- not profiled: {m}" for m in prof["missing"]] + \
+            [f"- note: {n}" for n in prof.get("notes", [])]
     c = ev["council"]["consensus"]
     lines += ["", "## Council", "", f"**{c['verdict']}** ({c['approvals']}/{c['seats']} approve; "
               f"{c['rule']})", ""]

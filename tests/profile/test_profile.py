@@ -168,14 +168,18 @@ def test_the_coder_is_told_the_profile_of_a_rejected_attempt():
     only failed measurements are profiled: tests/loop/test_models.py)."""
     from agents.graph import _profile_note
     from tools.profile import ProfileReport
-    prof = ProfileReport("profiled", {"name": "NVIDIA H100 80GB HBM3"}, None,
-                         [{"kernel": "strided_copy", "programs": 4096, "metadata": {
-                             "registers": 28, "local_bytes": 0, "shared_bytes": 0}}],
-                         rows_of("strided_copy"), [],
-                         diagnose(None, [], rows_of("strided_copy"), None))
+    prof = ProfileReport("profiled", {"name": "NVIDIA H100 80GB HBM3"}, kernels=[
+        {"kernel": "strided_copy", "programs": 4096, "metadata": {
+            "registers": 28, "local_bytes": 0, "shared_bytes": 0}}],
+        ncu=rows_of("strided_copy"), diagnosis=diagnose(None, [], rows_of("strided_copy"), None),
+        notes=["the child Nsight Compute profiled kept the network namespace"])
     note = _profile_note({"profile": prof.to_dict()})
     assert note.startswith("\nprofile (NVIDIA H100 80GB HBM3): strided_copy: 28 registers")
-    assert "uncoalesced global loads in strided_copy" in note
+    lines = note.splitlines()
+    assert any(line.startswith("uncoalesced global loads in strided_copy") for line in lines)
+    # how it was measured is a note, not something left unprofiled
+    assert lines[-1] == "note: the child Nsight Compute profiled kept the network namespace"
+    assert not any(line.startswith("not profiled") for line in lines)
     assert _profile_note({"profile": None}) == ""
 
 

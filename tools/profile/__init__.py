@@ -32,7 +32,8 @@ class ProfileReport:
     roofline: dict | None = None
     kernels: list[dict] = field(default_factory=list)
     ncu: list[dict] | None = None
-    missing: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # what could not be measured, and why
+    notes: list[str] = field(default_factory=list)  # how what was measured was measured
     diagnosis: list[str] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
@@ -50,7 +51,8 @@ class ProfileReport:
             + (f", grid {k['programs']} programs" if k["programs"] else "")
             for k in distinct_kernels(self.kernels))
         lines = [f"profile ({self.device.get('name', '?')}): {meta}"] + self.diagnosis
-        return "\n".join(lines + [f"not profiled: {m}" for m in self.missing])
+        return "\n".join(lines + [f"not profiled: {m}" for m in self.missing] +
+                         [f"note: {n}" for n in self.notes])
 
 
 def profile(problem: str | Path, kernel: str | Path, *, device: str = "auto",
@@ -89,9 +91,9 @@ def _profile(problem: Path, kernel: Path, device: str, use_ncu: bool, timeout: f
     out = scratch / "profile.json"
     with_ncu = device == "cuda" and use_ncu and ncu.ncu_path() is not None
     one_process = with_ncu and roofline is not None
-    # one Nsight Compute session at a time on this host, whichever GPU: two at once (two
-    # workers, one per GPU) left one profiled child hanging until its time limit on an H200 pair
-    # the card alone: the profile times the kernel and reads its counters
+    # the card alone: the profile times the kernel and reads its counters; and one Nsight
+    # Compute session at a time on this host, whichever GPU: two at once (two workers, one per
+    # GPU) left one profiled child hanging until its time limit on an H200 pair
     with gpu_lock(device, "alone"), (host_lock("ncu") if with_ncu else nullcontext()):
         run = _sandboxed(problem, kernel, "profile.json", device, timeout, scratch, hand_down(),
                          "under-ncu" if one_process else None)
@@ -104,14 +106,16 @@ def _profile(problem: Path, kernel: Path, device: str, use_ncu: bool, timeout: f
                                data["kernels"], missing=data.get("missing", []))
         if data.get("ceilings"):
             remember(data["ceilings"])
-        if one_process:
-            report.ncu, missing = _read_ncu(scratch, run)
-            report.missing += missing
-        elif with_ncu:
-            run = _sandboxed(problem, kernel, "launch.json", "cuda", timeout, scratch, {},
-                             "launch-only")
-            report.ncu, missing = _read_ncu(scratch, run)
-            report.missing += missing
+        if with_ncu:
+            if not one_process:
+                run = _sandboxed(problem, kernel, "launch.json", "cuda", timeout, scratch, {},
+                                 "launch-only")
+            report.ncu, failed = _read_ncu(scratch, run)
+            if failed:
+                report.missing.append(failed)
+            else:  # ncu talks to the process it profiles over loopback
+                report.notes.append("the child Nsight Compute profiled kept the network "
+                                    "namespace: ncu reaches its target over loopback")
     if device != "cuda":
         report.missing.append("no GPU here: no timing, no roofline position, no Nsight "
                               "Compute; compiler metadata is for sm_90, compiled on the CPU")
@@ -126,20 +130,19 @@ def _profile(problem: Path, kernel: Path, device: str, use_ncu: bool, timeout: f
     return report
 
 
-def _read_ncu(scratch: Path, run) -> tuple[list[dict] | None, list[str]]:
-    """The rows of the report ncu left in the scratch folder. ncu talks to the process it
-    profiles over loopback, so that child kept the network namespace (said in `missing`)."""
+def _read_ncu(scratch: Path, run) -> tuple[list[dict] | None, str | None]:
+    """The rows of the report ncu left in the scratch folder, or why there are none."""
     report_file = scratch / "ncu.ncu-rep"
     if not report_file.is_file():
-        return None, ["ncu failed: " + (run.stderr or run.stdout or run.reason())[-400:]]
+        return None, "ncu failed: " + (run.stderr or run.stdout or run.reason())[-400:]
     csv_text = subprocess.run(ncu.export_csv(str(report_file)), capture_output=True, text=True,
                               timeout=120).stdout
     try:
         rows = ncu.parse_csv(csv_text)
     except ValueError as err:
-        return None, [f"ncu report unreadable: {err}"]
+        return None, f"ncu report unreadable: {err}"
     (scratch / "ncu.csv").write_text(csv_text)
-    return rows, ["the ncu child had network access: ncu reaches its target over loopback"]
+    return rows, None
 
 
 def _sandboxed(problem: Path, kernel: Path, out: str, device: str, timeout: float,
@@ -163,6 +166,6 @@ def from_ncu_report(csv_path: str | Path) -> ProfileReport:
     """A researcher's own `ncu --csv --page raw` report, read and diagnosed (no run)."""
     text = Path(csv_path).read_text(errors="replace")
     rows = ncu.parse_csv(text)
-    return ProfileReport("profiled", {"name": "from an Nsight Compute report"}, None, [], rows,
-                         ["no problem or kernel given: no roofline position, no compiler "
-                          "metadata"], diagnose(None, [], rows, None))
+    return ProfileReport("profiled", {"name": "from an Nsight Compute report"}, ncu=rows,
+                         missing=["no problem or kernel given: no roofline position, no "
+                                  "compiler metadata"], diagnosis=diagnose(None, [], rows, None))

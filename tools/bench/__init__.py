@@ -321,9 +321,12 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
              cand_box.lend(kernel, "kernel.py"), cand_box.lend(ref_dir / "init.pt"),
              cand_box.lend(ref_dir / "state.pt"), device, f"{inside}/plan.json"],
             interactive=True)
-        rows, cand_spans = _judge_outputs(running, sets, cand_box.scratch / "outputs",
-                                          ref_dir / "expected", tol, report, device)
-        cand_run = running.wait()
+        # once the candidate starts timing it has the card alone until its process is gone:
+        # the judged code gets no window to run kernels beside another run's timing
+        with ExitStack() as alone:
+            rows, cand_spans = _judge_outputs(running, sets, cand_box.scratch / "outputs",
+                                              ref_dir / "expected", tol, report, device, alone)
+            cand_run = running.wait()
         report.stages["candidate"] = round(time.perf_counter() - candidate_started, 2)
         if not cand_run.sandboxed:
             report.notes += cand_run.isolation[:1]
@@ -594,51 +597,49 @@ def _timed_phases(running, device: str) -> dict[str, float]:
 
 
 def _judge_outputs(running, sets: list[dict], outputs: Path, expected: Path, tol: dict,
-                   report: BenchReport, device: str) -> tuple[list[dict], dict[str, float]]:
+                   report: BenchReport, device: str,
+                   alone: ExitStack) -> tuple[list[dict], dict[str, float]]:
     """Answer the candidate: judge each set's outputs as they come (stop at the first
     rejection), time its phases, judge the after-timing draw. The comparisons run on `device`
-    while the candidate waits for the verdict, so they never overlap its timed phases."""
+    while the candidate waits for the verdict, so they never overlap its timed phases. The
+    card is taken alone into `alone` at the first timed phase."""
     try:
-        return _answer_candidate(running, sets, outputs, expected, tol, report, device)
+        return _answer_candidate(running, sets, outputs, expected, tol, report, device, alone)
     finally:
         if device == "cuda":  # the memory the comparisons took goes back to the card
             import torch
             torch.cuda.empty_cache()
 
 
-def _answer_candidate(running, sets, outputs, expected, tol, report, device):
+def _answer_candidate(running, sets, outputs, expected, tol, report, device, alone):
     rows, spans = [], {}
     shapes = {s["label"]: s.get("shapes") for s in sets}
-    alone = ExitStack()  # the card to itself from the first timed phase to the last
-    with alone:
-        while (line := running.read_line("@@")) is not None:
-            word, _, label = line.partition(" ")
-            if word == "@@outputs" and label == "after":
-                alone.close()
-                try:
-                    judge.compare(judge._read(outputs / "default-after.pt", "the candidate's"),
-                                  runtime.load(expected / "default-after.pt"), tol["atol"],
-                                  tol["rtol"], device)
-                except judge.Rejected as r:
-                    report.rejections.append({"reason": r.reason, "detail": "after timing, on "
-                                              f"inputs never seen before: {r.detail}"})
+    while (line := running.read_line("@@")) is not None:
+        word, _, label = line.partition(" ")
+        if word == "@@outputs" and label == "after":
+            try:
+                judge.compare(judge._read(outputs / "default-after.pt", "the candidate's"),
+                              runtime.load(expected / "default-after.pt"), tol["atol"],
+                              tol["rtol"], device)
+            except judge.Rejected as r:
+                report.rejections.append({"reason": r.reason, "detail": "after timing, on "
+                                          f"inputs never seen before: {r.detail}"})
+            running.send("next")
+        elif word == "@@outputs" and label in shapes:
+            try:
+                rows.append(judge.judge_set(label, outputs, expected, tol, shapes[label],
+                                            device))
                 running.send("next")
-            elif word == "@@outputs" and label in shapes:
-                try:
-                    rows.append(judge.judge_set(label, outputs, expected, tol, shapes[label],
-                                                device))
-                    running.send("next")
-                except judge.Rejected as r:
-                    report.rejections.append({"reason": r.reason, "detail": r.detail})
-                    running.send("stop")
-            elif word == "@@ready-to-time":
-                if not spans:
-                    alone.enter_context(gpu_lock(device, "alone"))
-                started = time.perf_counter()
-                running.send("go")
-                if running.read_line(f"@@timed {label}") is None:
-                    break
-                spans[label] = (time.perf_counter() - started) * 1000
+            except judge.Rejected as r:
+                report.rejections.append({"reason": r.reason, "detail": r.detail})
+                running.send("stop")
+        elif word == "@@ready-to-time":
+            alone.enter_context(gpu_lock(device, "alone"))  # passes through once held
+            started = time.perf_counter()
+            running.send("go")
+            if running.read_line(f"@@timed {label}") is None:
+                break
+            spans[label] = (time.perf_counter() - started) * 1000
     return rows, spans
 
 

@@ -1,15 +1,20 @@
 """CUDA C++: row softmax / log-softmax over the last dimension of a float32 tensor. One block
 per row; each thread keeps a running (max, sum) over its columns (an online softmax: one read
 for the statistics), warps combine theirs with shuffles and the block through shared memory,
-then a second read writes the row. 128-bit loads when the row width and addresses allow.
+then a second read writes the row. 128-bit loads when the row width and addresses allow. With
+CACHE > 0 a row of at most THREADS * CACHE float4s is read once and kept in registers (max,
+then sum of exponentials, then the write, from registers); longer rows take the two-read path.
 
-Tunables: THREADS (per row's block).
+Tunables: THREADS (per row's block), CACHE (float4s per thread held in registers; 0: none).
 """
 FAMILY = "cuda_softmax"
 LANGUAGE = "cuda"
 REQUIRES = [{"softmax"}, {"log_softmax"}]
-PARAMS = {"THREADS": [128, 256, 512, 1024]}
-DEFAULT = {"THREADS": 256}
+PARAMS = {"THREADS": [128, 256, 512, 1024], "CACHE": [0, 2, 4, 8]}
+DEFAULT = {"THREADS": 256, "CACHE": 0}
+# rows up to 8192 float32 held in registers, three ways (the default set is 8192 wide)
+PREFERRED = [{"THREADS": 256, "CACHE": 8}, {"THREADS": 512, "CACHE": 4},
+             {"THREADS": 1024, "CACHE": 2}]
 DTYPES = {"float32"}
 
 
@@ -25,6 +30,8 @@ CUDA = r'''
 
 constexpr int THREADS = $THREADS;
 constexpr int WARPS = THREADS / 32;
+constexpr int CACHE = $CACHE;
+constexpr int SLOTS = CACHE > 0 ? CACHE : 1;  // no zero-length array when CACHE is 0
 constexpr bool LOG = $LOG;
 
 // the pair (m, s) stands for s * exp(m): merging two keeps the larger maximum
@@ -97,6 +104,72 @@ __global__ void softmax_rows(const float* __restrict__ in, float* __restrict__ o
     }
 }
 
+// every thread of the block gets the same result: each warp's value through shared memory,
+// then all of them read in one order
+__device__ __forceinline__ float block_max(float v, float* partial) {
+    for (int offset = 16; offset > 0; offset /= 2)
+        v = fmaxf(v, __shfl_xor_sync(0xffffffff, v, offset));
+    if (threadIdx.x % 32 == 0) partial[threadIdx.x / 32] = v;
+    __syncthreads();
+    v = partial[0];
+    for (int w = 1; w < WARPS; ++w) v = fmaxf(v, partial[w]);
+    return v;
+}
+
+__device__ __forceinline__ float block_sum(float v, float* partial) {
+    for (int offset = 16; offset > 0; offset /= 2)
+        v += __shfl_xor_sync(0xffffffff, v, offset);
+    if (threadIdx.x % 32 == 0) partial[threadIdx.x / 32] = v;
+    __syncthreads();
+    v = partial[0];
+    for (int w = 1; w < WARPS; ++w) v += partial[w];
+    return v;
+}
+
+__device__ __forceinline__ float max4(float4 v) {
+    return fmaxf(fmaxf(v.x, v.y), fmaxf(v.z, v.w));
+}
+
+// a row of at most THREADS * CACHE float4s (16-byte aligned): one read, kept in registers
+__global__ void softmax_rows_cached(const float* __restrict__ in, float* __restrict__ out,
+                                    int64_t cols) {
+    __shared__ float partial_max[WARPS], partial_sum[WARPS];
+    const float4* src4 = reinterpret_cast<const float4*>(in + blockIdx.x * cols);
+    float4* dst4 = reinterpret_cast<float4*>(out + blockIdx.x * cols);
+    const int64_t n4 = cols / 4;
+    const float4 none = make_float4(-INFINITY, -INFINITY, -INFINITY, -INFINITY);
+    float4 v[SLOTS];
+    float m = -INFINITY;
+#pragma unroll
+    for (int k = 0; k < SLOTS; ++k) {
+        int64_t c = threadIdx.x + (int64_t)k * THREADS;
+        v[k] = c < n4 ? src4[c] : none;
+        m = fmaxf(m, max4(v[k]));
+    }
+    const float row_max = block_max(m, partial_max);
+    float s = 0.0f;
+#pragma unroll
+    for (int k = 0; k < SLOTS; ++k)  // slots past the row hold -inf: exp gives 0
+        s += expf(v[k].x - row_max) + expf(v[k].y - row_max) + expf(v[k].z - row_max) +
+             expf(v[k].w - row_max);
+    const float total = block_sum(s, partial_sum);
+    const float log_total = logf(total), inv_total = 1.0f / total;
+#pragma unroll
+    for (int k = 0; k < SLOTS; ++k) {
+        int64_t c = threadIdx.x + (int64_t)k * THREADS;
+        if (c >= n4) break;
+        float4 r = v[k];
+        if (LOG) {
+            r.x = r.x - row_max - log_total; r.y = r.y - row_max - log_total;
+            r.z = r.z - row_max - log_total; r.w = r.w - row_max - log_total;
+        } else {
+            r.x = expf(r.x - row_max) * inv_total; r.y = expf(r.y - row_max) * inv_total;
+            r.z = expf(r.z - row_max) * inv_total; r.w = expf(r.w - row_max) * inv_total;
+        }
+        dst4[c] = r;
+    }
+}
+
 torch::Tensor softmax_last(torch::Tensor x) {
     TORCH_CHECK(x.is_cuda() && x.scalar_type() == torch::kFloat32 && x.is_contiguous(),
                 "x must be a contiguous float32 CUDA tensor");
@@ -106,8 +179,12 @@ torch::Tensor softmax_last(torch::Tensor x) {
     if (rows == 0) return out;
     bool vec = cols % 4 == 0 && reinterpret_cast<uintptr_t>(x.data_ptr<float>()) % 16 == 0 &&
                reinterpret_cast<uintptr_t>(out.data_ptr<float>()) % 16 == 0;
-    softmax_rows<<<rows, THREADS, 0, at::cuda::getCurrentCUDAStream()>>>(
-        x.data_ptr<float>(), out.data_ptr<float>(), cols, vec);
+    if (CACHE > 0 && vec && cols / 4 <= (int64_t)THREADS * CACHE)
+        softmax_rows_cached<<<rows, THREADS, 0, at::cuda::getCurrentCUDAStream()>>>(
+            x.data_ptr<float>(), out.data_ptr<float>(), cols);
+    else
+        softmax_rows<<<rows, THREADS, 0, at::cuda::getCurrentCUDAStream()>>>(
+            x.data_ptr<float>(), out.data_ptr<float>(), cols, vec);
     C10_CUDA_KERNEL_LAUNCH_CHECK();
     return out;
 }
@@ -136,4 +213,5 @@ def render(config: dict, ops: set[str]) -> str:
     from string import Template
     log = "log_softmax" in ops
     cuda = Template(CUDA).substitute(config, LOG="true" if log else "false")
-    return Template(SOURCE).substitute(CUDA=cuda, NAME=f"log{int(log)}_{config['THREADS']}")
+    return Template(SOURCE).substitute(
+        CUDA=cuda, NAME=f"log{int(log)}_{config['THREADS']}_{config['CACHE']}")

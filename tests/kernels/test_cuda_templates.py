@@ -36,8 +36,9 @@ def test_a_triton_task_never_gets_a_cuda_template(problem):
 def test_the_variant_reaches_the_cuda_source():
     gelu = render(match(CATALOG / "bias_gelu.py", "cuda"), {"THREADS": 256, "BLOCKS_PER_SM": 8})
     assert "constexpr bool TANH = true;" in gelu  # the catalog's bias + GELU is tanh-approximated
-    log = render(match(CATALOG / "log_softmax.py", "cuda"), {"THREADS": 128})
-    assert "constexpr bool LOG = true;" in log and "autodocket_softmax_log1_128" in log
+    log = render(match(CATALOG / "log_softmax.py", "cuda"), {"THREADS": 128, "CACHE": 8})
+    assert "constexpr bool LOG = true;" in log and "constexpr int CACHE = 8;" in log
+    assert "autodocket_softmax_log1_128_8" in log  # each variant builds its own extension
 
 
 def test_no_cuda_template_means_no_offline_cuda_candidate():
@@ -52,7 +53,7 @@ def test_no_cuda_template_means_no_offline_cuda_candidate():
 
 def test_the_cpu_harness_reads_a_cuda_candidate_but_does_not_run_it(tmp_path):
     kernel = tmp_path / "kernel.py"
-    kernel.write_text(render(match(CATALOG / "softmax.py", "cuda"), {"THREADS": 256}))
+    kernel.write_text(render(match(CATALOG / "softmax.py", "cuda"), {"THREADS": 256, "CACHE": 0}))
     report = bench(CATALOG / "softmax.py", kernel, device="cpu")
     assert report.status == "error" and "needs a CUDA GPU" in report.error
     kernel.write_text(kernel.read_text().replace("auto out = torch::empty_like(x);",

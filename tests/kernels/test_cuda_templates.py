@@ -39,6 +39,8 @@ def test_the_variant_reaches_the_cuda_source():
     log = render(match(CATALOG / "log_softmax.py", "cuda"), {"THREADS": 128, "CACHE": 8})
     assert "constexpr bool LOG = true;" in log and "constexpr int CACHE = 8;" in log
     assert "autodocket_softmax_log1_128_8" in log  # each variant builds its own extension
+    int8 = render(match(CATALOG / "kv_quant_int8.py", "cuda"), {"WARPS": 8, "VEC": 4})
+    assert "constexpr int VEC = 4;" in int8 and "autodocket_quant_int8_8_4" in int8
 
 
 def test_no_cuda_template_means_no_offline_cuda_candidate():

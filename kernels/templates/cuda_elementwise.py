@@ -78,6 +78,7 @@ __global__ void swiglu_scalar(const float* __restrict__ a, const float* __restri
         out[i] = silu_times(a[i], b[i]);
 }
 
+// ---- host code (torch's API); everything above is device code ----
 static bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
 static int blocks_for(int64_t work) {

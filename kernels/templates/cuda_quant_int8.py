@@ -87,6 +87,7 @@ __global__ void quant_int8_vec4(const float4* __restrict__ x, char4* __restrict_
     }
 }
 
+// ---- host code (torch's API); everything above is device code ----
 std::vector<torch::Tensor> quantize(torch::Tensor x) {
     TORCH_CHECK(x.is_cuda() && x.scalar_type() == torch::kFloat32 && x.is_contiguous(),
                 "x must be a contiguous float32 CUDA tensor");

@@ -170,6 +170,7 @@ __global__ void softmax_rows_cached(const float* __restrict__ in, float* __restr
     }
 }
 
+// ---- host code (torch's API); everything above is device code ----
 torch::Tensor softmax_last(torch::Tensor x) {
     TORCH_CHECK(x.is_cuda() && x.scalar_type() == torch::kFloat32 && x.is_contiguous(),
                 "x must be a contiguous float32 CUDA tensor");

@@ -45,6 +45,19 @@ __device__ __forceinline__ void merge(float& m, float& s, float m2, float s2) {
 
 __device__ __forceinline__ void add(float& m, float& s, float x) { merge(m, s, x, 1.0f); }
 
+// the output for four inputs of a row, from its maximum and sum of exponentials
+__device__ __forceinline__ float4 finish4(float4 v, float row_max, float log_total,
+                                          float inv_total) {
+    if (LOG) {
+        v.x = v.x - row_max - log_total; v.y = v.y - row_max - log_total;
+        v.z = v.z - row_max - log_total; v.w = v.w - row_max - log_total;
+    } else {
+        v.x = expf(v.x - row_max) * inv_total; v.y = expf(v.y - row_max) * inv_total;
+        v.z = expf(v.z - row_max) * inv_total; v.w = expf(v.w - row_max) * inv_total;
+    }
+    return v;
+}
+
 __global__ void softmax_rows(const float* __restrict__ in, float* __restrict__ out,
                              int64_t cols, bool vec) {
     __shared__ float shared_m[WARPS], shared_s[WARPS];
@@ -86,15 +99,7 @@ __global__ void softmax_rows(const float* __restrict__ in, float* __restrict__ o
         const float4* src4 = reinterpret_cast<const float4*>(src);
         float4* dst4 = reinterpret_cast<float4*>(dst);
         for (int64_t c = threadIdx.x; c < cols / 4; c += THREADS) {
-            float4 v = src4[c];
-            if (LOG) {
-                v.x = v.x - row_max - log_total; v.y = v.y - row_max - log_total;
-                v.z = v.z - row_max - log_total; v.w = v.w - row_max - log_total;
-            } else {
-                v.x = expf(v.x - row_max) * inv_total; v.y = expf(v.y - row_max) * inv_total;
-                v.z = expf(v.z - row_max) * inv_total; v.w = expf(v.w - row_max) * inv_total;
-            }
-            dst4[c] = v;
+            dst4[c] = finish4(src4[c], row_max, log_total, inv_total);
         }
     } else {
         for (int64_t c = threadIdx.x; c < cols; c += THREADS) {
@@ -158,15 +163,7 @@ __global__ void softmax_rows_cached(const float* __restrict__ in, float* __restr
     for (int k = 0; k < SLOTS; ++k) {
         int64_t c = threadIdx.x + (int64_t)k * THREADS;
         if (c >= n4) break;
-        float4 r = v[k];
-        if (LOG) {
-            r.x = r.x - row_max - log_total; r.y = r.y - row_max - log_total;
-            r.z = r.z - row_max - log_total; r.w = r.w - row_max - log_total;
-        } else {
-            r.x = expf(r.x - row_max) * inv_total; r.y = expf(r.y - row_max) * inv_total;
-            r.z = expf(r.z - row_max) * inv_total; r.w = expf(r.w - row_max) * inv_total;
-        }
-        dst4[c] = r;
+        dst4[c] = finish4(v[k], row_max, log_total, inv_total);
     }
 }
 

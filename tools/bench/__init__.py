@@ -436,13 +436,14 @@ def _sanitized(problem: Path, kernel: Path, ref_dir: Path, meta: dict, sets: lis
         return {"kind": kind, "status": "not run", "why": "compute-sanitizer not found"}
     smallest = min(sets, key=lambda s: sum(math.prod(x) for x in s.get("shapes") or [[0]]))
     args = (problem, kernel, ref_dir, meta, smallest["label"], timeout)
-    # one process per check, side by side: each spends most of its time starting torch and
-    # CUDA (under the sanitizer), and none times anything
-    with ThreadPoolExecutor(len(names) + fill) as pool:
+    # the fill first, on its own: another process's kernels between the fill and the
+    # candidate's (the same kernel under a sanitizer, say) would overwrite what it put there
+    said = {"shared-fill": _shared_fill(tol, *args)} if fill else {}
+    # then one process per sanitizer tool, side by side: each spends most of its time starting
+    # torch and CUDA under the sanitizer, and none times anything
+    with ThreadPoolExecutor(len(names)) as pool:
         running = {name: pool.submit(_one_sanitizer, tool, name, *args) for name in names}
-        if fill:
-            running["shared-fill"] = pool.submit(_shared_fill, tol, *args)
-        said = {name: job.result() for name, job in running.items()}
+        said |= {name: job.result() for name, job in running.items()}
     return combined_sanitizers(kind, smallest["label"], said)
 
 

@@ -32,7 +32,8 @@ from benchmarks.workers_throughput import synthetic_docket  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 
-STAGES = ("verify", "reference", "candidate", "sanitizer", "card", "profile")
+# card-wait: seconds a measurement waited for other runs on its card (within the others)
+STAGES = ("verify", "reference", "candidate", "sanitizer", "card", "profile", "card-wait")
 
 
 def branch_records(lab: Path) -> tuple[dict[str, float], dict[str, dict[str, float]]]:

@@ -112,3 +112,24 @@ def test_a_process_takes_its_own_hold_again_without_waiting_on_itself(tmp_path, 
         assert _card_locks["7"].mode == "shared"  # taken back after the timed phase
     assert _card_locks["7"].mode is None
     _card_locks.pop("7")
+
+
+def test_the_wait_for_other_runs_is_counted(lab, monkeypatch):
+    """What a measurement waited for the card is counted (`card_wait`: the harness records
+    it as the `card-wait` stage and says so in a note past a second)."""
+    import tempfile
+
+    from tools.bench import _card_locks, card_wait, gpu_lock
+    flags, start = lab
+    monkeypatch.setattr(tempfile, "tempdir", os.environ["TMPDIR"])
+    monkeypatch.setitem(os.environ, "CUDA_VISIBLE_DEVICES", "0")
+    start("timer", "alone")
+    _when(flags, "timer-alone-in")
+    before = card_wait()
+    releaser = subprocess.Popen([sys.executable, "-c", "import time, pathlib, sys; "
+                                     "time.sleep(1.0); pathlib.Path(sys.argv[1]).write_text('')",
+                                     str(flags / "timer-go")])
+    with gpu_lock("cuda") as waited:
+        assert waited >= 0.8 and card_wait() - before == pytest.approx(waited)
+    releaser.wait()
+    _card_locks.pop("0")

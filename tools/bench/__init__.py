@@ -138,6 +138,7 @@ class _CardLock:
         self.gate = (base / f"autodocket-gpu-{gpu}.gate").open("a")
         self.card = (base / f"autodocket-gpu-{gpu}.lock").open("a")
         self.mode: str | None = None
+        self.waited = 0.0  # seconds this process has waited for it, in all
 
     def take(self, mode: str) -> float:
         start = time.perf_counter()
@@ -147,7 +148,9 @@ class _CardLock:
         finally:
             fcntl.flock(self.gate, fcntl.LOCK_UN)
         self.mode = mode
-        return time.perf_counter() - start
+        waited = time.perf_counter() - start
+        self.waited += waited
+        return waited
 
     def drop(self) -> None:
         fcntl.flock(self.card, fcntl.LOCK_UN)
@@ -155,6 +158,11 @@ class _CardLock:
 
 
 _card_locks: dict[str, _CardLock] = {}
+
+
+def card_wait() -> float:
+    """Seconds this process has waited for its GPUs' locks so far (other runs held them)."""
+    return sum(lock.waited for lock in _card_locks.values())
 
 
 @contextmanager
@@ -246,9 +254,9 @@ def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
             report.notes.append(f"not run: {no_gpu}")
             return report
         return BenchReport("error", error=no_gpu, static=report.static)
-    start = time.perf_counter()
+    start, waited_before = time.perf_counter(), card_wait()
     try:
-        with gpu_lock(device) as waited:
+        with gpu_lock(device):
             _measure(problem, kernel, device, report, timeout or (900 if device == "cuda"
                                                                   else 300),
                      repeats, memory_gb, baselines, researchers_problem, sanitize,
@@ -257,8 +265,11 @@ def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
         return BenchReport("error", error=str(err), seconds=time.perf_counter() - start,
                            static=report.static)
     report.seconds = time.perf_counter() - start
+    waited = card_wait() - waited_before  # for other runs on this card (overlaps the stages)
+    if device == "cuda":
+        report.stages["card-wait"] = round(waited, 2)
     if waited > 1:
-        report.notes.append(f"waited {waited:.0f} s for the GPU: another measurement held it")
+        report.notes.append(f"waited {waited:.0f} s for the GPU: other runs were using it")
     if device == "cpu" and report.correctness is not None:
         report.notes.append("correctness only, no timing: no GPU here")
     if report.rejections:

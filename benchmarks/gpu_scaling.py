@@ -5,8 +5,8 @@
 
 For each N: a fresh lab (a git repository holding a docket of offline-solvable kernel tasks,
 the lab's own SQLite database) and N `autodocket worker --drain` processes, worker i on GPU
-i mod G (G: the visible GPUs; with N > G workers share cards, and the per-GPU lock gives
-each timed phase its card alone). Prints, per N: wall time, tasks per hour, the rate against N times
+i mod G (G: the visible GPUs; with N > G workers share cards, and the per-GPU lock gives each
+timed phase its card alone). Prints, per N: wall time, tasks per hour, the rate against N times
 the one-worker rate, and the drift of each task's kernel median (first input set) from its
 median in the first run of the list: a neighbour disturbing the timing shows up there. Writes
 JSON. Issue 10's goal: at N = 4 on 4 GPUs, at least 0.9 x N of the one-worker rate.

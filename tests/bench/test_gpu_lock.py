@@ -105,6 +105,7 @@ def test_a_process_takes_its_own_hold_again_without_waiting_on_itself(tmp_path, 
     from tools.bench import _card_locks, gpu_lock
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.setitem(os.environ, "CUDA_VISIBLE_DEVICES", "7")
+    _card_locks.pop("7", None)
     with gpu_lock("cuda"), gpu_lock("cuda") as waited_again:
         assert waited_again == 0.0 and _card_locks["7"].mode == "shared"
         with gpu_lock("cuda", "alone"), gpu_lock("cuda", "alone"), gpu_lock("cuda"):
@@ -123,12 +124,13 @@ def test_the_wait_for_other_runs_is_counted(lab, monkeypatch):
     flags, start = lab
     monkeypatch.setattr(tempfile, "tempdir", os.environ["TMPDIR"])
     monkeypatch.setitem(os.environ, "CUDA_VISIBLE_DEVICES", "0")
+    _card_locks.pop("0", None)  # this test's own lock files, in its own folder
     start("timer", "alone")
     _when(flags, "timer-alone-in")
     before = card_wait()
     releaser = subprocess.Popen([sys.executable, "-c", "import time, pathlib, sys; "
-                                     "time.sleep(1.0); pathlib.Path(sys.argv[1]).write_text('')",
-                                     str(flags / "timer-go")])
+                                 "time.sleep(1.0); pathlib.Path(sys.argv[1]).write_text('')",
+                                 str(flags / "timer-go")])
     with gpu_lock("cuda") as waited:
         assert waited >= 0.8 and card_wait() - before == pytest.approx(waited)
     releaser.wait()

@@ -191,8 +191,9 @@ def test_nothing_else_runs_on_a_gpu_while_a_worker_times_on_it(tmp_path, monkeyp
     in detail: tests/bench/test_gpu_lock.py)."""
     import tempfile
 
-    from tools.bench import gpu_lock
+    from tools.bench import _card_locks, gpu_lock
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "7")
+    monkeypatch.delitem(_card_locks, "7", raising=False)  # lock files in this test's folder
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     holder = subprocess.Popen([sys.executable, "-c", (

@@ -17,6 +17,7 @@ import argparse
 import json
 import math
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +65,6 @@ def solved_row(name: str, result, problem) -> dict:
 
 def one(name: str, budget: int) -> dict:
     """One catalog problem through the offline coder: its row."""
-    import time
 
     from kernels.library import CATALOG, solve
     from tools.problem import load_problem
@@ -80,7 +80,6 @@ def one(name: str, budget: int) -> dict:
 
 
 def main() -> None:
-    import time
     ap = argparse.ArgumentParser()
     ap.add_argument("--budget", type=int, default=3)
     ap.add_argument("--only", default="")

@@ -3,12 +3,16 @@
 # then follow it over calls made while the machine is still warm.
 #   bash scripts/device_background.sh start DIR CMD...   # runs CMD in its own session, output in DIR
 #   bash scripts/device_background.sh follow DIR SECONDS # waits up to SECONDS for it to end
-# Both copy DIR's files to $OUT (what the call brings back) before returning, and print the
+# Both copy DIR's files to $OUT/NAME (NAME: DIR's last part; what the call brings back), and print the
 # end of the log; `follow` exits 0 once CMD has ended (its status in DIR/rc), 3 while it runs.
 set -uo pipefail
 verb=$1 dir=$2
 shift 2
-bring_back() { cp -f "$dir"/* "${OUT:-/tmp}/" 2>/dev/null; tail -n 25 "$dir/log"; }
+bring_back() {
+  local back="${OUT:-/tmp}/$(basename "$dir")"
+  mkdir -p "$back" && cp -f "$dir"/* "$back/" 2>/dev/null
+  tail -n 25 "$dir/log"
+}
 case $verb in
   start)
     mkdir -p "$dir"

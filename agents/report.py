@@ -163,6 +163,19 @@ def problem_lines(ev: dict) -> list[str]:
     return lines
 
 
+def verification_line(v: dict) -> str:
+    """The verdict, then what the verifier counted and how long it took, where it said; an
+    unsupported or failed verification says why instead of printing empty fields."""
+    said = []
+    if v.get("counts"):
+        said.append(", ".join(f"{n} {what}" for what, n in v["counts"].items()))
+    if v.get("analysis_seconds") is not None:
+        said.append(f"analysis {v['analysis_seconds']} s")
+    if why := v.get("error") or v.get("unsupported"):
+        said.append(why if isinstance(why, str) else "; ".join(map(str, why))[:300])
+    return f"**{v['status']}**" + (f" — {', '.join(said)}" if said else "")
+
+
 def report_markdown(ev: dict, has_chart: bool) -> str:
     t, v = ev["task"], ev["verification"]
     lines = [f"# {t['title']}", "", f"Task `{t['id']}` from `{t['docket']}`: {t['text']}", "",
@@ -172,8 +185,7 @@ def report_markdown(ev: dict, has_chart: bool) -> str:
                                                   if ev["coder"].get("config") else ""),
              f"- attempts: {ev['attempts']}"]
     lines += [f"- feedback: {f}" for f in ev["feedback"]]
-    lines += ["", "## Verification (Z3)", "",
-              f"**{v['status']}** — {v['counts']}, analysis {v.get('analysis_seconds')} s", ""]
+    lines += ["", "## Verification (Z3)", "", verification_line(v), ""]
     for f in v["findings"] or []:
         if f["status"] != "proved":
             lines.append(f"- {f['kernel']}: {f['obligation']} of {f['access']}: "

@@ -277,3 +277,16 @@ def test_one_wording_of_a_measured_result():
     assert speedup_phrase(sets[1:]) == "9.00x vs eager (set1 input set)"
     assert speedup_phrase([]) is None and speedup_phrase([{"input_set": "default",
                                                           "vs_eager": None}]) is None
+
+
+def test_the_verification_line_says_why_instead_of_printing_empty_fields():
+    from agents.report import verification_line
+    assert verification_line({"status": "proved", "counts": {"proved": 6},
+                              "analysis_seconds": 0.31}) == \
+        "**proved** — 6 proved, analysis 0.31 s"
+    cuda = {"status": "unsupported", "counts": {}, "analysis_seconds": None,
+            "unsupported": ["C++/CUDA extension: Z3 reads Triton kernels only"]}
+    assert verification_line(cuda) == \
+        "**unsupported** — C++/CUDA extension: Z3 reads Triton kernels only"
+    assert verification_line({"status": "error", "error": "no such file"}) == \
+        "**error** — no such file"

@@ -41,13 +41,17 @@ def one(problem: str, device: str, only: str | None, budget: int) -> dict:
     from kernels.library import solve
     from tools.bench import bench
     start = time.perf_counter()
-    row = {"problem": problem, "suite": Path(problem).parent.name}
+    # when each step of the solve began (seconds from the start): where a problem's time went
+    row = {"problem": problem, "suite": Path(problem).parent.name, "timeline": []}
     gpu = device == "cuda"
+
+    def mark(step: str) -> None:
+        row["timeline"].append([round(time.perf_counter() - start, 1), step])
     with tempfile.TemporaryDirectory(prefix="autodocket-suite-") as tmp:
         out = Path(tmp) / "kernel.py"
         try:
             result = solve(problem, out, device=device, budget=budget, final_check=gpu,
-                           origins=ORIGINS[only])
+                           origins=ORIGINS[only], progress=mark)
         except Exception as err:  # a crash of ours: say so, never hide it
             row.update(status="crash", reason=f"{type(err).__name__}: {err}")
             return {**row, "seconds": round(time.perf_counter() - start, 1)}
@@ -60,6 +64,7 @@ def one(problem: str, device: str, only: str | None, budget: int) -> dict:
             row["rechecked"] = result.measurement["status"]
             row["speedups"] = result.measurement["speedups"]
             row["card"] = (result.measurement.get("device") or {}).get("name")
+            row["stages"] = result.measurement.get("stages")  # the winner's harness run
         elif result.status == "solved":
             check = bench(problem, out, device=device, use_cache=False)
             row["rechecked"] = check.status

@@ -135,3 +135,40 @@ def test_the_wait_for_other_runs_is_counted(lab, monkeypatch):
         assert waited >= 0.8 and card_wait() - before == pytest.approx(waited)
     releaser.wait()
     _card_locks.pop("0")
+
+
+def test_a_childs_timed_phases_take_the_card_alone_once(tmp_path, monkeypatch):
+    """The reference's phases (one per input set) and the screen's window follow each other:
+    the card is taken alone at the first and kept until the child stops asking, so a run
+    beside it waits once per child, not once per phase (each wait is the longest hold of
+    every run sharing the card)."""
+    import tempfile
+
+    from tools.bench import _card_locks, _CardLock, _timed_phases
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setitem(os.environ, "CUDA_VISIBLE_DEVICES", "5")
+    _card_locks.pop("5", None)
+    takes = []
+    real_take = _CardLock.take
+    monkeypatch.setattr(_CardLock, "take", lambda self, mode: takes.append(mode) or
+                        real_take(self, mode))
+
+    class Child:  # says what a reference with three input sets says, then ends
+        lines = [f"@@{word} {label}" for label in ("default", "set1", "set2")
+                 for word in ("ready-to-time", "timed")]
+        sent: list[str] = []
+        held: list = []  # the card's mode at each line read
+
+        def read_line(self, prefix=""):
+            self.held.append(getattr(_card_locks.get("5"), "mode", None))
+            return self.lines.pop(0) if self.lines else None
+
+        def send(self, line):
+            self.sent.append(line)
+
+    spans = _timed_phases(Child(), "cuda")
+    assert sorted(spans) == ["default", "set1", "set2"] and Child.sent == ["go"] * 3
+    # free before the first phase; alone from its "go" until the child stopped asking
+    assert Child.held == [None] + ["alone"] * 6
+    assert takes == ["alone"] and _card_locks["5"].mode is None  # once, and given back
+    _card_locks.pop("5")

@@ -78,3 +78,19 @@ def test_a_problem_that_cannot_run_fails_every_candidate_with_its_reason(tmp_pat
     problem.write_text(PROBLEM.replace("return [torch.randn(n)]", "raise ValueError('bad')"))
     results = screen(problem, [_candidate(tmp_path, "good")], device="cpu")
     assert results[0]["status"] == "crash" and "bad" in results[0]["detail"]
+
+
+def test_a_screen_that_died_while_timing_charges_that_candidate_and_retries_the_rest():
+    """The child checks every candidate, then times them in one window: those it checked but
+    never timed are screened again in a fresh process; the one being timed when it died is
+    charged with the death."""
+    from tools.bench.screen import _settled
+    checked = {"status": "ok", "median_ms": None, "detail": "", "timing": "pending"}
+    said = {"results": [{"status": "ok", "median_ms": 0.1, "detail": ""},
+                        {"status": "incorrect", "median_ms": None, "detail": "max abs err"},
+                        dict(checked), dict(checked)], "timing_now": 2}
+    settled = _settled(said, 4, "killed: time limit")
+    assert settled[:2] == said["results"][:2] and settled[3] is None
+    assert settled[2]["status"] == "crash" and "while timing it: killed" in settled[2]["detail"]
+    # a process that broke before its timing window: what it checked is screened again
+    assert _settled({"results": [dict(checked)], "timing_now": None}, 1, "crash") == [None]

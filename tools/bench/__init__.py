@@ -593,13 +593,15 @@ def _json(path: Path):
 
 def _timed_phases(running, device: str) -> dict[str, float]:
     """Answer a child's timing requests ("go"), returning each phase's wall clock in ms as
-    watched from here. Ends when the child stops asking (or ends). The card is held alone for
-    each phase, not between them: the reference compiles each set's baseline between its
-    phases, the screen builds each candidate between its own."""
+    watched from here. Ends when the child stops asking (or ends). The card is taken alone at
+    the first phase and kept until then: the reference compiles every set's baseline and the
+    screen checks every candidate before their first phase, so what follows is timing, and a
+    run beside it waits for the card once per child, not once per phase."""
     spans: dict[str, float] = {}
-    while (line := running.read_line("@@ready-to-time ")) is not None:
-        label = line.split(" ", 1)[1]
-        with gpu_lock(device, "alone"):
+    with ExitStack() as alone:
+        while (line := running.read_line("@@ready-to-time ")) is not None:
+            label = line.split(" ", 1)[1]
+            alone.enter_context(gpu_lock(device, "alone"))  # passes through once held
             started = time.perf_counter()
             running.send("go")
             if running.read_line(f"@@timed {label}") is None:

@@ -18,10 +18,11 @@ two files' content: there the screen is the offline coder's test of whether a te
 what the problem computes, before an attempt is spent on it.
 
 Child: `python -m tools.bench.screen PROBLEM DEVICE PLAN.json` with the candidates in its scratch
-folder; it writes `screen.json` after every candidate, so a crash or a kill leaves what came
-before, and the parent starts a fresh process after the candidate that broke it. Before timing a
-candidate it asks ("@@ready-to-time NAME", answered "go"; "@@timed NAME" after): the parent
-holds the card alone for that window only, and shares it while candidates build and run.
+folder. It builds and checks every candidate first, then times those that passed in one
+window: it asks ("@@ready-to-time screen", answered "go"; "@@timed screen" after), and the
+parent holds the card alone for that window only, sharing it while candidates build and run.
+It writes `screen.json` after every step, so a crash or a kill leaves what came before: the
+parent charges the candidate that broke the process and screens the rest in a fresh one.
 """
 from __future__ import annotations
 
@@ -46,16 +47,19 @@ def screen(problem: str | Path, kernels: list[Path], *, device: str = "cuda",
     # a CPU screen depends on the files and the libraries only; a GPU one is a timing
     keys = [content_key(problem, k, "screen") if device == "cpu" else None for k in kernels]
     results: list[dict | None] = [_cached(key) for key in keys]
-    with gpu_lock(device):  # shared while it builds and checks; alone for each timing
+    with gpu_lock(device):  # shared while it builds and checks; alone while it times
         while None in results:
             todo = [i for i, r in enumerate(results) if r is None]
             said, why = _screen_in_one_process(problem, [kernels[i] for i in todo], device,
                                                timeout, repeats)
             for i, r in zip(todo, said):
                 results[i] = r
+            ended = {"status": "crash", "median_ms": None,
+                     "detail": f"the screening process ended: {why}"}
             if len(said) < len(todo):  # the process ended inside the next candidate
-                results[todo[len(said)]] = {"status": "crash", "median_ms": None,
-                                            "detail": f"the screening process ended: {why}"}
+                results[todo[len(said)]] = ended
+            elif all(results[i] is None for i in todo):  # nothing came of it: never again
+                results[todo[0]] = ended
     for key, result in zip(keys, results):
         if key and "the screening process ended" not in result["detail"]:  # not load-dependent
             write_atomic(cache_path("screen", f"{key}.json"), json.dumps(result))
@@ -94,9 +98,23 @@ def _screen_in_one_process(problem: Path, kernels: list[Path], device: str, time
         if "error" in said:  # the problem itself could not run: every candidate shares it
             return [{"status": "crash", "median_ms": None, "detail": said["error"]}
                     for _ in kernels], said["error"]
-        return said["results"][:len(kernels)], run.reason()
+        return _settled(said, len(kernels), run.reason()), run.reason()
     finally:
         box.close()
+
+
+def _settled(said: dict, count: int, why: str) -> list[dict | None]:
+    """The child's results, with those it checked but never timed (its process ended first)
+    as None, to be screened again in a fresh process; the one it was timing when it died is
+    charged with the death."""
+    settled = []
+    for index, entry in enumerate(said["results"][:count]):
+        if entry.get("timing") == "pending":
+            entry = {"status": "crash", "median_ms": None, "detail": "the screening process "
+                     f"ended while timing it: {why}"} if index == said.get("timing_now") \
+                else None
+        settled.append(entry)
+    return settled
 
 
 # the child ------------------------------------------------------------------------------------
@@ -139,33 +157,61 @@ def run(problem_path: str, device: str, plan: dict) -> None:
                                         if isinstance(x, torch.Tensor)), ()))
                for label, draws in timing.items()}
     atol, rtol = _tolerance(problem, dtype)
-    results: list[dict] = []
+    said = {"results": [], "timing_now": None}
+    results, models, broken = said["results"], {}, False
+
+    def crashed(entry: dict, err: Exception) -> bool:
+        """Charge `entry` with the crash; whether the CUDA context broke with it."""
+        entry.update(status="crash", detail=f"{type(err).__name__}: {err}"[:300])
+        entry.pop("timing", None)
+        return device == "cuda" and _context_broken()
+
+    def write() -> None:
+        Path("screen.json").write_text(json.dumps(said))
+
+    # every candidate is built and checked first, then all are timed in one window: a run
+    # beside this one waits for the card once per screen, not once per candidate
     for name in plan["candidates"]:
-        entry = {"status": "ok", "median_ms": None, "detail": ""}
+        entry = {"status": "ok", "median_ms": None, "detail": "", "by_set": {}}
+        results.append(entry)
         try:
             model = build(name, "init.pt", "state.pt", device, dtype, {})
             out, _ = run_draw(model, inputs, device)
             compare(out, expected, atol, rtol)
-            if timing:  # the parent has the card to itself between "go" and "@@timed"
-                ask(f"@@ready-to-time {name}")
-            entry["by_set"] = {
-                label: {"class": classes[label], "median_ms": runtime.time_callables(
-                    {"kernel": model}, draws, plan["repeats"])["kernel"]["median_ms"]}
-                for label, draws in timing.items()}
             if timing:
-                print(f"@@timed {name}", flush=True)
-            if "default" in entry["by_set"]:
-                entry["median_ms"] = entry["by_set"]["default"]["median_ms"]
+                models[name] = model
+                entry["timing"] = "pending"
         except Rejected as r:
-            entry = {**entry, "status": "incorrect", "detail": f"{r.reason}: {r.detail}"}
+            entry.update(status="incorrect", detail=f"{r.reason}: {r.detail}")
         except Exception as err:
-            entry = {**entry, "status": "crash", "detail": f"{type(err).__name__}: {err}"[:300]}
-            if device == "cuda" and _context_broken():
-                results.append(entry)
+            if broken := crashed(entry, err):
                 break  # the parent goes on in a fresh process
-        results.append(entry)
-        Path("screen.json").write_text(json.dumps({"results": results}))
-    Path("screen.json").write_text(json.dumps({"results": results}))
+        finally:
+            write()
+    if not models or broken:  # a fresh process times what this one checked
+        return
+    ask("@@ready-to-time screen")  # the parent has the card alone until "@@timed"
+    try:
+        for index, (name, entry) in enumerate(zip(plan["candidates"], results)):
+            if entry.get("timing") != "pending":
+                continue
+            said["timing_now"] = index  # if the process dies now, this candidate killed it
+            write()
+            try:
+                entry["by_set"] = {label: {"class": classes[label], "median_ms":
+                                           runtime.time_callables({"kernel": models[name]},
+                                                                  draws, plan["repeats"])
+                                           ["kernel"]["median_ms"]}
+                                   for label, draws in timing.items()}
+                entry["median_ms"] = entry["by_set"].get("default", {}).get("median_ms")
+                del entry["timing"]
+            except Exception as err:
+                if crashed(entry, err):
+                    break
+            finally:
+                write()
+    finally:
+        print("@@timed screen", flush=True)
 
 
 def _smallest(problem):

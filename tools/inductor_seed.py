@@ -87,44 +87,46 @@ def generate(problem_path: str, device: str) -> dict:
     from tools.bench import runtime
     from tools.problem import input_sets, load_problem
 
-    problem = load_problem(problem_path)
-    init = list(problem.get_init_inputs())
-    dtype = getattr(problem, "DTYPE", None)
-    if device == "cpu":
-        import torch.utils._triton as torch_triton
-        torch_triton.triton_hash_with_backend = lambda: "AUTODOCKET-SEED"
-        inductor_config.cpu_backend = "triton"
-        if dtype == torch.bfloat16:
-            dtype = torch.float32  # as the harness checks it there
-    inductor_config.fx_graph_cache = False
-    fx_config.use_duck_shape = False  # two equal sizes in the example stay two sizes
-    # on a GPU, Inductor's own tl.dot for matrix products where this torch has it (its CPU
-    # backend has none: there they become sums of products)
-    native_matmul = device != "cpu" and "triton.native_matmul" in inductor_config._config
-    if native_matmul:
-        inductor_config.triton.native_matmul = True
-    torch._dynamo.config.specialize_float = True  # self.eps is a constant, not a 0-d input
+    # the problem's code, its model and its inputs: on the card
+    with runtime.card_window(device):
+        problem = load_problem(problem_path)
+        init = list(problem.get_init_inputs())
+        dtype = getattr(problem, "DTYPE", None)
+        if device == "cpu":
+            import torch.utils._triton as torch_triton
+            torch_triton.triton_hash_with_backend = lambda: "AUTODOCKET-SEED"
+            inductor_config.cpu_backend = "triton"
+            if dtype == torch.bfloat16:
+                dtype = torch.float32  # as the harness checks it there
+        inductor_config.fx_graph_cache = False
+        fx_config.use_duck_shape = False  # two equal sizes in the example stay two sizes
+        # on a GPU, Inductor's own tl.dot for matrix products where this torch has it (its CPU
+        # backend has none: there they become sums of products)
+        native_matmul = device != "cpu" and "triton.native_matmul" in inductor_config._config
+        if native_matmul:
+            inductor_config.triton.native_matmul = True
+        torch._dynamo.config.specialize_float = True  # self.eps is a constant, not a 0-d input
 
-    torch.manual_seed(42)
-    model = problem.Model(*init).to(device)
-    if dtype is not None:
-        model = model.to(dtype)
-    model = model.eval().requires_grad_(False)
+        torch.manual_seed(42)
+        model = problem.Model(*init).to(device)
+        if dtype is not None:
+            model = model.to(dtype)
+        model = model.eval().requires_grad_(False)
 
-    # the example set: the default on a GPU, on the CPU the largest set the interpreter runs;
-    # one with no size of 1 where there is one (torch.compile fixes a size of 1 for good)
-    sized = []
-    for label, spec in input_sets(problem):
-        shapes = [x["shape"] for x in runtime.layout(problem, spec) if "shape" in x]
-        sized.append((1 in sum(shapes, []), -sum(map(math.prod, shapes)), label, spec))
-    if device == "cpu":
-        sized = [s for s in sized if -s[1] <= runtime.CPU_MAX_ELEMENTS]
-        if not sized:
-            raise ValueError("every input set is too large for the CPU")
-    else:
-        sized = [(s[0], i, s[2], s[3]) for i, s in enumerate(sized)]  # the default first
-    _, _, label, spec = min(sized, key=lambda s: s[:2])
-    inputs = runtime.draw(problem, spec, 1000, device, dtype)
+        # the example set: the default on a GPU, on the CPU the largest set the interpreter runs;
+        # one with no size of 1 where there is one (torch.compile fixes a size of 1 for good)
+        sized = []
+        for label, spec in input_sets(problem):
+            shapes = [x["shape"] for x in runtime.layout(problem, spec) if "shape" in x]
+            sized.append((1 in sum(shapes, []), -sum(map(math.prod, shapes)), label, spec))
+        if device == "cpu":
+            sized = [s for s in sized if -s[1] <= runtime.CPU_MAX_ELEMENTS]
+            if not sized:
+                raise ValueError("every input set is too large for the CPU")
+        else:
+            sized = [(s[0], i, s[2], s[3]) for i, s in enumerate(sized)]  # the default first
+        _, _, label, spec = min(sized, key=lambda s: s[:2])
+        inputs = runtime.draw(problem, spec, 1000, device, dtype)
 
     captured: dict = {"graphs": []}
 
@@ -192,7 +194,7 @@ def generate(problem_path: str, device: str) -> dict:
         inductor_config.triton.coalesce_tiling_analysis = False
         captured["graphs"].clear()
         attempt()
-    with torch.no_grad():
+    with torch.no_grad(), runtime.card_window(device):
         expected = model(*inputs)
     graphs = [g for g in captured["graphs"] if "code" in g]
     if len(graphs) != 1:

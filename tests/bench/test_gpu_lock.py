@@ -172,3 +172,36 @@ def test_a_childs_timed_phases_take_the_card_alone_once(tmp_path, monkeypatch):
     assert Child.held == [None] + ["alone"] * 6
     assert takes == ["alone"] and _card_locks["5"].mode is None  # once, and given back
     _card_locks.pop("5")
+
+
+def test_a_childs_untimed_windows_hold_the_card_shared_only_inside_them(tmp_path, monkeypatch):
+    """The seed generator uses the card twice (the problem's model and inputs; one eager run)
+    with Inductor writing code on the CPU between: the card is shared for each window and
+    free between them, so a timer beside it waits for a window, not for the whole child."""
+    import tempfile
+
+    from tools.bench import _card_locks, lend_card
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setitem(os.environ, "CUDA_VISIBLE_DEVICES", "6")
+    _card_locks.pop("6", None)
+
+    class Child:
+        lines = ["@@use-card", "Inductor's log line", "@@card-done"] * 2
+        held: list = []
+
+        def read_line(self, prefix=""):
+            self.held.append(getattr(_card_locks.get("6"), "mode", None))
+            while self.lines:
+                line = self.lines.pop(0)
+                if line.startswith(prefix):
+                    return line
+            return None
+
+        def send(self, line):
+            assert line == "go"
+
+    lend_card(Child(), "cuda")
+    # asking: free; inside a window: shared; between windows and at the end: free
+    assert Child.held == [None, "shared", None, "shared", None]
+    assert _card_locks["6"].mode is None
+    _card_locks.pop("6")

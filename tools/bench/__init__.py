@@ -610,6 +610,16 @@ def _timed_phases(running, device: str) -> dict[str, float]:
     return spans
 
 
+def lend_card(running, device: str) -> None:
+    """Answer a child's untimed windows on the card (`runtime.card_window`): held shared for
+    each, not between them. Ends when the child stops asking (or ends)."""
+    while running.read_line("@@use-card") is not None:
+        with gpu_lock(device):
+            running.send("go")
+            if running.read_line("@@card-done") is None:
+                break
+
+
 def _judge_outputs(running, sets: list[dict], outputs: Path, expected: Path, tol: dict,
                    report: BenchReport, device: str,
                    alone: ExitStack) -> tuple[list[dict], dict[str, float]]:

@@ -5,7 +5,9 @@ only produce data (outputs, samples) that the trusted side judges (`tools.bench.
 from __future__ import annotations
 
 import statistics
+import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 TRIALS = 5
@@ -130,6 +132,25 @@ def sync(device: str) -> None:
     import torch
     if device == "cuda":
         torch.cuda.synchronize()
+
+
+@contextmanager
+def card_window(device: str):
+    """A child's untimed use of the GPU, announced ("@@use-card", answered "go"; "@@card-done"
+    after its kernels have ended): the harness holds the card shared for the window and not
+    while the child only computes on the CPU (imports, Inductor writing code), so another
+    run's timing waits for the window, not for the whole child."""
+    if device != "cuda":
+        yield
+        return
+    print("@@use-card", flush=True)
+    if sys.stdin.readline().strip() != "go":
+        raise SystemExit("the harness did not lend the card")
+    try:
+        yield
+    finally:
+        sync(device)
+        print("@@card-done", flush=True)
 
 
 def poison_(t):

@@ -7,9 +7,10 @@ copy bandwidth for memory-bound problems, the cuBLAS bf16 rate for compute-bound
 
 Prints a table (medians from one run per problem: kernel, eager, compile, speedups, achieved
 bandwidth or TFLOP/s, fraction of the binding ceiling; for problems with a Linear also cuBLAS
-on the matmul alone), then every input set's speedup vs torch.compile, and writes JSON after
-every problem (with its wall seconds and the run's). `--jobs N`: N problems at once, dealt over
-the GPUs (several on one card share it; each timed phase has it alone). Needs CUDA.
+on the matmul alone; for attention also sequence 16k beside SDPA, in TFLOP/s), then every input
+set's speedup vs torch.compile, and writes JSON after every problem (with its wall seconds and
+the run's). `--jobs N`: N problems at once, dealt over the GPUs (several on one card share it;
+each timed phase has it alone). Needs CUDA.
 """
 from __future__ import annotations
 
@@ -39,6 +40,36 @@ def matmul_alone_ms(problem, repeats: int) -> float:
         timing = time_callables({"mm": lambda a, w_t: torch.mm(a, w_t)}, [[x, weight.t()]],
                                 repeats)
     return timing["mm"]["median_ms"]
+
+
+def attention_at_16k(kernel_path: Path, repeats: int) -> dict:
+    """The attention kernel the search chose, at sequence 16k (batch 1, 32 query heads on 8 KV
+    heads, head dim 128) beside the problem's reference (SDPA), timed the harness's way: each
+    one's TFLOP/s (causal: half the products of q k^T and p v) and the largest difference from
+    SDPA there. Our own template's code, run in this process like the screen's."""
+    import torch
+
+    from kernels.library import CATALOG
+    from tools.bench import gpu_lock
+    from tools.bench.runtime import time_callables
+    from tools.problem import load_module, load_problem
+    batch, seq, heads, dim = 1, 16384, 32, 128
+    problem = load_problem(CATALOG / "gqa_causal_attention.py")
+    kernel = load_module(kernel_path, "autodocket_attention_kernel").ModelNew().cuda()
+    reference = problem.Model().cuda()
+    torch.manual_seed(0)
+    q, k, v = (x.to("cuda", problem.DTYPE) for x in problem.get_inputs(batch=batch, seq=seq))
+    with torch.no_grad():
+        error = (kernel(q, k, v).float() - reference(q, k, v).float()).abs().max().item()
+    with gpu_lock("cuda", "alone"):
+        timing = time_callables({"kernel": kernel, "sdpa": reference}, [[q, k, v]], repeats)
+    flops = 4 * batch * heads * seq * seq * dim / 2
+    row = {"shape": [batch, heads, seq, dim], "max_abs_err_vs_sdpa": error}
+    for name in ("kernel", "sdpa"):
+        row[f"{name}_ms"] = timing[name]["median_ms"]
+        row[f"{name}_tflops"] = flops / (timing[name]["median_ms"] * 1e-3) / 1e12
+    row["vs_sdpa"] = row["sdpa_ms"] / row["kernel_ms"]
+    return row
 
 
 def solved_row(name: str, result, problem) -> dict:
@@ -76,6 +107,8 @@ def one(name: str, budget: int) -> dict:
                    progress=lambda m: print(f"  {name}: {m}", flush=True))
     row = solved_row(name, result, load_problem(problem)) if result.status == "solved" else \
         {"problem": name, "status": result.status, "reason": result.reason}
+    if name == "gqa_causal_attention" and result.status == "solved":
+        row["at_16k"] = attention_at_16k(out_dir / f"{name}_kernel.py", 30)
     return {**row, "seconds": round(time.perf_counter() - start, 1)}
 
 
@@ -127,6 +160,12 @@ def main() -> None:
             roof = f"{spot['fraction_of_ceiling']:>6.0%}"
         print(f"{r['problem']:<22}{r['verified']:<10}{r['kernel_ms']:>9.4f}{r['eager_ms']:>9.4f}"
               f"{comp}{r['vs_eager']:>8.2f}x{vs_c}{achieved:>14}{roof}")
+        if r.get("at_16k"):
+            a = r["at_16k"]
+            print(f"{'':<22}at sequence 16k {a['shape']}: kernel {a['kernel_ms']:.3f} ms "
+                  f"{a['kernel_tflops']:.0f} TFLOP/s, SDPA {a['sdpa_ms']:.3f} ms "
+                  f"{a['sdpa_tflops']:.0f} TFLOP/s: {a['vs_sdpa']:.2f}x SDPA "
+                  f"(max abs difference {a['max_abs_err_vs_sdpa']:.1e})")
         if r["cublas_matmul_alone_ms"]:
             print(f"{'':<22}cuBLAS matmul alone {r['cublas_matmul_alone_ms']:.4f} ms: the fused "
                   f"kernel runs at {r['vs_cublas_matmul_alone']:.2f}x its speed")

@@ -482,8 +482,8 @@ def _trials_of_one_set(problem: Path, kernel: Path, ref_dir: Path, meta: dict, l
     box.cache_extensions_of(kernel)
     try:
         shutil.copyfile(problem, box.scratch / "problem.py")
-        plan = {"sets": [label], "draws": _TRIALS, "timing": False, "dtype": meta["dtype"],
-                "fill_shared": fill_shared}
+        plan = {"sets": [label], "draws": judge.TRIAL_DRAWS, "timing": False,
+                "dtype": meta["dtype"], "fill_shared": fill_shared}
         (box.scratch / "plan.json").write_text(json.dumps(plan))
         inside = box.inside_scratch
         yield box, box.start(
@@ -492,9 +492,6 @@ def _trials_of_one_set(problem: Path, kernel: Path, ref_dir: Path, meta: dict, l
              f"{inside}/plan.json"], interactive=True, prefix=prefix)
     finally:
         box.close()
-
-
-_TRIALS = [t for t, _ in runtime.trial_seeds() if t != "ghost"]
 
 
 def _one_sanitizer(tool: str, name: str, problem: Path, kernel: Path, ref_dir: Path, meta: dict,
@@ -521,12 +518,10 @@ def _shared_fill(tol: dict, problem: Path, kernel: Path, ref_dir: Path, meta: di
     with _trials_of_one_set(problem, kernel, ref_dir, meta, label, timeout, {},
                             fill_shared=True) as (box, running):
         while running.read_line("@@outputs") is not None:
-            for name in _TRIALS:
+            for name in judge.TRIAL_DRAWS:
                 try:
-                    judge.compare(judge._read(box.scratch / "outputs" / f"{label}-{name}.pt",
-                                              "the candidate's"),
-                                  runtime.load(ref_dir / "expected" / f"{label}-{name}.pt"),
-                                  tol["atol"], tol["rtol"], "cuda")
+                    judge.judge_draw(f"{label}-{name}", box.scratch / "outputs",
+                                     ref_dir / "expected", tol, "cuda")
                 except judge.Rejected as r:
                     wrong[name] = (runtime.SharedMemoryFill.word_for(name), r.detail)
             running.send("stop")
@@ -601,13 +596,22 @@ def _timed_phases(running, device: str) -> dict[str, float]:
     with ExitStack() as alone:
         while (line := running.read_line("@@ready-to-time ")) is not None:
             label = line.split(" ", 1)[1]
-            alone.enter_context(gpu_lock(device, "alone"))  # passes through once held
-            started = time.perf_counter()
-            running.send("go")
-            if running.read_line(f"@@timed {label}") is None:
+            if (span := _one_phase(running, label, device, alone)) is None:
                 break
-            spans[label] = (time.perf_counter() - started) * 1000
+            spans[label] = span
     return spans
+
+
+def _one_phase(running, label: str, device: str, alone: ExitStack) -> float | None:
+    """One timed phase a child asked for: the card taken alone into `alone` (a no-op once
+    held), "go", and the phase's wall clock in ms as watched from here; None if the child
+    ended before saying it was done."""
+    alone.enter_context(gpu_lock(device, "alone"))
+    started = time.perf_counter()
+    running.send("go")
+    if running.read_line(f"@@timed {label}") is None:
+        return None
+    return (time.perf_counter() - started) * 1000
 
 
 def lend_card(running, device: str) -> None:
@@ -642,9 +646,7 @@ def _answer_candidate(running, sets, outputs, expected, tol, report, device, alo
         word, _, label = line.partition(" ")
         if word == "@@outputs" and label == "after":
             try:
-                judge.compare(judge._read(outputs / "default-after.pt", "the candidate's"),
-                              runtime.load(expected / "default-after.pt"), tol["atol"],
-                              tol["rtol"], device)
+                judge.judge_draw("default-after", outputs, expected, tol, device)
             except judge.Rejected as r:
                 report.rejections.append({"reason": r.reason, "detail": "after timing, on "
                                           f"inputs never seen before: {r.detail}"})
@@ -658,12 +660,9 @@ def _answer_candidate(running, sets, outputs, expected, tol, report, device, alo
                 report.rejections.append({"reason": r.reason, "detail": r.detail})
                 running.send("stop")
         elif word == "@@ready-to-time":
-            alone.enter_context(gpu_lock(device, "alone"))  # passes through once held
-            started = time.perf_counter()
-            running.send("go")
-            if running.read_line(f"@@timed {label}") is None:
+            if (span := _one_phase(running, label, device, alone)) is None:
                 break
-            spans[label] = (time.perf_counter() - started) * 1000
+            spans[label] = span
     return rows, spans
 
 

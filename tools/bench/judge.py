@@ -128,17 +128,27 @@ def _read(path: Path, whose: str):
                        f"data: {type(err).__name__}: {str(err)[:200]}") from None
 
 
+# the draws judged against the reference (the ghost run is judged the other way)
+TRIAL_DRAWS = [name for name, _ in runtime.trial_seeds() if name != "ghost"]
+
+
+def judge_draw(draw: str, outputs: Path, expected: Path, tol: dict,
+               device: str = "cpu") -> dict:
+    """The candidate's output of one draw (`<set>-<draw name>`) against the reference's: its
+    errors, or Rejected."""
+    exp = runtime.load(expected / f"{draw}.pt")
+    return compare(_read(outputs / f"{draw}.pt", "the candidate's"), exp, tol["atol"],
+                   tol["rtol"], device)
+
+
 def judge_set(label: str, outputs: Path, expected: Path, tol: dict, shapes,
               device: str = "cpu") -> dict:
     """Every trial of one input set against the reference's outputs, then the ghost run: with
     every kernel of the candidate's own a no-op the output must be wrong. Raises Rejected."""
     worst = {"max_abs_err": 0.0, "max_rel_err": 0.0, "rel_l2_err": 0.0}
-    trials = [name for name, _ in runtime.trial_seeds() if name != "ghost"]
-    for name in trials:
-        exp = runtime.load(expected / f"{label}-{name}.pt")
+    for name in TRIAL_DRAWS:
         try:
-            errs = compare(_read(outputs / f"{label}-{name}.pt", "the candidate's"), exp,
-                           tol["atol"], tol["rtol"], device)
+            errs = judge_draw(f"{label}-{name}", outputs, expected, tol, device)
         except Rejected as r:
             raise Rejected(r.reason, f"input set {label}, {name}: {r.detail}") from None
         for k in worst:
@@ -155,7 +165,7 @@ def judge_set(label: str, outputs: Path, expected: Path, tol: dict, shapes,
                            "own (Triton launches, C++/CUDA extension functions called through "
                            "their module) replaced by a no-op the output is still correct: "
                            "PyTorch (or a cache) computes it")
-    return {"input_set": label, "shapes": shapes, "trials": len(trials), **worst}
+    return {"input_set": label, "shapes": shapes, "trials": len(TRIAL_DRAWS), **worst}
 
 
 def same_inputs(reference: dict, candidate: dict) -> list[str]:

@@ -4,7 +4,7 @@
 #   bash scripts/device_background.sh start DIR CMD...   # runs CMD in its own session, output in DIR
 #   bash scripts/device_background.sh follow DIR SECONDS # waits up to SECONDS for it to end
 # Both copy DIR's files to $OUT/NAME (NAME: DIR's last part; what the call brings back), and print the
-# end of the log; `follow` exits 0 once CMD has ended (its status in DIR/rc), 3 while it runs.
+# end of the log; `follow` exits 0 once CMD has ended (its status in DIR/rc), 3 while it runs, 4 when DIR is not there.
 set -uo pipefail
 verb=$1 dir=$2
 shift 2
@@ -21,6 +21,8 @@ case $verb in
     sleep 5
     bring_back ;;
   follow)
+    # a fresh machine (the last one was handed back) has no DIR: say so rather than wait
+    [ -d "$dir" ] || { echo "no run in $dir on this machine (was it handed back?)"; exit 4; }
     deadline=$((SECONDS + $1))
     while [ ! -f "$dir/rc" ] && [ $SECONDS -lt $deadline ]; do sleep 5; done
     bring_back

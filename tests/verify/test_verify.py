@@ -203,3 +203,29 @@ def test_value_names_with_a_minus_sign_are_read():
           '    %c-1_i32 = arith.constant -1 : i32\n    tt.return\n  }\n}\n')
     _, ops = parse_module(ir, "k.py")
     assert ops[0].results == ["%c-1_i32"] and ops[0].name == "arith.constant"
+
+
+def test_libdevice_calls_are_values_not_unsupported():
+    """GPU Inductor writes tanh, erf, rsqrt, isnan ... as libdevice calls (TTIR
+    `tt.extern_elementwise`, pure): they touch no memory, so the kernel is proved; an index a
+    libdevice call computes is unconstrained, so a gather through it is not proved."""
+    report = run("gelu_exact", "gelu_libdevice_ok")
+    assert report.status == "proved", report.feedback()
+    report = run("gelu_exact", "bug_index_from_libdevice")
+    gather = [f for f in report.findings if f["access"] == "load of x_ptr at line 15"]
+    assert report.status != "proved" and gather and gather[0]["status"] != "proved"
+    assert gather[0]["counterexample"]["offset"] < 0 or \
+        gather[0]["counterexample"]["offset"] >= gather[0]["counterexample"]["extent"]
+
+
+def test_an_impure_extern_call_stays_unsupported():
+    from tools.verify.symbolic import KernelExecutor
+    from tools.verify.ttir import Op, Type
+    executor = KernelExecutor([], (1, 1, 1))
+    text = '%0 {libname = "", libpath = "", pure = {flag}, symbol = "__nv_erff"} : (f32) -> f32'
+    for flag, unsupported in (("true", []), ("false", ["unsupported: impure tt.extern_elementwise "
+                                                       "at line 7"])):
+        executor.unsupported.clear()
+        executor.step(Op("tt.extern_elementwise", ["%1"], ["%0"], text.replace("{flag}", flag),
+                         [Type((), "f32")], 7))
+        assert executor.unsupported == unsupported and executor.env["%1"].kind == "data"

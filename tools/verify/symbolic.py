@@ -63,7 +63,7 @@ class Access:
 
 
 # ops whose memory effects are not modelled: their presence makes the kernel unsupported
-_MEMORY_OPS = re.compile(r"descriptor|tensor_ptr|advance|tma|inline_asm|extern_elementwise|"
+_MEMORY_OPS = re.compile(r"descriptor|tensor_ptr|advance|tma|inline_asm|"
                          r"gather|scatter|histogram|experimental|async")
 _CMP = {"slt": lambda a, b: a < b, "sle": lambda a, b: a <= b, "sgt": lambda a, b: a > b,
         "sge": lambda a, b: a >= b, "ult": lambda a, b: a < b, "ule": lambda a, b: a <= b,
@@ -169,6 +169,13 @@ class KernelExecutor:
                            for _ in op.results]
         for res, val in zip(op.results, results or []):
             self.env[res] = val
+
+    def op_tt_extern_elementwise(self, op: Op):
+        """A libdevice call (GPU Inductor's tanh, erf, rsqrt, isnan ...). A pure one touches no
+        memory: its results are values nothing is known about. An impure one stays unsupported."""
+        if "pure = true" not in op.text:
+            self.unsupported.append(f"unsupported: impure {op.name} at line {op.line}")
+        return [self.opaque(t, op) for t in op.types]
 
     # constants, ids, ranges -------------------------------------------------------------
     def op_arith_constant(self, op: Op):

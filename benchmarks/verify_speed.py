@@ -1,10 +1,12 @@
 """How fast the Z3 verifier proves the test corpus, and what it proves.
 
-    python benchmarks/verify_speed.py [--catalog] [--json benchmarks/results/verify_speed.json]
+    python benchmarks/verify_speed.py [--catalog | --seeds DIR...] [--json FILE.json]
 
 For each kernel in tests/verify/cases (with --catalog: the offline coder's first candidate for
 each catalog problem, the template's default configuration rendered for this machine's
-device, as `solve` would write it): the verdict, the wall time of one verification (child
+device, as `solve` would write it; with --seeds: the compiler seed of every problem file in the
+directories, in its GPU form: on a GPU Inductor's CUDA code, on a CPU the CPU's Inductor code
+written for the GPU, libdevice calls kept): the verdict, the wall time of one verification (child
 process, tracing, TTIR compile, all queries; cache off), the summed solver time and the slowest
 query. Goal (issue 3): median under 1 s, none over 10 s, on the CPU.
 """
@@ -64,19 +66,44 @@ def catalog_kernels():
     return pairs
 
 
+def suite_seeds(dirs: list[Path]):
+    """Each problem's compiler seed as a GPU runs it (issue 19: the verifier must handle them)."""
+    import torch
+
+    from kernels.seed import compiler_seed
+    on_gpu = torch.cuda.is_available()
+    out = Path("benchmarks/results/verify_seeds")
+    out.mkdir(parents=True, exist_ok=True)
+    pairs = []
+    for problem in sorted(p for d in dirs for p in d.glob("*.py") if p.stem != "__init__"):
+        seed = compiler_seed(problem, "cuda" if on_gpu else "cpu",
+                             written_for=None if on_gpu else "cuda")
+        if seed.source is None:
+            print(f"{problem.stem}: no seed: {seed.reason}", flush=True)
+            continue
+        kernel = out / f"{problem.stem}_kernel.py"
+        kernel.write_text(seed.source)
+        pairs.append((problem, kernel))
+    return pairs
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--catalog", action="store_true",
                     help="the catalog's template kernels instead of the test corpus")
+    ap.add_argument("--seeds", type=Path, nargs="+", metavar="DIR",
+                    help="the compiler seeds (GPU form) of these directories' problem files")
     ap.add_argument("--json", type=Path, default=Path("benchmarks/results/verify_speed.json"))
     args = ap.parse_args()
+    pairs = (catalog_kernels() if args.catalog else suite_seeds(args.seeds) if args.seeds
+             else test_corpus())
     rows = []
-    for problem, kernel in catalog_kernels() if args.catalog else test_corpus():
+    for problem, kernel in pairs:
         start = time.perf_counter()
         report = verify(problem, kernel, use_cache=False)
         wall = time.perf_counter() - start
         solver = [f["seconds"] for f in report.findings]
-        name = kernel.stem.removesuffix("_kernel") if args.catalog else kernel.stem
+        name = kernel.stem.removesuffix("_kernel")
         rows.append({"kernel": name, "status": report.status,
                      "obligations": len(report.findings), "wall_s": wall,
                      "analysis_s": report.analysis_seconds,
@@ -94,11 +121,14 @@ def main() -> None:
                "median_analysis_s": statistics.median(r["analysis_s"] for r in rows),
                "median_solver_s": statistics.median(r["solver_s"] for r in rows),
                "proved": sum(r["status"] == "proved" for r in rows),
-               "violated": sum(r["status"] == "violated" for r in rows), "kernels": len(rows)}
+               "violated": sum(r["status"] == "violated" for r in rows),
+               "unknown": sum(r["status"] == "unknown" for r in rows),
+               "unsupported": sum(r["status"] == "unsupported" for r in rows), "kernels": len(rows)}
     print(f"median wall {summary['median_wall_s']:.2f} s, analysis "
           f"{summary['median_analysis_s']:.3f} s, solver {summary['median_solver_s']:.3f} s; "
           f"max {summary['max_wall_s']:.2f} s; {summary['proved']} proved, "
-          f"{summary['violated']} violated of {summary['kernels']}")
+          f"{summary['violated']} violated, {summary['unknown']} unknown, {summary['unsupported']} "
+          f"unsupported of {summary['kernels']}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"command": " ".join(sys.argv), "commit": commit(),
                                      "machine": platform.machine(), "rows": rows,

@@ -60,12 +60,16 @@ def generate(problem: Path, device: str, timeout: float = 600) -> dict:
     return generated
 
 
-def compiler_seed(problem: str | Path, device: str = "cpu",
-                  tuning: Tuning | None = None) -> Seed:
+def compiler_seed(problem: str | Path, device: str = "cpu", tuning: Tuning | None = None,
+                  written_for: str | None = None) -> Seed:
+    """`written_for="cuda"` on a CPU: the GPU form of the CPU's Inductor code (libdevice calls
+    kept, not rewritten for the interpreter), which the verifier reads without a GPU."""
     problem = Path(problem).resolve()
     generated = generate(problem, device)
     if "error" in generated:
         return Seed(reason=f"torch.compile could not compile the problem: {generated['error']}")
+    if written_for:
+        generated = dict(generated, device=written_for)
     try:
         source, kernels = candidate_source(generated, tuning)
     except NotCovered as err:

@@ -180,12 +180,10 @@ def test_the_gpu_form_of_a_seed_with_libdevice_calls_is_proved(tmp_path):
     """On the H200, 14 of the first 66 suite seeds came back `unsupported`: GPU Inductor's
     erf, tanh, rsqrt, exp ... are libdevice calls (TTIR extern_elementwise), which the CPU form
     rewrites away. The GPU form is rendered here from the CPU's Inductor code and must prove."""
-    from kernels.seed import generate
     from tools.verify import verify
     problem = _problem(tmp_path, "norm_gelu", "    def forward(self, x):\n        return F.gelu("
                        "F.layer_norm(x, x.shape[-1:]) * torch.tanh(x))")
-    generated = dict(generate(problem, "cpu"), device="cuda")
-    source, _ = candidate_source(generated)
+    source = compiler_seed(problem, "cpu", written_for="cuda").source
     assert "libdevice." in source and "from triton.language.extra import libdevice" in source
     kernel = tmp_path / "gpu_seed.py"
     kernel.write_text(source)

@@ -111,10 +111,10 @@ def main() -> None:
     print(f"verifier on {platform.processor() or platform.machine()}, cache off")
     print("wall: the whole call, sandbox process start and torch/triton import included; "
           "analysis: tracing, TTIR compile and every Z3 query")
-    print(f"{'kernel':<24}{'verdict':<11}{'oblig.':>7}{'wall s':>9}{'analysis s':>11}"
+    print(f"{'kernel':<28}{'verdict':<11}{'oblig.':>7}{'wall s':>9}{'analysis s':>11}"
           f"{'solver s':>10}{'max q s':>9}")
     for r in rows:
-        print(f"{r['kernel']:<24}{r['status']:<11}{r['obligations']:>7}{r['wall_s']:>9.2f}"
+        print(f"{r['kernel']:<28}{r['status']:<11}{r['obligations']:>7}{r['wall_s']:>9.2f}"
               f"{r['analysis_s']:>11.3f}{r['solver_s']:>10.3f}{r['slowest_query_s']:>9.3f}")
     walls = [r["wall_s"] for r in rows]
     summary = {"median_wall_s": statistics.median(walls), "max_wall_s": max(walls),

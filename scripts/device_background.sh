@@ -4,7 +4,8 @@
 #   bash scripts/device_background.sh start DIR CMD...   # runs CMD in its own session, output in DIR
 #   bash scripts/device_background.sh follow DIR SECONDS # waits up to SECONDS for it to end
 # Both copy DIR's files to $OUT/NAME (NAME: DIR's last part; what the call brings back), and print the
-# end of the log; `follow` exits 0 once CMD has ended (its status in DIR/rc), 3 while it runs, 4 when DIR is not there.
+# end of the log; `follow` exits 0 once CMD has ended (its status in DIR/rc), 3 while it runs, 4 when
+# DIR is not there (the machine was handed back, and the run with it).
 set -uo pipefail
 verb=$1 dir=$2
 shift 2

@@ -162,11 +162,13 @@ def test_four_workers_drain_twelve_tasks_and_survive_a_sigkill(tmp_path, pg_url)
     finished = [ln.split("│")[1].strip() for log in logs for ln in log.splitlines()
                 if "awaiting-review" in ln and ln.startswith("│")]
     assert sorted(finished) == sorted(ids)
-    # at measure, or at verify again: LangGraph streams a node's update just before it writes
-    # the checkpoint after it, and the kill can fall between the two
-    resumer = [log for log in logs if f"{killed_task}: resuming at measure" in log or
-               f"{killed_task}: resuming at verify" in log]
-    assert len(resumer) == 1
+    # at measure, or at verify again (LangGraph streams a node's update just before it writes
+    # the checkpoint after it, and the kill can fall between the two), or later: under load the
+    # victim runs on while this test reads its "verify done" (once in CI no resume line was
+    # found at all: the message below shows the task's lines the next time)
+    resumer = [log for log in logs if any(f"{killed_task}: resuming at {node}" in log
+                                          for node in ("verify", "measure", "review", "commit"))]
+    assert len(resumer) == 1, [ln for log in logs for ln in log.splitlines() if killed_task in ln]
     status = json.loads(subprocess.run(
         [sys.executable, "-m", "agents.cli", "workers", "--json"], cwd=clones[1], env={
             **env, "AUTODOCKET_DATABASE_URL": pg_url}, capture_output=True, text=True).stdout)

@@ -45,6 +45,23 @@ def test_corpus():
             if not k.stem.endswith("_problem")]
 
 
+def _kernel_files(folder: str, problems, source_of) -> list[tuple[Path, Path]]:
+    """(problem, kernel file) for each problem `source_of` gives a source for (it answers
+    (source, None) or (None, why)); the kernels are written under benchmarks/results/FOLDER."""
+    out = Path("benchmarks/results") / folder
+    out.mkdir(parents=True, exist_ok=True)
+    pairs = []
+    for problem in problems:
+        source, why = source_of(problem)
+        if source is None:
+            print(f"{problem.stem}: {why}", flush=True)
+            continue
+        kernel = out / f"{problem.stem}_kernel.py"
+        kernel.write_text(source)
+        pairs.append((problem, kernel))
+    return pairs
+
+
 def catalog_kernels():
     """Each catalog problem with its template's default, rendered for this machine's device
     (on a GPU the persistent kernels size their grids to the card)."""
@@ -52,18 +69,11 @@ def catalog_kernels():
 
     from kernels.library import CATALOG, offerings
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    out = Path("benchmarks/results/verify_catalog")
-    out.mkdir(parents=True, exist_ok=True)
-    pairs = []
-    for problem in sorted(CATALOG.glob("*.py")):
+
+    def template_default(problem):
         offer = next(offerings(problem, device, 1, origins=("template",)), None)
-        if offer is None:
-            print(f"{problem.stem}: no template fits it", flush=True)
-            continue
-        kernel = out / f"{problem.stem}_kernel.py"
-        kernel.write_text(offer.source)
-        pairs.append((problem, kernel))
-    return pairs
+        return (offer.source, None) if offer else (None, "no template fits it")
+    return _kernel_files("verify_catalog", sorted(CATALOG.glob("*.py")), template_default)
 
 
 def suite_seeds(dirs: list[Path]):
@@ -72,19 +82,13 @@ def suite_seeds(dirs: list[Path]):
 
     from kernels.seed import compiler_seed
     on_gpu = torch.cuda.is_available()
-    out = Path("benchmarks/results/verify_seeds")
-    out.mkdir(parents=True, exist_ok=True)
-    pairs = []
-    for problem in sorted(p for d in dirs for p in d.glob("*.py") if p.stem != "__init__"):
+
+    def gpu_form(problem):
         seed = compiler_seed(problem, "cuda" if on_gpu else "cpu",
                              written_for=None if on_gpu else "cuda")
-        if seed.source is None:
-            print(f"{problem.stem}: no seed: {seed.reason}", flush=True)
-            continue
-        kernel = out / f"{problem.stem}_kernel.py"
-        kernel.write_text(seed.source)
-        pairs.append((problem, kernel))
-    return pairs
+        return seed.source, f"no seed: {seed.reason}"
+    problems = sorted(p for d in dirs for p in d.glob("*.py") if p.stem != "__init__")
+    return _kernel_files("verify_seeds", problems, gpu_form)
 
 
 def main() -> None:

@@ -3,8 +3,9 @@
     python -m tools.inductor_seed PROBLEM.py DEVICE OUT.json
 
 Runs in a sandbox (it executes the problem's code). Compiles the problem's Model with dynamic
-shapes, matrix products and convolutions decomposed into sums of products (so Inductor writes
-Triton for them instead of calling a library), and keeps what Inductor wrote without compiling
+shapes, convolutions decomposed into matrix products, and matrix products written by Inductor
+as its native tl.dot matmul on a GPU, as sums of products on the CPU (so Inductor writes Triton
+for them instead of calling a library), and keeps what Inductor wrote without compiling
 or running it: the wrapper module's
 source (its `call` and the kernels' sources) and, for each of the graph's inputs, where it comes
 from (a forward argument, a parameter or buffer, a size of an argument). Everything here that
@@ -35,9 +36,24 @@ def _addmm(bias, a, b, beta=1, alpha=1):
     return beta * bias + alpha * _mm(a, b)
 
 
+def _has_a_unit_size(a, b) -> bool:
+    """A product with m, k or n fixed at 1 (a matrix-vector product): Inductor's native tl.dot
+    matmul leaves those to cuBLAS."""
+    return any(isinstance(s, int) and s <= 1 for s in (a.shape[-2], a.shape[-1], b.shape[-1]))
+
+
+def _mm_unless_native(a, b):
+    return _mm(a, b) if _has_a_unit_size(a, b) else NotImplemented  # NotImplemented: aten.mm
+
+
+def _addmm_unless_native(bias, a, b, beta=1, alpha=1):
+    return _addmm(bias, a, b, beta, alpha) if _has_a_unit_size(a, b) else NotImplemented
+
+
 def _convolution(x, w, bias, stride, padding, dilation, transposed, output_padding, groups):
-    """A convolution as windows of the padded input (unfold: views, no copy) times the weight,
-    summed over channels and the window: one Triton reduction."""
+    """A convolution as a matrix product: the windows of the padded input (unfold: views) as
+    rows, the weight as columns, one product per group. Inductor writes it as its native tl.dot
+    matmul on a GPU, as a sum of products (`_mm`) on the CPU."""
     import torch
     dims = w.dim() - 2
     if transposed:  # the input spread out by the stride, then an ordinary convolution
@@ -60,11 +76,21 @@ def _convolution(x, w, bias, stride, padding, dilation, transposed, output_paddi
         x = x.unfold(2 + i, (w.shape[2 + i] - 1) * dilation[i] + 1, stride[i])
         if dilation[i] != 1:
             x = x[..., ::dilation[i]]
-    spatial = x.shape[2:2 + dims]
-    x = x.reshape(n, groups, 1, c // groups, *spatial, *w.shape[2:])
-    w = w.reshape(1, groups, o // groups, c // groups, *([1] * dims), *w.shape[2:])
-    out = (x * w).sum([3] + list(range(4 + dims, 4 + 2 * dims))).reshape(n, o, *spatial)
+    spatial = list(x.shape[2:2 + dims])
+    window = (c // groups) * math.prod(w.shape[2:])
+    # rows: (group, image and output position), columns: (channel of the group, window offset)
+    x = x.reshape(n, groups, c // groups, *spatial, *w.shape[2:])
+    rows = x.permute(1, 0, *range(3, 3 + dims), 2, *range(3 + dims, 3 + 2 * dims))
+    rows = rows.reshape(groups, n * math.prod(spatial), window)
+    columns = w.reshape(groups, o // groups, window).transpose(1, 2)
+    out = (rows[0] @ columns[0]).unsqueeze(0) if groups == 1 else torch.bmm(rows, columns)
+    out = out.reshape(groups, n, *spatial, o // groups)
+    out = out.permute(1, 0, 2 + dims, *range(2, 2 + dims)).reshape(n, o, *spatial)
     return out if bias is None else out + bias.reshape(1, o, *([1] * dims))
+
+
+# the most elements of an example set traced on the CPU where none the interpreter runs will do
+SEED_TRACE_MAX_ELEMENTS = 1 << 26
 
 
 class _Captured(Exception):
@@ -115,14 +141,21 @@ def generate(problem_path: str, device: str) -> dict:
 
         # the example set: the default on a GPU, on the CPU the largest set the interpreter runs;
         # one with no size of 1 where there is one (torch.compile fixes a size of 1 for good)
-        sized = []
+        sized, set_shapes = [], {}
         for label, spec in input_sets(problem):
-            shapes = [x["shape"] for x in runtime.layout(problem, spec) if "shape" in x]
+            described = runtime.layout(problem, spec)
+            set_shapes[label] = [x.get("shape") for x in described]
+            shapes = [x["shape"] for x in described if "shape" in x]
             sized.append((1 in sum(shapes, []), -sum(map(math.prod, shapes)), label, spec))
         if device == "cpu":
-            sized = [s for s in sized if -s[1] <= runtime.CPU_MAX_ELEMENTS]
-            if not sized:
+            fitting = [s for s in sized if -s[1] <= runtime.CPU_MAX_ELEMENTS]
+            if all(s[0] for s in fitting):
+                # every set the interpreter runs has a size of 1: trace a larger one (the code
+                # is only written here, never run on it)
+                fitting += [s for s in sized if not s[0] and -s[1] <= SEED_TRACE_MAX_ELEMENTS]
+            if not fitting:
                 raise ValueError("every input set is too large for the CPU")
+            sized = fitting
         else:
             sized = [(s[0], i, s[2], s[3]) for i, s in enumerate(sized)]  # the default first
         _, _, label, spec = min(sized, key=lambda s: s[:2])
@@ -155,10 +188,16 @@ def generate(problem_path: str, device: str) -> dict:
                 entry.update(kind="symint" if isinstance(value, torch.SymInt) else "value",
                              value=hint if isinstance(hint, (int, float, bool)) else str(hint))
             graph_inputs.append(entry)
-        captured["graphs"].append({"inputs": graph_inputs})
+        # the sizes' symbols and the guards Dynamo and Inductor put on them, read after codegen
+        shape_env = torch._guards.TracingContext.try_get().fake_mode.shape_env
+        captured["graphs"].append({"inputs": graph_inputs, "shape_env": shape_env})
         aten = torch.ops.aten
         table = {**select_decomp_table(), aten.convolution.default: _convolution}
-        if not native_matmul:
+        if native_matmul:
+            table.update({aten.mm.default: _mm_unless_native,
+                          aten.bmm.default: _mm_unless_native,
+                          aten.addmm.default: _addmm_unless_native})
+        else:
             table.update({aten.mm.default: _mm, aten.bmm.default: _mm,
                           aten.addmm.default: _addmm})
         return compile_fx(gm, example_inputs, decompositions=table)
@@ -199,15 +238,60 @@ def generate(problem_path: str, device: str) -> dict:
     graphs = [g for g in captured["graphs"] if "code" in g]
     if len(graphs) != 1:
         raise ValueError(f"torch.compile made {len(graphs)} graphs of the model, not one")
-    forward = inspect.signature(problem.Model.forward)
+    forward_args = [p for p in inspect.signature(problem.Model.forward).parameters
+                    if p != "self"]
+    shape_env = graphs[0].pop("shape_env")
     return {"device": device, "torch": torch.__version__, "example_set": label,
+            "narrower_than_the_sets": _narrower_than_the_sets(
+                graphs[0]["inputs"], forward_args, set_shapes, shape_env),
             "native_matmul": native_matmul,
-            "forward_args": [p for p in forward.parameters if p != "self"],
+            "forward_args": forward_args,
             "init_args": len(init),
             "output": "tensor" if isinstance(expected, torch.Tensor) else
                       f"tuple:{len(expected)}" if isinstance(expected, tuple) else
                       f"list:{len(expected)}",
             **graphs[0]}
+
+
+def _narrower_than_the_sets(graph_inputs: list[dict], forward_args: list[str],
+                            set_shapes: dict[str, list], shape_env) -> list[str]:
+    """Sizes the code Inductor wrote holds fixed that the problem's input sets give others: a
+    dimension traced as a number (a size of 1, or one Dynamo fixed) or an equality among the
+    guards (`Eq(s53, 17)` where Inductor sized a pooling window by the input). torch.compile
+    would compile again for such a set; a written-out seed cannot. The other guards (bounds, a
+    layout chosen by the batch size) are left to the harness, which runs the sets: they are
+    sufficient for the code to hold, not necessary."""
+    import sympy
+    symbols, fixed = {}, []  # a size's symbol -> (argument, dimension); sizes traced as numbers
+    for entry in graph_inputs:
+        source = entry.get("source") or ""
+        arg = source[3:-2] if source.startswith("L['") and source.endswith("']") else None
+        if entry.get("kind") != "tensor" or arg not in forward_args:
+            continue
+        for dim, size in enumerate(entry["shape"]):
+            if size.isdigit():
+                fixed.append((arg, dim, int(size)))
+            else:
+                symbols.setdefault(size, (arg, dim))
+    found = []
+    for label, shapes in set_shapes.items():
+        def size_of(arg, dim):
+            shape = shapes[forward_args.index(arg)] if len(shapes) == len(forward_args) else None
+            return shape[dim] if shape is not None and dim < len(shape) else None
+        for arg, dim, size in fixed:
+            if size_of(arg, dim) not in (None, size):
+                found.append(f"dimension {dim} of {arg} is fixed at {size} (input set {label} "
+                             f"has {size_of(arg, dim)})")
+        for guard in shape_env.guards:
+            terms = guard.expr.args if isinstance(guard.expr, sympy.And) else [guard.expr]
+            if not all(isinstance(t, sympy.Eq) for t in terms):
+                continue
+            values = {s: sympy.Integer(size_of(*symbols[s.name])) for s in guard.expr.free_symbols
+                      if s.name in symbols and size_of(*symbols[s.name]) is not None}
+            if len(values) == len(guard.expr.free_symbols) and \
+                    guard.expr.xreplace(values) == sympy.false:
+                found.append(f"it assumes {guard.expr} (input set {label} breaks it)")
+    return found
 
 
 def _chain(err: BaseException):

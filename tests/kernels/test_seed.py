@@ -19,7 +19,7 @@ class Model(nn.Module):
 {body}
 
 
-def get_inputs(rows=4096, cols=4096):
+def get_inputs(rows=4096, cols={cols}):
     return [torch.randn(rows, cols)]
 
 
@@ -31,9 +31,9 @@ SHAPES = {shapes}
 '''
 
 
-def _problem(tmp_path, name, body, init="[]", shapes="[(1, 37), (33, 1000)]"):
+def _problem(tmp_path, name, body, init="[]", shapes="[(1, 37), (33, 1000)]", cols=4096):
     path = tmp_path / f"{name}.py"
-    path.write_text(PROBLEM.format(body=body, init=init, shapes=shapes))
+    path.write_text(PROBLEM.format(body=body, init=init, shapes=shapes, cols=cols))
     return path
 
 
@@ -56,7 +56,7 @@ def _seeded(tmp_path, problem):
      "[]"),
 ])
 def test_seed_is_a_standalone_candidate_the_harness_calls_correct(tmp_path, name, body, init):
-    problem = _problem(tmp_path, name, body, init, shapes="[(1, 1000), (33, 1000)]")
+    problem = _problem(tmp_path, name, body, init, shapes="[(1, 1000), (33, 1000)]", cols=1000)
     seed, kernel = _seeded(tmp_path, problem)
     tree = ast.parse(seed.source)
     imports = {a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
@@ -164,7 +164,7 @@ def test_model_coder_is_shown_the_seed_to_beat_where_no_template_fits(tmp_path):
                                      output_padding=(1, 2), dilation=(1, 2)),
     lambda: torch.nn.ConvTranspose1d(2, 4, 4, stride=3, padding=2),
 ])
-def test_convolution_as_a_sum_of_products_matches_torch(layer):
+def test_convolution_as_a_matrix_product_matches_torch(layer):
     # what the seed's generator hands Inductor instead of aten.convolution
     from tools.inductor_seed import _convolution
     torch.manual_seed(0)
@@ -189,3 +189,117 @@ def test_the_gpu_form_of_a_seed_with_libdevice_calls_is_proved(tmp_path):
     kernel.write_text(source)
     report = verify(problem, kernel, use_cache=False)
     assert report.status == "proved", report.feedback()
+
+
+# Inductor's native matrix product on a GPU, in its form: a reduction kernel over tl.dot with a
+# batch axis (ZBLOCK, 1 in every configuration Inductor has for it). The CPU's Inductor has no
+# native matmul, so the module is written here; its launch is what the seed must get right.
+NATIVE_BMM_MODULE = """
+triton_red_fused_bmm_0 = async_compile.triton('triton_red_fused_bmm_0', '''
+import triton
+import triton.language as tl
+
+@triton.jit
+def triton_red_fused_bmm_0(in_ptr0, in_ptr1, out_ptr0, znumel, ynumel, xnumel, r0_numel,
+                           ZBLOCK: tl.constexpr, YBLOCK: tl.constexpr, XBLOCK: tl.constexpr,
+                           R0_BLOCK: tl.constexpr):
+    zoffset = tl.program_id(2) * ZBLOCK
+    yoffset = tl.program_id(1) * YBLOCK
+    yindex = yoffset + tl.arange(0, YBLOCK)[:, None]
+    ymask = yindex < ynumel
+    xoffset = tl.program_id(0) * XBLOCK
+    xindex = xoffset + tl.arange(0, XBLOCK)[None, :]
+    xmask = xindex < xnumel
+    acc = tl.zeros([YBLOCK, XBLOCK], tl.float32)
+    for r0_offset in range(0, r0_numel, R0_BLOCK):
+        r0_index = r0_offset + tl.arange(0, R0_BLOCK)
+        r0_mask = r0_index < r0_numel
+        a = tl.load(in_ptr0 + (zoffset * ynumel * r0_numel + yindex * r0_numel
+                               + r0_index[None, :]), ymask & r0_mask[None, :], other=0.0)
+        b = tl.load(in_ptr1 + (zoffset * r0_numel * xnumel + r0_index[:, None] * xnumel
+                               + xindex), r0_mask[:, None] & xmask, other=0.0)
+        acc += tl.dot(a, b, input_precision="ieee")
+    tl.store(out_ptr0 + (zoffset * ynumel * xnumel + yindex * xnumel + xindex), acc,
+             ymask & xmask)
+''', device_str='cuda')
+
+
+def call(args):
+    arg0_1, arg1_1 = args
+    args.clear()
+    s0 = arg0_1.size(0)
+    s1 = arg0_1.size(1)
+    s2 = arg0_1.size(2)
+    s3 = arg1_1.size(2)
+    buf0 = empty_strided_cpu((s0, s1, s3), (s1 * s3, s3, 1), torch.float32)
+    triton_red_fused_bmm_0.run(arg0_1, arg1_1, buf0, s0, s1, s3, s2, stream=stream0)
+    return (buf0, )
+"""
+
+
+def test_a_batched_native_matmul_is_launched_one_matrix_a_program(tmp_path):
+    from kernels.seed.translate import GPU_TUNINGS
+    problem = tmp_path / "bmm.py"
+    problem.write_text('''import torch
+import torch.nn as nn
+
+
+class Model(nn.Module):
+    def forward(self, A, B):
+        return torch.bmm(A, B)
+
+
+def get_inputs(batch=3, m=37, k=50, n=29):
+    return [torch.randn(batch, m, k), torch.randn(batch, k, n)]
+
+
+def get_init_inputs():
+    return []
+
+
+ATOL, RTOL = 1e-4, 1e-4
+SHAPES = [(2, 17, 70, 33)]
+''')
+    tensor = {"kind": "tensor", "dtype": "torch.float32"}
+    generated = {"device": "cpu", "torch": torch.__version__, "forward_args": ["A", "B"],
+                 "init_args": 0, "output": "tensor", "code": NATIVE_BMM_MODULE,
+                 "inputs": [{"source": "L['A']", "shape": ["s0", "s1", "s2"], **tensor},
+                            {"source": "L['B']", "shape": ["s0", "s2", "s3"], **tensor}]}
+    for tuning in (GPU_TUNINGS[0], GPU_TUNINGS[1]):  # 64 x 64 x 32 tiles, then 32 x 32 x 64
+        source, kernels = candidate_source(generated, tuning)
+        assert "ZBLOCK = 1" in source and f"num_stages={tuning.dot_stages}" in source
+        kernel = tmp_path / f"bmm_seed_{tuning.dot_block}.py"
+        kernel.write_text(source)
+        report = bench(problem, kernel, device="cpu", use_cache=False)
+        assert report.status == "correct", report.feedback()
+
+
+@pytest.mark.parametrize("name, forward, narrower", [
+    # max_pool1d's output length is computed from the input's in Python: Dynamo fixes the
+    # length even under dynamic shapes
+    ("max_pool", "F.max_pool1d(x.unsqueeze(1), 4, 2, 1).squeeze(1)",
+     "dimension 1 of x is fixed at 1001 (input set default has 4096)"),
+    # Inductor's adaptive pooling fixes the input's size to size its windows (a guard)
+    ("adaptive_pool", "F.adaptive_avg_pool1d(x.unsqueeze(1), 7).squeeze(1)",
+     "it assumes Eq(s"),
+])
+def test_a_seed_for_some_sizes_of_a_dimension_the_sets_vary_is_refused(tmp_path, name,
+                                                                         forward, narrower):
+    # the code would be right for its example's size only; the CPU checks the small sets,
+    # which agree with the example, so only the generator's record can tell
+    problem = _problem(tmp_path, name, f"    def forward(self, x):\n        return {forward}",
+                       shapes="[(5, 1001)]")
+    seed = compiler_seed(problem, "cpu")
+    assert seed.source is None
+    assert "holds for some sizes only" in seed.reason and narrower in seed.reason, seed.reason
+
+
+def test_on_a_gpu_only_products_with_a_unit_size_stay_sums_of_products():
+    # Inductor's native tl.dot matmul refuses m, k or n of 1 and calls cuBLAS there (83_matvec
+    # on the H200): those stay sums of products, a reduction Inductor writes in Triton
+    from tools.inductor_seed import _addmm_unless_native, _mm_unless_native
+    a, v, b = torch.randn(5, 4), torch.randn(4, 1), torch.randn(4, 3)
+    assert torch.allclose(_mm_unless_native(a, v), a @ v, atol=1e-6)
+    assert torch.allclose(_addmm_unless_native(torch.ones(1), a, v), a @ v + 1, atol=1e-6)
+    assert _mm_unless_native(a, b) is NotImplemented
+    assert _addmm_unless_native(torch.ones(3), a, b) is NotImplemented

@@ -225,12 +225,17 @@ def generate(problem_path: str, device: str) -> dict:
     try:
         attempt()
     except Exception:
-        # torch 2.11's tiling analysis asserts on some dynamic-shape reductions (a convolution
-        # as a sum of products, on the H200): once more without it
-        if "triton.coalesce_tiling_analysis" not in inductor_config._config or \
-                "tiling_utils" not in traceback.format_exc():
+        if "triton.coalesce_tiling_analysis" in inductor_config._config and \
+                "tiling_utils" in traceback.format_exc():
+            # torch 2.11's tiling analysis asserts on some dynamic-shape reductions (a
+            # convolution as a sum of products, on the H200): once more without it
+            inductor_config.triton.coalesce_tiling_analysis = False
+        elif native_matmul:
+            # Inductor's native matmul is new and narrow (it asserts on operand indexing it
+            # cannot shape for tl.dot): products as sums of products instead, as on the CPU
+            native_matmul = inductor_config.triton.native_matmul = False
+        else:
             raise
-        inductor_config.triton.coalesce_tiling_analysis = False
         captured["graphs"].clear()
         attempt()
     with torch.no_grad(), runtime.card_window(device):

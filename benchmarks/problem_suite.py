@@ -42,7 +42,8 @@ def one(problem: str, device: str, only: str | None, budget: int) -> dict:
     from tools.bench import bench
     start = time.perf_counter()
     # when each step of the solve began (seconds from the start): where a problem's time went
-    row = {"problem": problem, "suite": Path(problem).parent.name, "timeline": []}
+    row = {"problem": problem, "suite": Path(problem).parent.name, "commit": commit(),
+           "timeline": []}
     gpu = device == "cuda"
 
     def mark(step: str) -> None:

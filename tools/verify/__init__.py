@@ -107,7 +107,7 @@ def verify(problem: str | Path, kernel: str | Path, *, timeout: float = 300,
     start = time.perf_counter()
     try:
         launches = launches if isinstance(launches, dict) and "sets" in launches else \
-            _record(problem, kernel, timeout)
+            record_launches(problem, kernel, timeout)
         if "error" in launches:
             return VerifyReport("error", error=launches["error"],
                                 seconds=time.perf_counter() - start)
@@ -125,8 +125,9 @@ def verify(problem: str | Path, kernel: str | Path, *, timeout: float = 300,
     return report
 
 
-def _record(problem: Path, kernel: Path, timeout: float) -> dict:
-    """The candidate's launches, recorded in its own fresh sandbox (it runs `forward`)."""
+def record_launches(problem: Path, kernel: Path, timeout: float = 300) -> dict:
+    """The candidate's launches, recorded in its own fresh sandbox (it runs `forward`): what
+    `verify` reads when the harness has not recorded them already."""
     box = Sandbox(timeout=timeout, memory_gb=8)
     box.cache_extensions_of(kernel)  # a Triton file that also builds C++ keeps its build
     try:

@@ -8,8 +8,8 @@ copy bandwidth for memory-bound problems, the cuBLAS bf16 rate for compute-bound
 Prints a table (medians from one run per problem: kernel, eager, compile, speedups, achieved
 bandwidth or TFLOP/s, fraction of the binding ceiling; for problems with a Linear also cuBLAS
 on the matmul alone; for attention also sequence 16k beside SDPA, in TFLOP/s), then every input
-set's speedup vs torch.compile, and writes JSON after every problem (with its wall seconds and
-the run's). `--jobs N`: N problems at once, dealt over the GPUs (several on one card share it;
+set's speedup vs torch.compile, and writes JSON as each problem ends (with its wall seconds,
+when each step of its solve began, and its winner's harness stages). `--jobs N`: N problems at once, dealt over the GPUs (several on one card share it;
 each timed phase has it alone). Needs CUDA.
 """
 from __future__ import annotations
@@ -19,12 +19,15 @@ import json
 import math
 import sys
 import time
+from concurrent.futures import as_completed
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from benchmarks.jobs import job_pool  # noqa: E402
 from benchmarks.provenance import commit  # noqa: E402
+
+SLOWEST = ("gqa_causal_attention", "matmul_bias_gelu", "log_softmax", "softmax")
 
 
 def matmul_alone_ms(problem, repeats: int) -> float:
@@ -101,15 +104,23 @@ def one(name: str, budget: int) -> dict:
     from tools.problem import load_problem
     start = time.perf_counter()
     problem = CATALOG / f"{name}.py"
+    timeline = []  # when each step of the solve began (seconds from the start)
+
+    def mark(step: str) -> None:
+        timeline.append([round(time.perf_counter() - start, 1), step])
+        print(f"  {name} {timeline[-1][0]:>6.1f} s: {step}", flush=True)
     out_dir = ROOT / "benchmarks/results/kernels"
     out_dir.mkdir(parents=True, exist_ok=True)
     result = solve(problem, out_dir / f"{name}_kernel.py", device="cuda", budget=budget,
-                   progress=lambda m: print(f"  {name}: {m}", flush=True))
+                   progress=mark)
     row = solved_row(name, result, load_problem(problem)) if result.status == "solved" else \
         {"problem": name, "status": result.status, "reason": result.reason}
     if name == "gqa_causal_attention" and result.status == "solved":
+        mark("attention at sequence 16k beside SDPA")
         row["at_16k"] = attention_at_16k(out_dir / f"{name}_kernel.py", 30)
-    return {**row, "seconds": round(time.perf_counter() - start, 1)}
+    # the winner's harness stages (reference, candidate, card-wait ...): where the time went
+    row["stages"] = (result.measurement or {}).get("stages")
+    return {**row, "timeline": timeline, "seconds": round(time.perf_counter() - start, 1)}
 
 
 def main() -> None:
@@ -131,10 +142,13 @@ def main() -> None:
     rows = []
     catalog = sorted(p.stem for p in CATALOG.glob("*.py"))
     names = [n for n in args.only.split(",") if n in catalog] if args.only else catalog
+    # the slowest searches (most configurations, largest compiles) start first
+    names.sort(key=lambda n: n not in SLOWEST)
     start = time.perf_counter()
     with job_pool(args.jobs, "cuda") as pool:
-        for row in pool.map(one, names, [args.budget] * len(names)):
-            rows.append(row)
+        for done in as_completed([pool.submit(one, n, args.budget) for n in names]):
+            rows.append(done.result())
+            rows.sort(key=lambda r: r["problem"])
             args.json.write_text(json.dumps({
                 "device": device, "command": " ".join(sys.argv), "commit": commit(),
                 "jobs": args.jobs, "wall_s": round(time.perf_counter() - start, 1),

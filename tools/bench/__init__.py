@@ -731,12 +731,14 @@ _cards: dict[str, dict] = {}
 def _card(device: str) -> dict:
     """The GPU's name, versions and measured ceilings, from a sandboxed child that runs only
     our code (so no problem or candidate can misstate them); once per process and GPU."""
-    from tools.roofline import hand_down, remember
+    from tools.roofline import hand_down, known_ceilings, remember
     key = os.environ.get("CUDA_VISIBLE_DEVICES", "")
     if key not in _cards:
         box = Sandbox(timeout=600, gpu=True, env=hand_down())
         try:
-            with gpu_lock("cuda", "alone"):  # it times copies and matmuls
+            # alone where it times copies and matmuls (no ceilings known yet); reading the
+            # card's name and the known ceilings shares it (12 jobs each start with this)
+            with gpu_lock("cuda", "shared" if known_ceilings() else "alone"):
                 run = box.run(["-m", "tools.bench.card"])
             info = json.loads(run.stdout.strip().splitlines()[-1]) if run.ok else None
         except (ValueError, IndexError):

@@ -18,8 +18,8 @@ two files' content: there the screen is the offline coder's test of whether a te
 what the problem computes, before an attempt is spent on it.
 
 Child: `python -m tools.bench.screen PROBLEM DEVICE PLAN.json` with the candidates in its scratch
-folder. It builds and checks every candidate first, then times those that passed in one
-window: it asks ("@@ready-to-time screen", answered "go"; "@@timed screen" after), and the
+folder. It builds and checks every candidate first (and compiles it for every set's shapes), then
+times those that passed in one window: it asks ("@@ready-to-time screen", answered "go"; "@@timed screen" after), and the
 parent holds the card alone for that window only, sharing it while candidates build and run.
 It writes `screen.json` after every step, so a crash or a kill leaves what came before: the
 parent charges the candidate that broke the process and screens the rest in a fresh one.
@@ -179,6 +179,10 @@ def run(problem_path: str, device: str, plan: dict) -> None:
             out, _ = run_draw(model, inputs, device)
             compare(out, expected, atol, rtol)
             if timing:
+                # compiled for every set's shapes now, while the card is shared: the alone
+                # window below holds timing only, so runs beside this one wait seconds
+                for draws in timing.values():
+                    runtime.warm_up({"kernel": model}, draws[:1])
                 models[name] = model
                 entry["timing"] = "pending"
         except Rejected as r:

@@ -40,14 +40,14 @@ def generate(problem: Path, device: str, timeout: float = 600) -> dict:
     cached = cache_path("seed", f"{key}.json")
     if cached.is_file():
         return json.loads(cached.read_text())
-    from tools.bench import lend_card
+    from tools.bench import serve_card
     box = Sandbox(timeout=timeout, memory_gb=16, gpu=device == "cuda", env=SERIAL_INDUCTOR)
     try:
         # the card only while the problem's model and inputs are made and run: Inductor
         # writes code on the CPU and stops before compiling or running it
         running = box.start(["-m", "tools.inductor_seed", box.lend(problem, "problem.py"),
                              device, f"{box.inside_scratch}/seed.json"], interactive=True)
-        lend_card(running, device)
+        serve_card(running, device)
         run = running.wait()
         try:
             generated = json.loads((box.scratch / "seed.json").read_text())

@@ -144,7 +144,7 @@ def test_a_childs_timed_phases_take_the_card_alone_once(tmp_path, monkeypatch):
     every run sharing the card)."""
     import tempfile
 
-    from tools.bench import _card_locks, _CardLock, _timed_phases
+    from tools.bench import _card_locks, _CardLock, serve_card
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.setitem(os.environ, "CUDA_VISIBLE_DEVICES", "5")
     _card_locks.pop("5", None)
@@ -166,7 +166,7 @@ def test_a_childs_timed_phases_take_the_card_alone_once(tmp_path, monkeypatch):
         def send(self, line):
             self.sent.append(line)
 
-    spans = _timed_phases(Child(), "cuda")
+    spans = serve_card(Child(), "cuda")
     assert sorted(spans) == ["default", "set1", "set2"] and Child.sent == ["go"] * 3
     # free before the first phase; alone from its "go" until the child stopped asking
     assert Child.held == [None] + ["alone"] * 6
@@ -180,7 +180,7 @@ def test_a_childs_untimed_windows_hold_the_card_shared_only_inside_them(tmp_path
     free between them, so a timer beside it waits for a window, not for the whole child."""
     import tempfile
 
-    from tools.bench import _card_locks, lend_card
+    from tools.bench import _card_locks, serve_card
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.setitem(os.environ, "CUDA_VISIBLE_DEVICES", "6")
     _card_locks.pop("6", None)
@@ -200,8 +200,48 @@ def test_a_childs_untimed_windows_hold_the_card_shared_only_inside_them(tmp_path
         def send(self, line):
             assert line == "go"
 
-    lend_card(Child(), "cuda")
+    serve_card(Child(), "cuda")
     # asking: free; inside a window: shared; between windows and at the end: free
     assert Child.held == [None, "shared", None, "shared", None]
     assert _card_locks["6"].mode is None
     _card_locks.pop("6")
+
+
+def test_the_screens_build_windows_share_the_card_and_its_timing_takes_it_alone(tmp_path,
+                                                                                  monkeypatch):
+    """The screen builds, checks and compiles each candidate in a window of its own (the card
+    free between them), then times them all: a timer beside it waits for one candidate's
+    window, not for the whole screen (twelve screens each held the card shared through all
+    their compiles, so every timer waited for the slowest of them)."""
+    import tempfile
+
+    from tools.bench import _card_locks, _CardLock, serve_card
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setitem(os.environ, "CUDA_VISIBLE_DEVICES", "7")
+    _card_locks.pop("7", None)
+    takes = []
+    real_take = _CardLock.take
+    monkeypatch.setattr(_CardLock, "take", lambda self, mode: takes.append(mode) or
+                        real_take(self, mode))
+
+    class Child:
+        lines = ["@@use-card", "@@card-done"] * 2 + ["a compile's log line",
+                                                    "@@ready-to-time screen", "@@timed screen"]
+        held: list = []
+
+        def read_line(self, prefix=""):
+            self.held.append(getattr(_card_locks.get("7"), "mode", None))
+            while self.lines:
+                line = self.lines.pop(0)
+                if line.startswith(prefix):
+                    return line
+            return None
+
+        def send(self, line):
+            assert line == "go"
+
+    spans = serve_card(Child(), "cuda")
+    assert list(spans) == ["screen"]
+    assert Child.held == [None, "shared", None, "shared", None, "alone", "alone"]
+    assert takes == ["shared", "shared", "alone"] and _card_locks["7"].mode is None
+    _card_locks.pop("7")

@@ -403,7 +403,7 @@ def _reference(problem: Path, device: str, plan: dict, timeout: float, memory_gb
     (box.scratch / "plan.json").write_text(json.dumps(plan))
     running = box.start(["-m", "tools.bench.reference", box.lend(problem, "problem.py"), device,
                          f"{box.inside_scratch}/plan.json"], interactive=True)
-    spans = _timed_phases(running, device)
+    spans = serve_card(running, device)
     run = running.wait()
     meta = _json(box.scratch / "meta.json")
     if meta is None or "error" in meta or not run.ok:
@@ -586,19 +586,28 @@ def _json(path: Path):
         return None
 
 
-def _timed_phases(running, device: str) -> dict[str, float]:
-    """Answer a child's timing requests ("go"), returning each phase's wall clock in ms as
-    watched from here. Ends when the child stops asking (or ends). The card is taken alone at
-    the first phase and kept until then: the reference compiles every set's baseline and the
-    screen checks every candidate before their first phase, so what follows is timing, and a
-    run beside it waits for the card once per child, not once per phase."""
+def serve_card(running, device: str) -> dict[str, float]:
+    """Answer a child's requests for the card until it stops asking (or ends): an untimed
+    window ("@@use-card" ... "@@card-done", `runtime.card_window`) holds it shared for the
+    window only, not while the child computes on the CPU (imports, compiles, Inductor writing
+    code); a timed phase ("@@ready-to-time LABEL" ... "@@timed LABEL") takes it alone from the
+    first phase to the child's end (the reference compiles every set's baseline and the screen
+    every candidate before their first phase, so what follows is timing, and a run beside it
+    waits for the card once per child, not once per phase). Returns each timed phase's wall
+    clock in ms as watched from here."""
     spans: dict[str, float] = {}
     with ExitStack() as alone:
-        while (line := running.read_line("@@ready-to-time ")) is not None:
-            label = line.split(" ", 1)[1]
-            if (span := _one_phase(running, label, device, alone)) is None:
-                break
-            spans[label] = span
+        while (line := running.read_line("@@")) is not None:
+            if line == "@@use-card":
+                with gpu_lock(device):  # passes through once the card is held alone
+                    running.send("go")
+                    if running.read_line("@@card-done") is None:
+                        break
+            elif line.startswith("@@ready-to-time "):
+                label = line.split(" ", 1)[1]
+                if (span := _one_phase(running, label, device, alone)) is None:
+                    break
+                spans[label] = span
     return spans
 
 
@@ -612,16 +621,6 @@ def _one_phase(running, label: str, device: str, alone: ExitStack) -> float | No
     if running.read_line(f"@@timed {label}") is None:
         return None
     return (time.perf_counter() - started) * 1000
-
-
-def lend_card(running, device: str) -> None:
-    """Answer a child's untimed windows on the card (`runtime.card_window`): held shared for
-    each, not between them. Ends when the child stops asking (or ends)."""
-    while running.read_line("@@use-card") is not None:
-        with gpu_lock(device):
-            running.send("go")
-            if running.read_line("@@card-done") is None:
-                break
 
 
 def _judge_outputs(running, sets: list[dict], outputs: Path, expected: Path, tol: dict,

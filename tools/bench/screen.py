@@ -18,9 +18,11 @@ two files' content: there the screen is the offline coder's test of whether a te
 what the problem computes, before an attempt is spent on it.
 
 Child: `python -m tools.bench.screen PROBLEM DEVICE PLAN.json` with the candidates in its scratch
-folder. It builds and checks every candidate first (and compiles it for every set's shapes), then
-times those that passed in one window: it asks ("@@ready-to-time screen", answered "go"; "@@timed screen" after), and the
-parent holds the card alone for that window only, sharing it while candidates build and run.
+folder. It builds and checks every candidate first (and compiles it for every set's shapes), each in
+an untimed window of its own (`runtime.card_window`: the card shared for that candidate, free
+between candidates), then times those that passed in one window: it asks ("@@ready-to-time
+screen", answered "go"; "@@timed screen" after), and the parent holds the card alone from
+then on (`tools.bench.serve_card`).
 It writes `screen.json` after every step, so a crash or a kill leaves what came before: the
 parent charges the candidate that broke the process and screens the rest in a fresh one.
 """
@@ -42,24 +44,23 @@ def screen(problem: str | Path, kernels: list[Path], *, device: str = "cuda",
            timeout: float = 600, repeats: int = SCREEN_REPEATS) -> list[dict]:
     """One result per kernel, in order. A process that dies on a candidate (a CUDA error
     breaks its context; a hang is killed) charges that candidate and carries on without it."""
-    from tools.bench import content_key, gpu_lock
+    from tools.bench import content_key
     problem = Path(problem).resolve()
     # a CPU screen depends on the files and the libraries only; a GPU one is a timing
     keys = [content_key(problem, k, "screen") if device == "cpu" else None for k in kernels]
     results: list[dict | None] = [_cached(key) for key in keys]
-    with gpu_lock(device):  # shared while it builds and checks; alone while it times
-        while None in results:
-            todo = [i for i, r in enumerate(results) if r is None]
-            said, why = _screen_in_one_process(problem, [kernels[i] for i in todo], device,
-                                               timeout, repeats)
-            for i, r in zip(todo, said):
-                results[i] = r
-            ended = {"status": "crash", "median_ms": None,
-                     "detail": f"the screening process ended: {why}"}
-            if len(said) < len(todo):  # the process ended inside the next candidate
-                results[todo[len(said)]] = ended
-            elif all(results[i] is None for i in todo):  # nothing came of it: never again
-                results[todo[0]] = ended
+    while None in results:
+        todo = [i for i, r in enumerate(results) if r is None]
+        said, why = _screen_in_one_process(problem, [kernels[i] for i in todo], device,
+                                           timeout, repeats)
+        for i, r in zip(todo, said):
+            results[i] = r
+        ended = {"status": "crash", "median_ms": None,
+                 "detail": f"the screening process ended: {why}"}
+        if len(said) < len(todo):  # the process ended inside the next candidate
+            results[todo[len(said)]] = ended
+        elif all(results[i] is None for i in todo):  # nothing came of it: never again
+            results[todo[0]] = ended
     for key, result in zip(keys, results):
         if key and "the screening process ended" not in result["detail"]:  # not load-dependent
             write_atomic(cache_path("screen", f"{key}.json"), json.dumps(result))
@@ -77,7 +78,7 @@ def _cached(key: str | None) -> dict | None:
 
 def _screen_in_one_process(problem: Path, kernels: list[Path], device: str, timeout: float,
                            repeats: int) -> tuple[list[dict], str]:
-    from tools.bench import _timed_phases
+    from tools.bench import serve_card
     env = {"TRITON_INTERPRET": "1"} if device == "cpu" else {}
     box = Sandbox(timeout=timeout, memory_gb=32, gpu=device == "cuda", env=env)
     try:
@@ -89,7 +90,7 @@ def _screen_in_one_process(problem: Path, kernels: list[Path], device: str, time
              "repeats": repeats}))
         running = box.start(["-m", "tools.bench.screen", f"{box.inside_scratch}/problem.py",
                              device, f"{box.inside_scratch}/plan.json"], interactive=True)
-        _timed_phases(running, device)
+        serve_card(running, device)
         run = running.wait()
         try:
             said = json.loads((box.scratch / "screen.json").read_text())
@@ -146,13 +147,13 @@ def run(problem_path: str, device: str, plan: dict) -> None:
     runtime.save("init.pt", init)
     runtime.save("state.pt", dict(ref.state_dict()))
     seed = runtime.trial_seeds()[0][1]
-    inputs = runtime.draw(problem, _smallest(problem) if device == "cpu" else None, seed, device,
-                          dtype)
-    with torch.no_grad():
+    with runtime.card_window(device), torch.no_grad():
+        inputs = runtime.draw(problem, _smallest(problem) if device == "cpu" else None, seed,
+                              device, dtype)
         expected = ref(*inputs)
-    timing = {label: [runtime.draw(problem, spec, runtime.TIMING_SEED + i, device, dtype)
-                      for i in range(runtime.ROTATING_SETS)]
-              for label, spec in input_sets(problem)} if device == "cuda" else {}
+        timing = {label: [runtime.draw(problem, spec, runtime.TIMING_SEED + i, device, dtype)
+                          for i in range(runtime.ROTATING_SETS)]
+                  for label, spec in input_sets(problem)} if device == "cuda" else {}
     classes = {label: runtime.shape_class(next((x.shape for x in draws[0]
                                         if isinstance(x, torch.Tensor)), ()))
                for label, draws in timing.items()}
@@ -169,29 +170,34 @@ def run(problem_path: str, device: str, plan: dict) -> None:
     def write() -> None:
         Path("screen.json").write_text(json.dumps(said))
 
-    # every candidate is built and checked first, then all are timed in one window: a run
-    # beside this one waits for the card once per screen, not once per candidate
+    # every candidate is built, checked and compiled for every set's shapes in a window of its
+    # own (the card shared), then all are timed in one window (alone) that holds timing only:
+    # a run beside this one waits for one candidate's window or for the timing, never for
+    # the whole screen's compiles
     for name in plan["candidates"]:
         entry = {"status": "ok", "median_ms": None, "detail": "", "by_set": {}}
         results.append(entry)
         try:
-            model = build(name, "init.pt", "state.pt", device, dtype, {})
-            out, _ = run_draw(model, inputs, device)
-            compare(out, expected, atol, rtol)
-            if timing:
-                # compiled for every set's shapes now, while the card is shared: the alone
-                # window below holds timing only, so runs beside this one wait seconds
-                for draws in timing.values():
-                    runtime.warm_up({"kernel": model}, draws[:1])
-                models[name] = model
-                entry["timing"] = "pending"
-        except Rejected as r:
-            entry.update(status="incorrect", detail=f"{r.reason}: {r.detail}")
-        except Exception as err:
-            if broken := crashed(entry, err):
-                break  # the parent goes on in a fresh process
+            with runtime.card_window(device):
+                try:
+                    model = build(name, "init.pt", "state.pt", device, dtype, {})
+                    out, _ = run_draw(model, inputs, device)
+                    compare(out, expected, atol, rtol)
+                    if timing:
+                        for draws in timing.values():
+                            runtime.warm_up({"kernel": model}, draws[:1])
+                        models[name] = model
+                        entry["timing"] = "pending"
+                except Rejected as r:
+                    entry.update(status="incorrect", detail=f"{r.reason}: {r.detail}")
+                except Exception as err:
+                    broken = crashed(entry, err)
+        except Exception:  # the window's closing synchronize, on a context the crash broke
+            broken = True
         finally:
             write()
+        if broken:
+            break  # the parent goes on in a fresh process
     if not models or broken:  # a fresh process times what this one checked
         return
     ask("@@ready-to-time screen")  # the parent has the card alone until "@@timed"

@@ -4,6 +4,7 @@ copy bandwidth for memory-bound problems, the cuBLAS bf16 rate for compute-bound
 
     python benchmarks/kernel_library.py [--budget 3] [--only softmax,swiglu] [--jobs 1]
                                         [--json benchmarks/results/kernels.json]
+    python benchmarks/kernel_library.py --table RUN.json [RUN2.json ...]
 
 Prints a table (medians from one run per problem: kernel, eager, compile, speedups, achieved
 bandwidth or TFLOP/s, fraction of the binding ceiling; for problems with a Linear also cuBLAS
@@ -129,7 +130,11 @@ def main() -> None:
     ap.add_argument("--only", default="")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--json", type=Path, default=ROOT / "benchmarks/results/kernels.json")
+    ap.add_argument("--table", type=Path, nargs="+", metavar="RUN.json",
+                    help="print the table of earlier runs' JSON instead (no GPU needed)")
     args = ap.parse_args()
+    if args.table:
+        return tables(args.table)
     import torch
     if not torch.cuda.is_available():
         print("no CUDA device here: the kernel benchmark needs a GPU", file=sys.stderr)
@@ -154,6 +159,12 @@ def main() -> None:
                 "jobs": args.jobs, "wall_s": round(time.perf_counter() - start, 1),
                 "ceilings": peak, "rows": rows}, indent=2))  # a cut run keeps its rows
     wall = time.perf_counter() - start
+    print_table(device, peak, rows)
+    print(f"\n{len(rows)} problems, budget {args.budget}, {args.jobs} job(s): {wall:.0f} s wall "
+          f"({sum(r['seconds'] for r in rows):.0f} s of problem time)")
+
+
+def print_table(device: str, peak: dict, rows: list[dict]) -> None:
     print(f"\n{device}; ceilings: copy {peak['copy_bytes_per_s'] / 1e12:.2f} TB/s (read + write), "
           f"cuBLAS bf16 {peak['bf16_flops_per_s'] / 1e12:.0f} TFLOP/s; default input sets; "
           "medians in ms")
@@ -193,8 +204,20 @@ def main() -> None:
             f"{'x'.join(map(str, (s['shapes'] or [[]])[0]))}: "
             + (f"{s['speedup_vs_compile']:.2f}x" if s.get("speedup_vs_compile") else "-")
             for s in r["all_sets"]))
-    print(f"\n{len(rows)} problems, budget {args.budget}, {args.jobs} job(s): {wall:.0f} s wall "
-          f"({sum(r['seconds'] for r in rows):.0f} s of problem time)")
+
+
+def tables(files: list[Path]) -> None:
+    """The table again from runs' JSON (no GPU needed): their rows together, a later file's
+    row replacing an earlier one's for the same problem (a run cut short, finished by another
+    with --only)."""
+    runs = [json.loads(f.read_text()) for f in files]
+    rows = {r["problem"]: r for run in runs for r in run["rows"]}
+    print_table(runs[-1]["device"], runs[-1]["ceilings"], sorted(rows.values(),
+                                                                key=lambda r: r["problem"]))
+    for f, run in zip(files, runs):
+        print(f"{f}: {len(run['rows'])} problems, {run['command']}, commit {run['commit']}, "
+              f"{run['wall_s']:.0f} s wall ({sum(r['seconds'] for r in run['rows']):.0f} s of "
+              "problem time)")
 
 
 if __name__ == "__main__":

@@ -9,9 +9,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def commit() -> str | None:
-    """HEAD, marked when the files measured differ from it (a copied tree whose .git lags)."""
+    """HEAD, marked when the files measured differ from it (a copied tree whose .git lags, as
+    on the GPU machine, whose copy carries the session's first commit and the rest as
+    changes): then with the tracked files' tree hash, which names the commit that holds
+    exactly these files (`git log --format='%H %T' | grep TREE`)."""
     try:
         repo = Repo(ROOT)
-        return repo.head.commit.hexsha + (" + uncommitted changes" if repo.is_dirty() else "")
+        head = repo.head.commit.hexsha
+        if not repo.is_dirty():
+            return head
+        snapshot = repo.git.stash("create")  # a commit of the working tree; nothing changes
+        return f"{head} + uncommitted changes (tree {repo.git.rev_parse(snapshot + '^{tree}')})"
     except Exception:  # a copy of the tree without its .git
         return None

@@ -10,8 +10,9 @@ Prints a table (medians from one run per problem: kernel, eager, compile, speedu
 bandwidth or TFLOP/s, fraction of the binding ceiling; for problems with a Linear also cuBLAS
 on the matmul alone; for attention also sequence 16k beside SDPA, in TFLOP/s), then every input
 set's speedup vs torch.compile, and writes JSON as each problem ends (with its wall seconds,
-when each step of its solve began, and its winner's harness stages). `--jobs N`: N problems at once, dealt over the GPUs (several on one card share it;
-each timed phase has it alone). Needs CUDA.
+when each step of its solve began, and its winner's harness stages). `--jobs N`: N problems
+at once, dealt over the GPUs (several on one card share it; each timed phase has it alone).
+Needs CUDA; `--table` does not.
 """
 from __future__ import annotations
 

@@ -6,9 +6,9 @@ For each kernel in tests/verify/cases (with --catalog: the offline coder's first
 each catalog problem, the template's default configuration rendered for this machine's
 device, as `solve` would write it; with --seeds: the compiler seed of every problem file in the
 directories, in its GPU form: on a GPU Inductor's CUDA code, on a CPU the CPU's Inductor code
-written for the GPU, libdevice calls kept): the verdict, the wall time of one verification on its own
-(a fresh sandbox that runs the candidate to record its launches, then the analysis: tracing,
-TTIR compile, all queries; cache off), the verification's time in a search (the harness's
+written for the GPU, libdevice calls kept): the verdict, the wall time of one verification on
+its own (a fresh sandbox that runs the candidate to record its launches, then the analysis:
+tracing, TTIR compile, all queries; cache off), the verification's time in a search (the harness's
 candidate process has recorded the launches already: the analysis in a job of the warm
 verifier zygote), the summed solver time and the slowest query. Goals: median under 1 s, none
 over 10 s (issue 3, on the CPU; issue 20, in a search on the H200).
@@ -144,9 +144,9 @@ def main() -> None:
                "unknown": sum(r["status"] == "unknown" for r in rows),
                "unsupported": sum(r["status"] == "unsupported" for r in rows), "kernels": len(rows)}
     print(f"median wall {summary['median_wall_s']:.2f} s, in search "
-          f"{summary['median_in_search_s']:.3f} s (max {summary['max_in_search_s']:.2f} s), analysis "
-          f"{summary['median_analysis_s']:.3f} s, solver {summary['median_solver_s']:.3f} s; "
-          f"max {summary['max_wall_s']:.2f} s; {summary['proved']} proved, "
+          f"{summary['median_in_search_s']:.3f} s (max {summary['max_in_search_s']:.2f} s), "
+          f"analysis {summary['median_analysis_s']:.3f} s, solver "
+          f"{summary['median_solver_s']:.3f} s; max {summary['max_wall_s']:.2f} s; {summary['proved']} proved, "
           f"{summary['violated']} violated, {summary['unknown']} unknown, {summary['unsupported']} "
           f"unsupported of {summary['kernels']}")
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -7,9 +7,9 @@ kernels/seed) — a competitor where a template fits, the answer where none does
 A problem neither covers is answered "no offline solution" with the reasons, never faked. On a
 GPU the candidates are screened together in one process (checked and timed on every input set,
 a ranking); a template that reads its tunables per shape class (kernels/shapes) also gets a
-candidate with the screen's fastest configuration for each set's class, judged first; the full
-harness then judges them fastest first, and the first it finds correct is kept once the Z3
-verifier finds no violation (else the next).
+candidate with the screen's fastest configuration for each set's class; the full harness then
+judges them best first by their times on every set (not the default set's alone), and the
+first it finds correct is kept once the Z3 verifier finds no violation (else the next).
 """
 from __future__ import annotations
 
@@ -171,10 +171,11 @@ def solve(problem: str | Path, out: str | Path | None = None, *, device: str = "
     """Try the offline candidates (`offerings`) and keep one that the harness finds correct and
     the verifier does not refute. On a GPU all of them are screened in one process first
     (`tools.bench.screen`: checked and timed together, seconds each) and the harness then
-    judges the fastest screened ones in turn; on the CPU (no timing) they are judged one by
-    one and the first correct one wins. `origins` limits the candidates to templates or to the
-    compiler seed. `final_check=False` leaves the winner's verification and its measurement
-    against eager and compile to the caller (the loop's own verify and measure nodes)."""
+    judges the screened ones in turn, best on every input set first; on the CPU (no timing)
+    they are judged one by one and the first correct one wins. `origins` limits the
+    candidates to templates or to the compiler seed. `final_check=False` leaves the winner's
+    verification and its measurement against eager and compile to the caller (the loop's own
+    verify and measure nodes)."""
     from tools.bench import resolve_device
 
     problem = Path(problem).resolve()
@@ -227,8 +228,11 @@ def solve(problem: str | Path, out: str | Path | None = None, *, device: str = "
 
 
 def _screened(problem: Path, offers: list, result: SolveResult, say) -> list:
-    """Every candidate checked and timed in one sandboxed process; those that passed, fastest
-    first (each with its Attempt), for the full harness to judge."""
+    """Every candidate checked and timed in one sandboxed process; those that passed, for the
+    full harness to judge, best first by their times on every input set
+    (`shapes.ranked_by_every_set`), each with its Attempt; a shape-aware template's composed
+    candidate (the fastest configuration per shape class) ranked among them by the times of
+    the configurations it takes per set."""
     from tools.bench.screen import screen
     if not offers:
         return []
@@ -242,41 +246,47 @@ def _screened(problem: Path, offers: list, result: SolveResult, say) -> list:
             attempt.reasons.append(f"screen: {said['detail']}")
         result.attempts.append(attempt)
         if said["status"] == "ok":
-            passed.append((said["median_ms"], offer, path, attempt))
+            passed.append((offer, path, attempt, _set_times(said)))
     say(f"{len(passed)} of {len(offers)} passed the screen")
-    ranked = [(offer, path, attempt) for _, offer, path, attempt in
-              sorted(passed, key=lambda p: p[0] if p[0] is not None else float("inf"))]
-    per_shape = _per_shape_class([(offer, said) for (offer, _, _), said in zip(offers, results)
-                                  if said["status"] == "ok"])
-    if per_shape is None:
-        return ranked
-    # judged just before its default-set configuration: as fast there, faster elsewhere; a
-    # faster compiler seed keeps its place ahead of both
-    at = next(i for i, (offer, _, _) in enumerate(ranked) if offer.origin == "template" and
-              offer.config == shapes.default_of(per_shape.config))
-    path = offers[0][1].with_name("candidate_per_shape_class.py")
-    path.write_text(per_shape.source)
-    attempt = Attempt(per_shape.config, "not verified", False, None, origin="template",
-                      screen="composed", screen_ms=ranked[at][2].screen_ms)
-    result.attempts.append(attempt)
-    say(f"{per_shape.label}: the screen's fastest configuration for each shape class")
-    return ranked[:at] + [(per_shape, path, attempt)] + ranked[at:]
+    if composed := _per_shape_class([(offer, said) for (offer, _, _), said in zip(offers, results)
+                                     if said["status"] == "ok"]):
+        per_shape, times = composed
+        path = offers[0][1].with_name("candidate_per_shape_class.py")
+        path.write_text(per_shape.source)
+        attempt = Attempt(per_shape.config, "not verified", False, None, origin="template",
+                          screen="composed", screen_ms=times.get("default"))
+        result.attempts.append(attempt)
+        passed.append((per_shape, path, attempt, times))
+        say(f"{per_shape.label}: the screen's fastest configuration for each shape class")
+    order = shapes.ranked_by_every_set([times for *_, times in passed])
+    return [passed[i][:3] for i in order]
 
 
-def _per_shape_class(screened: list) -> Offering | None:
+def _set_times(said: dict) -> dict[str, float | None]:
+    """A screened candidate's median on each input set (the default set's alone where the
+    screen timed no other)."""
+    return {label: t["median_ms"] for label, t in said.get("by_set", {}).items()} or \
+        {"default": said["median_ms"]}
+
+
+def _per_shape_class(screened: list) -> tuple[Offering, dict] | None:
     """A shape-aware template's candidate that takes, for each input set's shape class, the
-    configuration the screen timed fastest there (kernels/shapes); None where the template
-    reads one configuration, or one configuration wins everywhere."""
+    configuration the screen timed fastest there (kernels/shapes), with what the screen's
+    times say it takes on each set; None where the template reads one configuration, or one
+    configuration wins everywhere."""
     ours = [(offer, said) for offer, said in screened if offer.template is not None]
     if not ours or not getattr(ours[0][0].template.template, "SHAPE_AWARE", False):
         return None
     found = ours[0][0].template
+    configs = [offer.config for offer, _ in ours]
     times = [{label: t["median_ms"] for label, t in said.get("by_set", {}).items()}
              for _, said in ours]
     classes = {label: t["class"] for _, said in ours for label, t in said.get("by_set", {}).items()}
-    config = shapes.composed([offer.config for offer, _ in ours], times, classes)
-    return Offering("template", found.family, config, render(found, config), found) \
-        if config else None
+    config = shapes.composed(configs, times, classes)
+    if not config:
+        return None
+    return (Offering("template", found.family, config, render(found, config), found),
+            shapes.composed_times(config, configs, times, classes))
 
 
 def _first_passing(problem: Path, offers, device: str, repeats: int, final_check: bool,

@@ -11,6 +11,8 @@ timed inside the candidate.
 """
 from __future__ import annotations
 
+import math
+
 BY_SHAPE = "by_shape"  # the key of a configuration's per-class table (JSON: string keys)
 
 
@@ -53,3 +55,33 @@ def composed(configs: list[dict], times: list[dict[str, float | None]], classes:
                 key not in by_shape:
             by_shape[key] = default_of(configs[winner])
     return {**default_of(configs[best]), BY_SHAPE: by_shape} if by_shape else None
+
+
+def composed_times(config: dict, configs: list[dict], times: list[dict[str, float | None]],
+                   classes: dict[str, str]) -> dict[str, float | None]:
+    """What the screen's times say the composed `config` takes on each set: the time there of
+    the configuration its table gives that set's class."""
+    def time_of(label):
+        wanted = config.get(BY_SHAPE, {}).get(classes.get(label), default_of(config))
+        return next((t.get(label) for c, t in zip(configs, times) if default_of(c) == wanted),
+                    None)
+    return {label: time_of(label) for label in classes}
+
+
+def ranked_by_every_set(times: list[dict[str, float | None]],
+                        default_set: str = "default") -> list[int]:
+    """The candidates' indices, best first, from each one's time on each input set: by the
+    geometric mean over the sets of its time over the fastest candidate's there (1.0: fastest
+    on every set), ties by the default set's time. A candidate fastest on the default set but
+    slow on the odd shapes ranks behind one near the fastest on all of them (the goal is every
+    shape, not the default's); one not timed on some set ranks last."""
+    labels = sorted({label for t in times for label, ms in t.items() if ms})
+    best = {label: min(t[label] for t in times if t.get(label)) for label in labels}
+
+    def key(i: int) -> tuple[float, float]:
+        t = times[i]
+        if any(not t.get(label) for label in labels):
+            return math.inf, math.inf
+        score = sum(math.log(t[label] / best[label]) for label in labels) / max(1, len(labels))
+        return round(score, 9), t.get(default_set) or math.inf  # equal scores tie exactly
+    return sorted(range(len(times)), key=key)

@@ -258,7 +258,9 @@ def _screened(problem: Path, offers: list, result: SolveResult, say) -> list:
         result.attempts.append(attempt)
         passed.append((per_shape, path, attempt, times))
         say(f"{per_shape.label}: the screen's fastest configuration for each shape class")
-    order = shapes.ranked_by_every_set([times for *_, times in passed])
+    moved = {label: t["bytes"] for said in results for label, t in said.get("by_set", {}).items()
+             if "bytes" in t}
+    order = shapes.ranked_by_every_set([times for *_, times in passed], moved)
     return [passed[i][:3] for i in order]
 
 

@@ -68,14 +68,22 @@ def composed_times(config: dict, configs: list[dict], times: list[dict[str, floa
     return {label: time_of(label) for label in classes}
 
 
-def ranked_by_every_set(times: list[dict[str, float | None]],
+SMALL_SET_BYTES = 1 << 20  # a set moving less is mostly launch latency: timed, not ranked
+
+
+def ranked_by_every_set(times: list[dict[str, float | None]], moved: dict[str, int] | None = None,
                         default_set: str = "default") -> list[int]:
     """The candidates' indices, best first, from each one's time on each input set: by the
     geometric mean over the sets of its time over the fastest candidate's there (1.0: fastest
     on every set), ties by the default set's time. A candidate fastest on the default set but
     slow on the odd shapes ranks behind one near the fastest on all of them (the goal is every
-    shape, not the default's); one not timed on some set ranks last."""
+    shape, not the default's); one not timed on some set ranks last. `moved`: the bytes each
+    set's reference reads and writes; the sets under SMALL_SET_BYTES count only where no set
+    is larger (their few microseconds are launch latency and noise more than the kernel)."""
     labels = sorted({label for t in times for label, ms in t.items() if ms})
+    large = [label for label in labels if (moved or {}).get(label, SMALL_SET_BYTES) >=
+             SMALL_SET_BYTES]
+    labels = large or labels
     best = {label: min(t[label] for t in times if t.get(label)) for label in labels}
 
     def key(i: int) -> tuple[float, float]:

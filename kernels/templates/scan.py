@@ -8,7 +8,7 @@ call for the input's shape class (kernels/shapes: SHAPE_AWARE).
 FAMILY = "scan"
 SHAPE_AWARE = True
 REQUIRES = [{"cumsum"}]
-PARAMS = {"BLOCK": [1024, 2048, 4096], "num_warps": [4, 8, 16]}
+PARAMS = {"BLOCK": [1024, 2048, 4096, 8192], "num_warps": [4, 8, 16]}
 DEFAULT = {"BLOCK": 2048, "num_warps": 8}
 
 

@@ -57,6 +57,10 @@ def test_candidates_are_ranked_by_their_times_on_every_set():
     # one set alone: fastest first; untimed on a set another was timed on: last
     assert ranked_by_every_set([{"default": 2.0}, {"default": 1.0}]) == [1, 0]
     assert ranked_by_every_set([{"default": 1.0}, {"default": 2.0, "set1": 1.0}]) == [1, 0]
+    # a set moving under 1 MB counts only where every set does
+    small = {"default": 64 << 20, "set1": 4096}
+    assert ranked_by_every_set(times, small) == [1, 0, 3, 2]
+    assert ranked_by_every_set(times, {"default": 4096, "set1": 4096}) == [3, 0, 2, 1]
     config = {**A, BY_SHAPE: {"4096x1024": B}}
     assert composed_times(config, [A, B], times[:1] + times[2:3], CLASSES) == {
         "default": 1.0, "set1": 0.25, "set2": None}

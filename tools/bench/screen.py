@@ -11,8 +11,10 @@ from it then gets the full harness (`tools.bench.bench`: the reference in its ow
 candidate in another, the judge here), and a model's candidate always gets only that.
 
 On a GPU the candidates are checked on the default input set and timed on every input set
-(`by_set`: each set's median and its shape class, for configurations per shape class:
-kernels/shapes); `median_ms` is the default set's, the ranking. On the CPU (Triton's
+(`by_set`: each set's median, its shape class for configurations per shape class
+(kernels/shapes) and the bytes the reference reads and writes there); `median_ms` is the
+default set's. The caller ranks them by every set (`kernels.shapes.ranked_by_every_set`). On
+the CPU (Triton's
 interpreter, no timing) they are checked on the smallest one, and the answer is cached by the
 two files' content: there the screen is the offline coder's test of whether a template computes
 what the problem computes, before an attempt is spent on it.
@@ -154,6 +156,10 @@ def run(problem_path: str, device: str, plan: dict) -> None:
         timing = {label: [runtime.draw(problem, spec, runtime.TIMING_SEED + i, device, dtype)
                           for i in range(runtime.ROTATING_SETS)]
                   for label, spec in input_sets(problem)} if device == "cuda" else {}
+        # what the reference reads and writes on each set: the ranking leaves out the sets
+        # too small to say much about a kernel (kernels.shapes.ranked_by_every_set)
+        moved = {label: _bytes(draws[0]) + _bytes(ref(*draws[0]))
+                 for label, draws in timing.items()}
     classes = {label: runtime.shape_class(next((x.shape for x in draws[0]
                                         if isinstance(x, torch.Tensor)), ()))
                for label, draws in timing.items()}
@@ -208,10 +214,10 @@ def run(problem_path: str, device: str, plan: dict) -> None:
             said["timing_now"] = index  # if the process dies now, this candidate killed it
             write()
             try:
-                entry["by_set"] = {label: {"class": classes[label], "median_ms":
-                                           runtime.time_callables({"kernel": models[name]},
-                                                                  draws, plan["repeats"])
-                                           ["kernel"]["median_ms"]}
+                entry["by_set"] = {label: {"class": classes[label], "bytes": moved[label],
+                                           "median_ms": runtime.time_callables(
+                                               {"kernel": models[name]}, draws,
+                                               plan["repeats"])["kernel"]["median_ms"]}
                                    for label, draws in timing.items()}
                 entry["median_ms"] = entry["by_set"].get("default", {}).get("median_ms")
                 del entry["timing"]
@@ -222,6 +228,14 @@ def run(problem_path: str, device: str, plan: dict) -> None:
                 write()
     finally:
         print("@@timed screen", flush=True)
+
+
+def _bytes(value) -> int:
+    """The bytes of the tensors in a value (a tensor, or a list or tuple of values)."""
+    import torch
+    if isinstance(value, torch.Tensor):
+        return value.numel() * value.element_size()
+    return sum(map(_bytes, value)) if isinstance(value, (list, tuple)) else 0
 
 
 def _smallest(problem):

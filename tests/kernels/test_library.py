@@ -107,6 +107,9 @@ def test_solve_cli_json(tmp_path):
     ("layernorm", {"MAX_SINGLE": 1024, "WARPS_PER_KB": 2}),  # rows wider than a block: loop
     ("rmsnorm_residual", {"MAX_SINGLE": 1024, "WARPS_PER_KB": 2}),
     ("softmax", {"MAX_SINGLE": 1024, "BLOCK": 1024, "WARPS_PER_KB": 1}),  # online two-pass path
+    # several rows a program (7 x 33: one [8, 64] tile), the widest set in a loop
+    ("row_sum", {"MAX_SINGLE": 8192, "BLOCK": 2048, "WARPS_PER_KB": 1, "ROW_ELEMS": 4096}),
+    ("row_max", {"MAX_SINGLE": 8192, "BLOCK": 2048, "WARPS_PER_KB": 1, "ROW_ELEMS": 4096}),
     ("gqa_causal_attention", {"BLOCK_M": 64, "BLOCK_N": 32, "num_warps": 4, "num_stages": 2,
                               "HEADS_FIRST": 1,  # heads along x, several key blocks per row
                               "LAZY_RESCALE": 0}),
@@ -125,6 +128,9 @@ def test_multi_block_paths_are_correct(problem, config, tmp_path):
 
 @pytest.mark.parametrize("config, shapes", [
     ({"MAX_SINGLE": 1024, "BLOCK": 1024, "WARPS_PER_KB": 1}, "[(6, 700), (7, 33)]"),
+    # 4 rows of 1024 columns a program (the second program's last 2 rows masked), 8 of 64
+    ({"MAX_SINGLE": 1024, "BLOCK": 1024, "WARPS_PER_KB": 1, "ROW_ELEMS": 4096},
+     "[(6, 700), (7, 33)]"),
     ({"MAX_SINGLE": 256, "BLOCK": 256, "WARPS_PER_KB": 1}, "[(6, 1500), (7, 33)]")])
 def test_argmax_picks_the_first_of_tied_maxima(config, shapes, tmp_path):
     """Values from {0..3} tie everywhere: the kernel must answer torch's first occurrence, in

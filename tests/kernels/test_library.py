@@ -107,6 +107,8 @@ def test_solve_cli_json(tmp_path):
     ("layernorm", {"MAX_SINGLE": 1024, "WARPS_PER_KB": 2}),  # rows wider than a block: loop
     ("rmsnorm_residual", {"MAX_SINGLE": 1024, "WARPS_PER_KB": 2}),
     ("softmax", {"MAX_SINGLE": 1024, "BLOCK": 1024, "WARPS_PER_KB": 1}),  # online two-pass path
+    ("log_softmax", {"MAX_SINGLE": 8192, "BLOCK": 2048, "WARPS_PER_KB": 1, "ROW_ELEMS": 4096}),
+    ("softmax", {"MAX_SINGLE": 8192, "BLOCK": 2048, "WARPS_PER_KB": 1, "ROW_ELEMS": 4096}),
     # several rows a program (7 x 33: one [8, 64] tile), the widest set in a loop
     ("row_sum", {"MAX_SINGLE": 8192, "BLOCK": 2048, "WARPS_PER_KB": 1, "ROW_ELEMS": 4096}),
     ("row_max", {"MAX_SINGLE": 8192, "BLOCK": 2048, "WARPS_PER_KB": 1, "ROW_ELEMS": 4096}),

@@ -7,8 +7,12 @@ evens out the tail of a causal launch; HEADS_FIRST orders the grid so that every
 longest rows come before any head's shorter ones (and query heads of one KV group run side by
 side).
 
-When the sequence is a whole number of query blocks, Q, K, V and the output are read and
-written by TMA (tensor descriptors over the flattened rows); otherwise by masked pointer loads.
+Q, K, V and the output are read and written by TMA where their layout allows it (contiguous,
+16-byte aligned): when the sequence is a whole number of query blocks through descriptors over
+the flattened (batch * heads * seq, head_dim) rows, otherwise through per-head 3-D descriptors
+(heads, seq, head_dim) whose bounds stop a tile at its head's last row (the hardware fills the
+rows past it with zeros on a load and drops them on a store; causality already masks keys
+past the last query). Elsewhere by masked pointer loads.
 
 LAZY_RESCALE (as FlashAttention-4 does) keeps each row's reference max until some row's max
 has risen by more than a factor of 2^8: rescaling the whole BLOCK_M x HEAD_DIM accumulator is
@@ -54,12 +58,15 @@ from triton.tools.tensor_descriptor import TensorDescriptor
 
 $CONFIG_TABLE
 @triton.jit
-def _rows(src, first, seq, stride, offs, HEAD_DIM: tl.constexpr, MASKED: tl.constexpr,
+def _rows(src, head, first, seq, stride, offs, HEAD_DIM: tl.constexpr, MASKED: tl.constexpr,
           TMA: tl.constexpr):
-    # a [rows, HEAD_DIM] tile of one head; with TMA, src is a descriptor over the flattened
-    # (batch * heads * seq, HEAD_DIM) tensor and first is the tile's flattened row
-    if TMA:
-        return src.load([first, 0])
+    # a [rows, HEAD_DIM] tile of one head from its row `first`: TMA 1 reads it through a
+    # descriptor over the flattened (batch * heads * seq, HEAD_DIM) rows, TMA 2 through a
+    # (batch * heads, seq, HEAD_DIM) one, TMA 0 by pointers (src: the head's base)
+    if TMA == 1:
+        return src.load([head * seq + first, 0])
+    elif TMA == 2:
+        return src.load([head, first, 0]).reshape(offs.shape[0], HEAD_DIM)
     else:
         ptrs = src + offs[:, None].to(tl.int64) * stride + tl.arange(0, HEAD_DIM)[None, :]
         if MASKED:
@@ -69,7 +76,7 @@ def _rows(src, first, seq, stride, offs, HEAD_DIM: tl.constexpr, MASKED: tl.cons
 
 
 @triton.jit
-def _attend(acc, l_i, m_i, q, k_src, v_src, kv_row, sks, svs, offs_m, start, stop, seq,
+def _attend(acc, l_i, m_i, q, k_src, v_src, kv_head, sks, svs, offs_m, start, stop, seq,
             qk_scale, BLOCK_N: tl.constexpr, HEAD_DIM: tl.constexpr, DIAGONAL: tl.constexpr,
             TMA: tl.constexpr, LAZY_RESCALE: tl.constexpr):
     offs_n = tl.arange(0, BLOCK_N)
@@ -77,7 +84,7 @@ def _attend(acc, l_i, m_i, q, k_src, v_src, kv_row, sks, svs, offs_m, start, sto
         cols = start_n + offs_n
         # K is read in its own [keys, dim] layout and transposed in shared memory: the tensor
         # cores take a transposed operand for free
-        k = _rows(k_src, kv_row + start_n, seq, sks, cols, HEAD_DIM, DIAGONAL, TMA)
+        k = _rows(k_src, kv_head, start_n, seq, sks, cols, HEAD_DIM, DIAGONAL, TMA)
         qk = tl.dot(q, tl.trans(k))
         if DIAGONAL:
             qk = tl.where(offs_m[:, None] >= cols[None, :], qk, -float("inf"))
@@ -98,7 +105,7 @@ def _attend(acc, l_i, m_i, q, k_src, v_src, kv_row, sks, svs, offs_m, start, sto
             l_i = l_i * alpha + tl.sum(p, axis=1)
             acc = acc * alpha[:, None]
             m_i = m_new
-        v = _rows(v_src, kv_row + start_n, seq, svs, cols, HEAD_DIM, DIAGONAL, TMA)
+        v = _rows(v_src, kv_head, start_n, seq, svs, cols, HEAD_DIM, DIAGONAL, TMA)
         acc = tl.dot(p.to(v.dtype), v, acc)
     return acc, l_i, m_i
 
@@ -117,28 +124,29 @@ def causal_gqa_fwd(q_src, k_src, v_src, o_src, sm_scale, seq, q_heads, kv_heads,
     b = bh // q_heads
     h = bh % q_heads
     kv = h // (q_heads // kv_heads)
-    q_row = bh * seq + start_m * BLOCK_M  # flattened rows, for the TMA descriptors
-    kv_row = (b * kv_heads + kv) * seq
+    kv_head = b * kv_heads + kv  # the heads' indices, for the TMA descriptors
     if not TMA:  # per-head base pointers
         q_src += b.to(tl.int64) * sqb + h.to(tl.int64) * sqh
         o_src += b.to(tl.int64) * sob + h.to(tl.int64) * soh
         k_src += b.to(tl.int64) * skb + kv.to(tl.int64) * skh
         v_src += b.to(tl.int64) * svb + kv.to(tl.int64) * svh
     offs_m = start_m * BLOCK_M + tl.arange(0, BLOCK_M)
-    q = _rows(q_src, q_row, seq, sqs, offs_m, HEAD_DIM, True, TMA)
+    q = _rows(q_src, bh, start_m * BLOCK_M, seq, sqs, offs_m, HEAD_DIM, True, TMA)
     m_i = tl.full((BLOCK_M,), -float("inf"), tl.float32)
     l_i = tl.zeros((BLOCK_M,), tl.float32)
     acc = tl.zeros((BLOCK_M, HEAD_DIM), tl.float32)
     qk_scale = sm_scale * 1.4426950408889634  # exp(x) = exp2(x * log2(e))
     diagonal = start_m * BLOCK_M  # keys before it are visible to every query of the block
-    acc, l_i, m_i = _attend(acc, l_i, m_i, q, k_src, v_src, kv_row, sks, svs, offs_m, 0,
+    acc, l_i, m_i = _attend(acc, l_i, m_i, q, k_src, v_src, kv_head, sks, svs, offs_m, 0,
                             diagonal, seq, qk_scale, BLOCK_N, HEAD_DIM, False, TMA, LAZY_RESCALE)
-    acc, l_i, m_i = _attend(acc, l_i, m_i, q, k_src, v_src, kv_row, sks, svs, offs_m, diagonal,
+    acc, l_i, m_i = _attend(acc, l_i, m_i, q, k_src, v_src, kv_head, sks, svs, offs_m, diagonal,
                             tl.minimum(diagonal + BLOCK_M, seq), seq, qk_scale, BLOCK_N,
                             HEAD_DIM, True, TMA, LAZY_RESCALE)
     out = (acc / l_i[:, None]).to(q.dtype)
-    if TMA:
-        o_src.store([q_row, 0], out)
+    if TMA == 1:
+        o_src.store([bh * seq + start_m * BLOCK_M, 0], out)
+    elif TMA == 2:
+        o_src.store([bh, start_m * BLOCK_M, 0], out.reshape(1, BLOCK_M, HEAD_DIM))
     else:
         tl.store(o_src + offs_m[:, None].to(tl.int64) * sos + tl.arange(0, HEAD_DIM)[None, :],
                  out, mask=offs_m[:, None] < seq)
@@ -155,15 +163,19 @@ class ModelNew(nn.Module):
         if config["HEADS_FIRST"]:  # launch order runs along x first
             grid = grid[::-1]
         strides = (*q.stride()[:3], *k.stride()[:3], *v.stride()[:3], *out.stride()[:3])
-        # TMA tiles of the flattened rows must not cross from one head into the next; TMA also
-        # needs a 16-byte aligned start and row pitch
-        tma = seq % block_m == 0 and all(
-            t.is_contiguous() and t.storage_offset() * t.element_size() % 16 == 0 and
-            head_dim * t.element_size() % 16 == 0 for t in (q, k, v))
-        if tma:
-            flat = [t.view(-1, head_dim) for t in (q, k, v, out)]
-            srcs = [TensorDescriptor.from_tensor(t, [rows, head_dim]) for t, rows in
-                    zip(flat, (block_m, block_n, block_n, block_m))]
+        # TMA needs a 16-byte aligned start and row pitch; tiles of the flattened rows must not
+        # cross from one head into the next (a whole number of query blocks), per-head 3-D
+        # descriptors stop at each head's end
+        aligned = all(t.is_contiguous() and t.storage_offset() * t.element_size() % 16 == 0 and
+                      head_dim * t.element_size() % 16 == 0 for t in (q, k, v))
+        tma = 0 if not aligned else 1 if seq % block_m == 0 else 2
+        tiles = (block_m, block_n, block_n, block_m)
+        if tma == 1:
+            srcs = [TensorDescriptor.from_tensor(t.view(-1, head_dim), [rows, head_dim])
+                    for t, rows in zip((q, k, v, out), tiles)]
+        elif tma == 2:
+            srcs = [TensorDescriptor.from_tensor(t.view(-1, seq, head_dim), [1, rows, head_dim])
+                    for t, rows in zip((q, k, v, out), tiles)]
         else:
             srcs = [q, k, v, out]
         causal_gqa_fwd[grid](*srcs, 1.0 / math.sqrt(head_dim), seq, q_heads, k.shape[1],

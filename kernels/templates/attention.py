@@ -20,7 +20,9 @@ then skipped on most steps, at the cost of one program-wide max per step. The re
 same: acc and l_i always share their reference.
 
 Tunables: BLOCK_M (queries per program), BLOCK_N (keys per step; divides BLOCK_M), num_warps,
-num_stages, HEADS_FIRST, LAZY_RESCALE; read per call for the input's shape class
+num_stages, HEADS_FIRST, LAZY_RESCALE, RAGGED_TMA (0: pointer loads where the sequence is not
+a whole number of query blocks, as before the 3-D descriptors; the search keeps both until a
+GPU has measured them); read per call for the input's shape class
 (kernels/shapes: SHAPE_AWARE), so a short sequence can take its own tiles. Triton 3.6's warp
 specialization of the key loop was tried on an H100: no faster, and it crashed the compiler at
 128x64 with 4 warps. The head dimension must be a power of two (it is one tile).
@@ -29,18 +31,21 @@ FAMILY = "attention"
 SHAPE_AWARE = True
 REQUIRES = [{"scaled_dot_product_attention", "causal"}]
 PARAMS = {"BLOCK_M": [128, 64], "BLOCK_N": [64, 128, 32], "num_warps": [4, 8],
-          "num_stages": [2, 3, 4], "HEADS_FIRST": [0, 1], "LAZY_RESCALE": [0, 1]}
+          "num_stages": [2, 3, 4], "HEADS_FIRST": [0, 1], "LAZY_RESCALE": [0, 1],
+          "RAGGED_TMA": [1, 0]}
 
 
-def _point(m, n, warps, stages, heads_first=0, lazy_rescale=0):
+def _point(m, n, warps, stages, heads_first=0, lazy_rescale=0, ragged_tma=1):
     return {"BLOCK_M": m, "BLOCK_N": n, "num_warps": warps, "num_stages": stages,
-            "HEADS_FIRST": heads_first, "LAZY_RESCALE": lazy_rescale}
+            "HEADS_FIRST": heads_first, "LAZY_RESCALE": lazy_rescale, "RAGGED_TMA": ragged_tma}
 
 
 DEFAULT = _point(128, 64, 4, 2)
-# heads-first order and the lazy rescale are not measured yet
-PREFERRED = [_point(64, 64, 4, 3), _point(128, 64, 4, 2, 0, 1), _point(128, 64, 4, 2, 1),
-             _point(128, 128, 8, 3), _point(128, 64, 4, 3)]
+# the H200's winners (2026-12-02: 128x64 on the default set, 64x64 on the shorter ones) also
+# with pointer loads on ragged sequences; heads-first order and the lazy rescale not measured
+PREFERRED = [_point(64, 64, 4, 3), _point(128, 64, 4, 2, ragged_tma=0),
+             _point(64, 64, 4, 3, ragged_tma=0), _point(128, 64, 4, 2, 0, 1),
+             _point(128, 64, 4, 2, 1), _point(128, 128, 8, 3), _point(128, 64, 4, 3)]
 
 
 def valid(config: dict) -> bool:
@@ -168,7 +173,8 @@ class ModelNew(nn.Module):
         # descriptors stop at each head's end
         aligned = all(t.is_contiguous() and t.storage_offset() * t.element_size() % 16 == 0 and
                       head_dim * t.element_size() % 16 == 0 for t in (q, k, v))
-        tma = 0 if not aligned else 1 if seq % block_m == 0 else 2
+        tma = 0 if not aligned else 1 if seq % block_m == 0 else 2 if config.get(
+            "RAGGED_TMA", 1) else 0
         tiles = (block_m, block_n, block_n, block_m)
         if tma == 1:
             srcs = [TensorDescriptor.from_tensor(t.view(-1, head_dim), [rows, head_dim])

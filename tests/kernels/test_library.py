@@ -117,6 +117,9 @@ def test_solve_cli_json(tmp_path):
     ("gqa_causal_attention", {"BLOCK_M": 64, "BLOCK_N": 32, "num_warps": 4, "num_stages": 2,
                               "HEADS_FIRST": 1,  # heads along x, several key blocks per row
                               "LAZY_RESCALE": 0}),
+    ("gqa_causal_attention", {"BLOCK_M": 64, "BLOCK_N": 32, "num_warps": 4, "num_stages": 2,
+                              "HEADS_FIRST": 0, "LAZY_RESCALE": 0,
+                              "RAGGED_TMA": 0}),  # pointer loads at sequence 77
     ("matmul_bias_gelu", {"BLOCK_M": 64, "BLOCK_N": 128, "BLOCK_K": 32, "GROUP_M": 8,
                           "num_warps": 4, "num_stages": 3, "PERSISTENT": 0}),  # one tile each
 ])

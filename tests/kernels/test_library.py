@@ -108,6 +108,8 @@ def test_solve_cli_json(tmp_path):
     ("rmsnorm_residual", {"MAX_SINGLE": 1024, "WARPS_PER_KB": 2}),
     ("softmax", {"MAX_SINGLE": 1024, "BLOCK": 1024, "WARPS_PER_KB": 1}),  # online two-pass path
     ("log_softmax", {"MAX_SINGLE": 8192, "BLOCK": 2048, "WARPS_PER_KB": 1, "ROW_ELEMS": 4096}),
+    # 8 rows of 33 a program; 5000 columns in 2 blocks
+    ("inclusive_scan", {"BLOCK": 4096, "num_warps": 4, "ROW_ELEMS": 4096}),
     # one running maximum a row, over 3 blocks of the 3001-class vocabulary
     ("cross_entropy", {"BLOCK": 1024, "num_warps": 4, "SCALAR_MAX": 1}),
     ("softmax", {"MAX_SINGLE": 8192, "BLOCK": 2048, "WARPS_PER_KB": 1, "ROW_ELEMS": 4096}),

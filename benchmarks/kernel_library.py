@@ -205,6 +205,33 @@ def print_table(device: str, peak: dict, rows: list[dict]) -> None:
             f"{'x'.join(map(str, (s['shapes'] or [[]])[0]))}: "
             + (f"{s['speedup_vs_compile']:.2f}x" if s.get("speedup_vs_compile") else "-")
             for s in r["all_sets"]))
+    slower = [f"{r['problem']} {'x'.join(map(str, s['shapes'][0]))} "
+              f"{s['speedup_vs_compile']:.3f}x ({mb:.0f} MB)" for r in solved
+              for s, mb in zip(r["all_sets"], moved_mb(r["problem"]))
+              if mb is not None and mb >= 1 and (s.get("speedup_vs_compile") or 0) < 1]
+    thin = [f"{r['problem']} {r['roofline']['fraction_of_ceiling']:.0%}" for r in solved
+            if r["roofline"] and r["roofline"]["bound"] == "memory" and
+            r["roofline"]["fraction_of_ceiling"] < 0.9]
+    print(f"\nsets moving at least 1 MB below 1.00x torch.compile: {len(slower)}"
+          + "".join(f"\n  {line}" for line in slower))
+    print(f"memory-bound below 90% of copy bandwidth on the default set: {len(thin)}"
+          + (f" ({', '.join(thin)})" if thin else ""))
+
+
+def moved_mb(name: str) -> list[float | None]:
+    """The MB each input set's reference reads and writes (tools.roofline, on meta tensors):
+    the sets under 1 MB are mostly launch latency, reported but not gated."""
+    from kernels.library import CATALOG
+    from tools.problem import input_sets, load_problem
+    from tools.roofline import problem_cost
+    problem = load_problem(CATALOG / f"{name}.py")
+    sizes = []
+    for _, spec in input_sets(problem):
+        try:
+            sizes.append(problem_cost(problem, spec)["bytes"] / 1e6)
+        except Exception:  # not countable: the set is reported, not gated
+            sizes.append(None)
+    return sizes
 
 
 def tables(files: list[Path]) -> None:

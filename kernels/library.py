@@ -259,7 +259,7 @@ def _screened(problem: Path, offers: list, result: SolveResult, say) -> list:
         passed.append((per_shape, path, attempt, times))
         say(f"{per_shape.label}: the screen's fastest configuration for each shape class")
     moved = {label: t["bytes"] for said in results for label, t in said.get("by_set", {}).items()
-             if "bytes" in t}
+             if t.get("bytes") is not None}
     order = shapes.ranked_by_every_set([times for *_, times in passed], moved)
     return [passed[i][:3] for i in order]
 

@@ -156,13 +156,13 @@ def run(problem_path: str, device: str, plan: dict) -> None:
         timing = {label: [runtime.draw(problem, spec, runtime.TIMING_SEED + i, device, dtype)
                           for i in range(runtime.ROTATING_SETS)]
                   for label, spec in input_sets(problem)} if device == "cuda" else {}
-        # what the reference reads and writes on each set: the ranking leaves out the sets
-        # too small to say much about a kernel (kernels.shapes.ranked_by_every_set)
-        moved = {label: _bytes(draws[0]) + _bytes(ref(*draws[0]))
-                 for label, draws in timing.items()}
     classes = {label: runtime.shape_class(next((x.shape for x in draws[0]
                                         if isinstance(x, torch.Tensor)), ()))
                for label, draws in timing.items()}
+    # what the reference reads and writes on each set: the ranking leaves out the sets too
+    # small to say much about a kernel (kernels.shapes.ranked_by_every_set)
+    moved = {label: _moved(problem, spec) for label, spec in input_sets(problem)
+             if label in timing}
     atol, rtol = _tolerance(problem, dtype)
     said = {"results": [], "timing_now": None}
     results, models, broken = said["results"], {}, False
@@ -230,12 +230,14 @@ def run(problem_path: str, device: str, plan: dict) -> None:
         print("@@timed screen", flush=True)
 
 
-def _bytes(value) -> int:
-    """The bytes of the tensors in a value (a tensor, or a list or tuple of values)."""
-    import torch
-    if isinstance(value, torch.Tensor):
-        return value.numel() * value.element_size()
-    return sum(map(_bytes, value)) if isinstance(value, (list, tuple)) else 0
+def _moved(problem, spec) -> int | None:
+    """The bytes the problem's reference reads and writes on one input set (tools.roofline),
+    None where they cannot be counted."""
+    from tools.roofline import problem_cost
+    try:
+        return problem_cost(problem, spec)["bytes"]
+    except Exception:
+        return None
 
 
 def _smallest(problem):

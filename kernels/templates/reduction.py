@@ -15,18 +15,12 @@ PARAMS = {"MAX_SINGLE": [8192, 16384], "BLOCK": [2048, 4096], "WARPS_PER_KB": [1
           "ROW_ELEMS": [0, 4096]}
 DEFAULT = {"MAX_SINGLE": 8192, "BLOCK": 2048, "WARPS_PER_KB": 1, "ROW_ELEMS": 0}
 
-
-def _point(max_single, block, warps_per_kb, row_elems=0):
-    return {"MAX_SINGLE": max_single, "BLOCK": block, "WARPS_PER_KB": warps_per_kb,
-            "ROW_ELEMS": row_elems}
-
-
 # the H200's winners per shape class at budget 16 (2026-12-02, one row a program), then the
 # rows-a-program variants, before the rest of the grid (24 points: a budget of 16 leaves some)
-PREFERRED = [_point(16384, 4096, 4), _point(16384, 2048, 4), _point(16384, 4096, 2),
-             _point(16384, 4096, 1), _point(8192, 4096, 4), _point(8192, 2048, 2),
-             _point(8192, 2048, 1, 4096), _point(8192, 2048, 2, 4096),
-             _point(8192, 2048, 4, 4096)]
+PREFERRED = [dict(zip(PARAMS, point)) for point in (
+    (16384, 4096, 4, 0), (16384, 2048, 4, 0), (16384, 4096, 2, 0), (16384, 4096, 1, 0),
+    (8192, 4096, 4, 0), (8192, 2048, 2, 0), (8192, 2048, 1, 4096), (8192, 2048, 2, 4096),
+    (8192, 2048, 4, 4096))]
 OPS = {"sum": 0, "amax": 1, "argmax": 2}
 
 

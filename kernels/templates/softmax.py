@@ -14,17 +14,12 @@ PARAMS = {"MAX_SINGLE": [8192, 16384], "BLOCK": [2048, 4096, 8192], "WARPS_PER_K
           "ROW_ELEMS": [0, 4096]}
 DEFAULT = {"MAX_SINGLE": 16384, "BLOCK": 4096, "WARPS_PER_KB": 2, "ROW_ELEMS": 0}
 
-
-def _point(max_single, block, warps_per_kb, row_elems=0):
-    return {"MAX_SINGLE": max_single, "BLOCK": block, "WARPS_PER_KB": warps_per_kb,
-            "ROW_ELEMS": row_elems}
-
-
 # the H200's winners per shape class at budget 16 (2026-12-02, softmax and log-softmax, one
 # row a program), then the rows-a-program variants, before the rest of the grid (36 points)
-PREFERRED = [_point(8192, 2048, 2), _point(16384, 4096, 4), _point(8192, 8192, 4),
-             _point(8192, 4096, 4), _point(8192, 8192, 2), _point(16384, 4096, 1, 4096),
-             _point(16384, 4096, 2, 4096), _point(16384, 4096, 4, 4096)]
+PREFERRED = [dict(zip(PARAMS, point)) for point in (
+    (8192, 2048, 2, 0), (16384, 4096, 4, 0), (8192, 8192, 4, 0), (8192, 4096, 4, 0),
+    (8192, 8192, 2, 0), (16384, 4096, 1, 4096), (16384, 4096, 2, 4096),
+    (16384, 4096, 4, 4096))]
 
 
 def valid(config: dict) -> bool:

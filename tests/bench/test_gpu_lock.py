@@ -137,11 +137,32 @@ def test_the_wait_for_other_runs_is_counted(lab, monkeypatch):
     _card_locks.pop("0")
 
 
-def test_a_childs_timed_phases_take_the_card_alone_once(tmp_path, monkeypatch):
-    """The reference's phases (one per input set) and the screen's window follow each other:
-    the card is taken alone at the first and kept until the child stops asking, so a run
-    beside it waits once per child, not once per phase (each wait is the longest hold of
-    every run sharing the card)."""
+class ScriptedChild:
+    """A sandboxed child that says `lines` in turn (skipping those the parent's read does not
+    ask for, as a real one's output is read) and records the card's mode at each read."""
+
+    def __init__(self, lines: list[str], gpu: str):
+        self.lines, self.gpu = list(lines), gpu
+        self.held: list = []
+        self.sent: list[str] = []
+
+    def read_line(self, prefix=""):
+        from tools.bench import _card_locks
+        self.held.append(getattr(_card_locks.get(self.gpu), "mode", None))
+        while self.lines:
+            line = self.lines.pop(0)
+            if line.startswith(prefix):
+                return line
+        return None
+
+    def send(self, line):
+        self.sent.append(line)
+
+
+@pytest.fixture
+def serve_scripted(tmp_path, monkeypatch):
+    """serve_card on a scripted child, with this test's own lock files and GPU: returns the
+    phases' spans, the child, and every mode the lock was taken in."""
     import tempfile
 
     from tools.bench import _card_locks, _CardLock, serve_card
@@ -153,95 +174,48 @@ def test_a_childs_timed_phases_take_the_card_alone_once(tmp_path, monkeypatch):
     monkeypatch.setattr(_CardLock, "take", lambda self, mode: takes.append(mode) or
                         real_take(self, mode))
 
-    class Child:  # says what a reference with three input sets says, then ends
-        lines = [f"@@{word} {label}" for label in ("default", "set1", "set2")
-                 for word in ("ready-to-time", "timed")]
-        sent: list[str] = []
-        held: list = []  # the card's mode at each line read
+    def serve(lines: list[str]):
+        child = ScriptedChild(lines, "5")
+        spans = serve_card(child, "cuda")
+        assert _card_locks["5"].mode is None  # given back at the end
+        return spans, child, takes
+    yield serve
+    _card_locks.pop("5", None)
 
-        def read_line(self, prefix=""):
-            self.held.append(getattr(_card_locks.get("5"), "mode", None))
-            return self.lines.pop(0) if self.lines else None
 
-        def send(self, line):
-            self.sent.append(line)
-
-    spans = serve_card(Child(), "cuda")
-    assert sorted(spans) == ["default", "set1", "set2"] and Child.sent == ["go"] * 3
+def test_a_childs_timed_phases_take_the_card_alone_once(serve_scripted):
+    """The reference's phases (one per input set) and the screen's window follow each other:
+    the card is taken alone at the first and kept until the child stops asking, so a run
+    beside it waits once per child, not once per phase (each wait is the longest hold of
+    every run sharing the card)."""
+    spans, child, takes = serve_scripted([f"@@{word} {label}"
+                                          for label in ("default", "set1", "set2")
+                                          for word in ("ready-to-time", "timed")])
+    assert sorted(spans) == ["default", "set1", "set2"] and child.sent == ["go"] * 3
     # free before the first phase; alone from its "go" until the child stopped asking
-    assert Child.held == [None] + ["alone"] * 6
-    assert takes == ["alone"] and _card_locks["5"].mode is None  # once, and given back
-    _card_locks.pop("5")
+    assert child.held == [None] + ["alone"] * 6
+    assert takes == ["alone"]  # once
 
 
-def test_a_childs_untimed_windows_hold_the_card_shared_only_inside_them(tmp_path, monkeypatch):
+def test_a_childs_untimed_windows_hold_the_card_shared_only_inside_them(serve_scripted):
     """The seed generator uses the card twice (the problem's model and inputs; one eager run)
     with Inductor writing code on the CPU between: the card is shared for each window and
     free between them, so a timer beside it waits for a window, not for the whole child."""
-    import tempfile
-
-    from tools.bench import _card_locks, serve_card
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    monkeypatch.setitem(os.environ, "CUDA_VISIBLE_DEVICES", "6")
-    _card_locks.pop("6", None)
-
-    class Child:
-        lines = ["@@use-card", "Inductor's log line", "@@card-done"] * 2
-        held: list = []
-
-        def read_line(self, prefix=""):
-            self.held.append(getattr(_card_locks.get("6"), "mode", None))
-            while self.lines:
-                line = self.lines.pop(0)
-                if line.startswith(prefix):
-                    return line
-            return None
-
-        def send(self, line):
-            assert line == "go"
-
-    serve_card(Child(), "cuda")
+    spans, child, takes = serve_scripted(["@@use-card", "Inductor's log line",
+                                          "@@card-done"] * 2)
     # asking: free; inside a window: shared; between windows and at the end: free
-    assert Child.held == [None, "shared", None, "shared", None]
-    assert _card_locks["6"].mode is None
-    _card_locks.pop("6")
+    assert child.held == [None, "shared", None, "shared", None]
+    assert takes == ["shared", "shared"] and child.sent == ["go"] * 2 and not spans
 
 
-def test_the_screens_build_windows_share_the_card_and_its_timing_takes_it_alone(tmp_path,
-                                                                                  monkeypatch):
+def test_the_screens_build_windows_share_the_card_and_its_timing_takes_it_alone(
+        serve_scripted):
     """The screen builds, checks and compiles each candidate in a window of its own (the card
     free between them), then times them all: a timer beside it waits for one candidate's
     window, not for the whole screen (twelve screens each held the card shared through all
     their compiles, so every timer waited for the slowest of them)."""
-    import tempfile
-
-    from tools.bench import _card_locks, _CardLock, serve_card
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    monkeypatch.setitem(os.environ, "CUDA_VISIBLE_DEVICES", "7")
-    _card_locks.pop("7", None)
-    takes = []
-    real_take = _CardLock.take
-    monkeypatch.setattr(_CardLock, "take", lambda self, mode: takes.append(mode) or
-                        real_take(self, mode))
-
-    class Child:
-        lines = ["@@use-card", "@@card-done"] * 2 + ["a compile's log line",
-                                                    "@@ready-to-time screen", "@@timed screen"]
-        held: list = []
-
-        def read_line(self, prefix=""):
-            self.held.append(getattr(_card_locks.get("7"), "mode", None))
-            while self.lines:
-                line = self.lines.pop(0)
-                if line.startswith(prefix):
-                    return line
-            return None
-
-        def send(self, line):
-            assert line == "go"
-
-    spans = serve_card(Child(), "cuda")
+    spans, child, takes = serve_scripted(["@@use-card", "@@card-done"] * 2 + [
+        "a compile's log line", "@@ready-to-time screen", "@@timed screen"])
     assert list(spans) == ["screen"]
-    assert Child.held == [None, "shared", None, "shared", None, "alone", "alone"]
-    assert takes == ["shared", "shared", "alone"] and _card_locks["7"].mode is None
-    _card_locks.pop("7")
+    assert child.held == [None, "shared", None, "shared", None, "alone", "alone"]
+    assert takes == ["shared", "shared", "alone"]

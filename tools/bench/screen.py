@@ -14,17 +14,16 @@ On a GPU the candidates are checked on the default input set and timed on every 
 (`by_set`: each set's median, its shape class for configurations per shape class
 (kernels/shapes) and the bytes the reference reads and writes there); `median_ms` is the
 default set's. The caller ranks them by every set (`kernels.shapes.ranked_by_every_set`). On
-the CPU (Triton's
-interpreter, no timing) they are checked on the smallest one, and the answer is cached by the
-two files' content: there the screen is the offline coder's test of whether a template computes
-what the problem computes, before an attempt is spent on it.
+the CPU (Triton's interpreter, no timing) they are checked on the smallest one, and the answer
+is cached by the two files' content: there the screen is the offline coder's test of whether
+a template computes what the problem computes, before an attempt is spent on it.
 
 Child: `python -m tools.bench.screen PROBLEM DEVICE PLAN.json` with the candidates in its scratch
-folder. It builds and checks every candidate first (and compiles it for every set's shapes), each in
-an untimed window of its own (`runtime.card_window`: the card shared for that candidate, free
-between candidates), then times those that passed in one window: it asks ("@@ready-to-time
-screen", answered "go"; "@@timed screen" after), and the parent holds the card alone from
-then on (`tools.bench.serve_card`).
+folder. It builds and checks every candidate first (and compiles it for every set's shapes),
+each in an untimed window of its own (`runtime.card_window`: the card shared for that
+candidate, free between candidates), then times those that passed in one window: it asks
+("@@ready-to-time screen", answered "go"; "@@timed screen" after), and the parent holds the
+card alone from then on (`tools.bench.serve_card`).
 It writes `screen.json` after every step, so a crash or a kill leaves what came before: the
 parent charges the candidate that broke the process and screens the rest in a fresh one.
 """
@@ -143,13 +142,13 @@ def run(problem_path: str, device: str, plan: dict) -> None:
     if device == "cpu" and dtype == torch.bfloat16:
         dtype = torch.float32  # bf16 arithmetic is wrong in the interpreter
     init = list(problem.get_init_inputs())
-    torch.manual_seed(42)
-    ref = problem.Model(*init).to(device)
-    ref = (ref.to(dtype) if dtype is not None else ref).eval()
-    runtime.save("init.pt", init)
-    runtime.save("state.pt", dict(ref.state_dict()))
     seed = runtime.trial_seeds()[0][1]
     with runtime.card_window(device), torch.no_grad():
+        torch.manual_seed(42)
+        ref = problem.Model(*init).to(device)
+        ref = (ref.to(dtype) if dtype is not None else ref).eval()
+        runtime.save("init.pt", init)
+        runtime.save("state.pt", dict(ref.state_dict()))
         inputs = runtime.draw(problem, _smallest(problem) if device == "cpu" else None, seed,
                               device, dtype)
         expected = ref(*inputs)

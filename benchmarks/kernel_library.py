@@ -21,6 +21,7 @@ import json
 import math
 import sys
 import time
+import traceback
 from concurrent.futures import as_completed
 from pathlib import Path
 
@@ -113,15 +114,19 @@ def one(name: str, budget: int) -> dict:
         print(f"  {name} {timeline[-1][0]:>6.1f} s: {step}", flush=True)
     out_dir = ROOT / "benchmarks/results/kernels"
     out_dir.mkdir(parents=True, exist_ok=True)
-    result = solve(problem, out_dir / f"{name}_kernel.py", device="cuda", budget=budget,
-                   progress=mark)
-    row = solved_row(name, result, load_problem(problem)) if result.status == "solved" else \
-        {"problem": name, "status": result.status, "reason": result.reason}
-    if name == "gqa_causal_attention" and result.status == "solved":
-        mark("attention at sequence 16k beside SDPA")
-        row["at_16k"] = attention_at_16k(out_dir / f"{name}_kernel.py", 30)
-    # the winner's harness stages (reference, candidate, card-wait ...): where the time went
-    row["stages"] = (result.measurement or {}).get("stages")
+    try:
+        result = solve(problem, out_dir / f"{name}_kernel.py", device="cuda", budget=budget,
+                       progress=mark)
+        row = solved_row(name, result, load_problem(problem)) if result.status == "solved" \
+            else {"problem": name, "status": result.status, "reason": result.reason}
+        if name == "gqa_causal_attention" and result.status == "solved":
+            mark("attention at sequence 16k beside SDPA")
+            row["at_16k"] = attention_at_16k(out_dir / f"{name}_kernel.py", 30)
+        # the winner's harness stages (reference, candidate, card-wait ...): where time went
+        row["stages"] = (result.measurement or {}).get("stages")
+    except Exception as err:  # a crash of ours: said in its row, the other problems go on
+        row = {"problem": name, "status": "crash", "reason": f"{type(err).__name__}: {err}",
+               "traceback": traceback.format_exc()[-3000:]}
     return {**row, "timeline": timeline, "seconds": round(time.perf_counter() - start, 1)}
 
 

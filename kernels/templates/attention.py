@@ -14,13 +14,16 @@ the flattened (batch * heads * seq, head_dim) rows, otherwise through per-head 3
 rows past it with zeros on a load and drops them on a store; causality already masks keys
 past the last query). Elsewhere by masked pointer loads.
 
+PERSISTENT launches one program per SM, each walking the (query block, head) tiles from the
+longest rows down, strided by the program count, instead of one program per tile.
+
 LAZY_RESCALE (as FlashAttention-4 does) keeps each row's reference max until some row's max
 has risen by more than a factor of 2^8: rescaling the whole BLOCK_M x HEAD_DIM accumulator is
 then skipped on most steps, at the cost of one program-wide max per step. The result is the
 same: acc and l_i always share their reference.
 
 Tunables: BLOCK_M (queries per program), BLOCK_N (keys per step; divides BLOCK_M), num_warps,
-num_stages, HEADS_FIRST, LAZY_RESCALE, RAGGED_TMA (0: pointer loads where the sequence is not
+num_stages, HEADS_FIRST, LAZY_RESCALE, PERSISTENT, RAGGED_TMA (0: pointer loads where the sequence is not
 a whole number of query blocks, as before the 3-D descriptors; the search keeps both until a
 GPU has measured them); read per call for the input's shape class
 (kernels/shapes: SHAPE_AWARE), so a short sequence can take its own tiles. Triton 3.6's warp
@@ -32,20 +35,23 @@ SHAPE_AWARE = True
 REQUIRES = [{"scaled_dot_product_attention", "causal"}]
 PARAMS = {"BLOCK_M": [128, 64], "BLOCK_N": [64, 128, 32], "num_warps": [4, 8],
           "num_stages": [2, 3, 4], "HEADS_FIRST": [0, 1], "LAZY_RESCALE": [0, 1],
-          "RAGGED_TMA": [1, 0]}
+          "RAGGED_TMA": [1, 0], "PERSISTENT": [0, 1]}
 
 
-def _point(m, n, warps, stages, heads_first=0, lazy_rescale=0, ragged_tma=1):
+def _point(m, n, warps, stages, heads_first=0, lazy_rescale=0, ragged_tma=1, persistent=0):
     return {"BLOCK_M": m, "BLOCK_N": n, "num_warps": warps, "num_stages": stages,
-            "HEADS_FIRST": heads_first, "LAZY_RESCALE": lazy_rescale, "RAGGED_TMA": ragged_tma}
+            "HEADS_FIRST": heads_first, "LAZY_RESCALE": lazy_rescale, "RAGGED_TMA": ragged_tma,
+            "PERSISTENT": persistent}
 
 
 DEFAULT = _point(128, 64, 4, 2)
-# the H200's winners (2026-12-02: 128x64 on the default set, 64x64 on the shorter ones) also
-# with pointer loads on ragged sequences; heads-first order and the lazy rescale not measured
-PREFERRED = [_point(64, 64, 4, 3), _point(128, 64, 4, 2, ragged_tma=0),
+# the H200's screen (2026-12-02) ranked 128x64/4 warps/2 stages first on the default set, then
+# heads-first order, then 64x64/4/3 (first on the shorter sets); lazy rescale and 8 warps
+# behind. Those, with pointer loads on ragged sequences and persistent, before the rest
+PREFERRED = [_point(64, 64, 4, 3), _point(128, 64, 4, 2, 1), _point(128, 64, 4, 2, persistent=1),
+             _point(64, 64, 4, 3, persistent=1), _point(128, 64, 4, 2, ragged_tma=0),
              _point(64, 64, 4, 3, ragged_tma=0), _point(128, 64, 4, 2, 0, 1),
-             _point(128, 64, 4, 2, 1), _point(128, 128, 8, 3), _point(128, 64, 4, 3)]
+             _point(128, 128, 8, 3)]
 
 
 def valid(config: dict) -> bool:
@@ -116,16 +122,35 @@ def _attend(acc, l_i, m_i, q, k_src, v_src, kv_head, sks, svs, offs_m, start, st
 
 
 @triton.jit
-def causal_gqa_fwd(q_src, k_src, v_src, o_src, sm_scale, seq, q_heads, kv_heads,
+def causal_gqa_fwd(q_src, k_src, v_src, o_src, sm_scale, seq, q_heads, kv_heads, n_bh,
                    sqb, sqh, sqs, skb, skh, sks, svb, svh, svs, sob, soh, sos,
                    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, HEAD_DIM: tl.constexpr,
-                   TMA: tl.constexpr, HEADS_FIRST: tl.constexpr, LAZY_RESCALE: tl.constexpr):
-    if HEADS_FIRST:  # every head's longest rows before any head's shorter ones
-        bh = tl.program_id(0)
-        start_m = tl.num_programs(1) - 1 - tl.program_id(1)
-    else:  # longest rows first within each head
-        start_m = tl.num_programs(0) - 1 - tl.program_id(0)
-        bh = tl.program_id(1)
+                   TMA: tl.constexpr, HEADS_FIRST: tl.constexpr, LAZY_RESCALE: tl.constexpr,
+                   PERSISTENT: tl.constexpr):
+    if PERSISTENT:  # tile t: every head's longest rows before any head's shorter ones
+        m_blocks = tl.cdiv(seq, BLOCK_M)
+        for t in range(tl.program_id(0), m_blocks * n_bh, tl.num_programs(0)):
+            _tile(q_src, k_src, v_src, o_src, sm_scale, seq, q_heads, kv_heads, sqb, sqh, sqs,
+                  skb, skh, sks, svb, svh, svs, sob, soh, sos, m_blocks - 1 - t // n_bh,
+                  t % n_bh, BLOCK_M, BLOCK_N, HEAD_DIM, TMA, LAZY_RESCALE)
+    else:
+        if HEADS_FIRST:  # every head's longest rows before any head's shorter ones
+            bh = tl.program_id(0)
+            start_m = tl.num_programs(1) - 1 - tl.program_id(1)
+        else:  # longest rows first within each head
+            start_m = tl.num_programs(0) - 1 - tl.program_id(0)
+            bh = tl.program_id(1)
+        _tile(q_src, k_src, v_src, o_src, sm_scale, seq, q_heads, kv_heads, sqb, sqh, sqs,
+              skb, skh, sks, svb, svh, svs, sob, soh, sos, start_m, bh, BLOCK_M, BLOCK_N,
+              HEAD_DIM, TMA, LAZY_RESCALE)
+
+
+@triton.jit
+def _tile(q_src, k_src, v_src, o_src, sm_scale, seq, q_heads, kv_heads,
+          sqb, sqh, sqs, skb, skh, sks, svb, svh, svs, sob, soh, sos, start_m, bh,
+          BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, HEAD_DIM: tl.constexpr,
+          TMA: tl.constexpr, LAZY_RESCALE: tl.constexpr):
+    # one program's work: the query block start_m of head bh (batch * q_heads + head)
     b = bh // q_heads
     h = bh % q_heads
     kv = h // (q_heads // kv_heads)
@@ -165,7 +190,11 @@ class ModelNew(nn.Module):
         config = config_for(q)
         block_m, block_n = config["BLOCK_M"], config["BLOCK_N"]
         grid = (triton.cdiv(seq, block_m), batch * q_heads)
-        if config["HEADS_FIRST"]:  # launch order runs along x first
+        if config.get("PERSISTENT"):  # one program per SM (a few on the CPU's interpreter)
+            programs = torch.cuda.get_device_properties(q.device).multi_processor_count \
+                if q.is_cuda else 3
+            grid = (min(programs, grid[0] * grid[1]),)
+        elif config["HEADS_FIRST"]:  # launch order runs along x first
             grid = grid[::-1]
         strides = (*q.stride()[:3], *k.stride()[:3], *v.stride()[:3], *out.stride()[:3])
         # TMA needs a 16-byte aligned start and row pitch; tiles of the flattened rows must not
@@ -185,10 +214,11 @@ class ModelNew(nn.Module):
         else:
             srcs = [q, k, v, out]
         causal_gqa_fwd[grid](*srcs, 1.0 / math.sqrt(head_dim), seq, q_heads, k.shape[1],
-                             *strides, BLOCK_M=block_m, BLOCK_N=block_n, HEAD_DIM=head_dim,
-                             TMA=tma, HEADS_FIRST=config["HEADS_FIRST"],
-                             LAZY_RESCALE=config["LAZY_RESCALE"], num_warps=config["num_warps"],
-                             num_stages=config["num_stages"])
+                             batch * q_heads, *strides, BLOCK_M=block_m, BLOCK_N=block_n,
+                             HEAD_DIM=head_dim, TMA=tma, HEADS_FIRST=config["HEADS_FIRST"],
+                             LAZY_RESCALE=config["LAZY_RESCALE"],
+                             PERSISTENT=config.get("PERSISTENT", 0),
+                             num_warps=config["num_warps"], num_stages=config["num_stages"])
         return out
 '''
 

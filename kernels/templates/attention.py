@@ -23,9 +23,9 @@ then skipped on most steps, at the cost of one program-wide max per step. The re
 same: acc and l_i always share their reference.
 
 Tunables: BLOCK_M (queries per program), BLOCK_N (keys per step; divides BLOCK_M), num_warps,
-num_stages, HEADS_FIRST, LAZY_RESCALE, PERSISTENT, RAGGED_TMA (0: pointer loads where the sequence is not
-a whole number of query blocks, as before the 3-D descriptors; the search keeps both until a
-GPU has measured them); read per call for the input's shape class
+num_stages, HEADS_FIRST, LAZY_RESCALE, PERSISTENT, RAGGED_TMA (0: pointer loads where the
+sequence is not a whole number of query blocks, as before the 3-D descriptors; the search
+keeps both until a GPU has measured them); read per call for the input's shape class
 (kernels/shapes: SHAPE_AWARE), so a short sequence can take its own tiles. Triton 3.6's warp
 specialization of the key loop was tried on an H100: no faster, and it crashed the compiler at
 128x64 with 4 warps. The head dimension must be a power of two (it is one tile).

@@ -243,7 +243,15 @@ def tables(files: list[Path]) -> None:
     """The table again from runs' JSON (no GPU needed): their rows together, a later file's
     row replacing an earlier one's for the same problem (a run cut short, finished by another
     with --only)."""
-    runs = [json.loads(f.read_text()) for f in files]
+    runs = []
+    for f in files:
+        try:
+            runs.append(json.loads(f.read_text()))
+            assert isinstance(runs[-1].get("rows"), list)
+        except (OSError, ValueError, AssertionError, AttributeError) as err:
+            print(f"{f}: not a kernel_library run's JSON ({type(err).__name__}: {err})",
+                  file=sys.stderr)
+            sys.exit(2)
     rows = {r["problem"]: r for run in runs for r in run["rows"]}
     print_table(runs[-1]["device"], runs[-1]["ceilings"], sorted(rows.values(),
                                                                 key=lambda r: r["problem"]))

@@ -19,3 +19,12 @@ def test_the_table_of_two_runs_names_the_sets_below_torch_compile():
     assert "  row_argmax 64x32768 0.632x (8 MB)" in out
     assert "3x20000: 0.65x" in out and "row_argmax 3x20000" not in out  # 0.24 MB: not gated
     assert "(cross_entropy 84%, kv_quant_int3 84%, moe_top2_routing 17%)" in out
+
+
+def test_a_file_that_is_not_a_run_is_one_line_and_exit_2(tmp_path):
+    bad = tmp_path / "run.json"
+    bad.write_text("[1, 2]")
+    run = subprocess.run([sys.executable, "benchmarks/kernel_library.py", "--table", str(bad)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stderr
+    assert "not a kernel_library run's JSON" in run.stderr

@@ -138,6 +138,7 @@ class Attempt:
     origin: str = "template"
     screen: str | None = None  # on a GPU: ok | incorrect | crash, from the one-process screen
     screen_ms: float | None = None  # the screen's median on the default set (a ranking)
+    screen_by_set: dict | None = None  # the screen's median on each input set (ms)
 
 
 @dataclass
@@ -246,7 +247,8 @@ def _screened(problem: Path, offers: list, result: SolveResult, say) -> list:
             attempt.reasons.append(f"screen: {said['detail']}")
         result.attempts.append(attempt)
         if said["status"] == "ok":
-            passed.append((offer, path, attempt, _set_times(said)))
+            attempt.screen_by_set = _set_times(said)
+            passed.append((offer, path, attempt, attempt.screen_by_set))
     say(f"{len(passed)} of {len(offers)} passed the screen")
     if composed := _per_shape_class([(offer, said) for (offer, _, _), said in zip(offers, results)
                                      if said["status"] == "ok"]):
@@ -254,7 +256,8 @@ def _screened(problem: Path, offers: list, result: SolveResult, say) -> list:
         path = offers[0][1].with_name("candidate_per_shape_class.py")
         path.write_text(per_shape.source)
         attempt = Attempt(per_shape.config, "not verified", False, None, origin="template",
-                          screen="composed", screen_ms=times.get("default"))
+                          screen="composed", screen_ms=times.get("default"),
+                          screen_by_set=times)
         result.attempts.append(attempt)
         passed.append((per_shape, path, attempt, times))
         say(f"{per_shape.label}: the screen's fastest configuration for each shape class")

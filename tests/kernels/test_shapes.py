@@ -91,3 +91,5 @@ def test_on_a_gpu_the_composed_candidate_is_judged_before_a_seed_fast_on_one_set
         ("template", "composed", False)]
     assert result.attempts[3].config == {**A, BY_SHAPE: {"4096x1024": B}}
     assert result.attempts[3].screen_ms == 1.0  # A's time on the default set
+    assert result.attempts[3].screen_by_set == {"default": 1.0, "set1": 0.25}  # A's, then B's
+    assert result.attempts[1].screen_by_set == {"default": 0.9, "set1": 0.35}

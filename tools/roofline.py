@@ -62,6 +62,22 @@ def known_ceilings() -> dict:
     return json.loads(cache.read_text()) if cache.is_file() else {}
 
 
+def measured_already(gpu: str) -> bool:
+    """Whether the ceilings of GPU `gpu` (an index or UUID, as CUDA_VISIBLE_DEVICES names it)
+    under this torch are known, read without starting CUDA here (its name from nvidia-smi):
+    then a child that reports them only reads them. Where that cannot be told, False."""
+    import subprocess
+
+    import torch  # its version only: CUDA stays unstarted
+    try:
+        name = subprocess.run(["nvidia-smi", "-i", gpu, "--query-gpu=name",
+                               "--format=csv,noheader"], capture_output=True, text=True,
+                              timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return bool(name) and f"{name} | torch {torch.__version__}" in known_ceilings()
+
+
 def remember(entry: dict) -> None:
     """Keep a measurement a sandboxed child made (its HOME is a scratch folder)."""
     known = known_ceilings()

@@ -730,14 +730,15 @@ _cards: dict[str, dict] = {}
 def _card(device: str) -> dict:
     """The GPU's name, versions and measured ceilings, from a sandboxed child that runs only
     our code (so no problem or candidate can misstate them); once per process and GPU."""
-    from tools.roofline import hand_down, known_ceilings, remember
+    from tools.roofline import hand_down, measured_already, remember
     key = os.environ.get("CUDA_VISIBLE_DEVICES", "")
     if key not in _cards:
         box = Sandbox(timeout=600, gpu=True, env=hand_down())
         try:
-            # alone where it times copies and matmuls (no ceilings known yet); reading the
-            # card's name and the known ceilings shares it (12 jobs each start with this)
-            with gpu_lock("cuda", "shared" if known_ceilings() else "alone"):
+            # alone where it times copies and matmuls (this card's ceilings not known yet);
+            # reading its name and known ceilings shares it (12 jobs each start with this)
+            known = measured_already((key or "0").split(",")[0].strip())
+            with gpu_lock("cuda", "shared" if known else "alone"):
                 run = box.run(["-m", "tools.bench.card"])
             info = json.loads(run.stdout.strip().splitlines()[-1]) if run.ok else None
         except (ValueError, IndexError):

@@ -189,8 +189,7 @@ def _run_task(graph, lab: Lab, store, task_id: str, settings: RunSettings, progr
     config = _thread(lab, task_id, row.rounds if row else 0, settings.device, settings.remote,
                      beat.worker_id, settings.lease_s)
     snapshot = graph.get_state(config)
-    if snapshot.next and "await_approval" not in snapshot.next and \
-            _text_changed(lab, task_id, snapshot.values):
+    if _resume_at(snapshot) and _text_changed(lab, task_id, snapshot.values):
         # planned from words the researcher has since changed: plan it again, from the start
         progress(f"{task_id}: its text changed since it was planned; planning it again")
         store.set(task_id, "in-progress", "the task's text changed: planned again",
@@ -198,8 +197,8 @@ def _run_task(graph, lab: Lab, store, task_id: str, settings: RunSettings, progr
         config = _thread(lab, task_id, store.all()[task_id].rounds, settings.device,
                          settings.remote, beat.worker_id, settings.lease_s)
         snapshot = graph.get_state(config)
-    if snapshot.next and "await_approval" not in snapshot.next:
-        progress(f"{task_id}: resuming at {', '.join(snapshot.next)}")
+    if resume_at := _resume_at(snapshot):
+        progress(f"{task_id}: resuming at {', '.join(resume_at)}")
         payload = None
     else:
         payload = {"task_id": task_id, "docket_key": lab.docket_key,
@@ -230,11 +229,20 @@ def _run_task(graph, lab: Lab, store, task_id: str, settings: RunSettings, progr
         return Outcome(task_id, "", "spend-cap", str(err), None)
     snapshot = graph.get_state(config)
     values = snapshot.values
-    if stop.requested and snapshot.next and values.get("outcome") is None:
+    if stop.requested and _resume_at(snapshot) and values.get("outcome") is None:
         return Outcome(task_id, values.get("title", ""), "stopped", "resumes on the next run",
                        values.get("branch"))
     return Outcome(task_id, values.get("title", ""), values.get("outcome", "?"),
                    _summary(values), values.get("branch"))
+
+
+def _resume_at(snapshot) -> tuple[str, ...]:
+    """The nodes a thread killed mid-run resumes at; () for a thread never started, ended, or
+    waiting for the researcher's approval. A node whose writes were saved before the process
+    died, but not yet the checkpoint after it, is no longer in `next` (LangGraph counts it
+    done, and applies its writes on resuming): its step's tasks still say where the run was."""
+    pending = snapshot.next or tuple(task.name for task in snapshot.tasks)
+    return () if "await_approval" in pending else pending
 
 
 def _text_changed(lab: Lab, task_id: str, values: dict) -> bool:

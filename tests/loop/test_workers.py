@@ -165,9 +165,9 @@ def test_four_workers_drain_twelve_tasks_and_survive_a_sigkill(tmp_path, pg_url)
     assert sorted(finished) == sorted(ids)
     # at measure, or at verify again (LangGraph streams a node's update just before it writes
     # the checkpoint after it, and the kill can fall between the two), or later: under load the
-    # victim runs on while this test reads its "verify done" (twice in CI no resume line was
-    # found at all, another worker running the task from its start: the message below shows
-    # every worker's lines of the task and what the victim printed after the line read)
+    # victim runs on while this test reads its "verify done". Killed after measure's writes were
+    # saved but before the checkpoint after it, the task was once started again from select:
+    # LangGraph drops such a node from `next` (agents.loop._resume_at, test_resume_point.py)
     resumer = [log for log in logs if any(f"{killed_task}: resuming at {node}" in log
                                           for node in ("verify", "measure", "review", "commit"))]
     assert len(resumer) == 1, "\n".join(

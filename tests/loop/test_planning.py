@@ -208,10 +208,10 @@ def test_a_criterion_met_not_met_or_not_checkable():
 
 def test_a_plan_whose_text_changed_is_planned_again(tmp_path):
     """Killed after planning; the researcher then edits the task: the next run plans the new
-    text instead of resuming with the old problem. Killed once the coder has answered: LangGraph
-    streams a node's update just before it writes the node's checkpoint, so a kill on "plan
-    done" could come before any checkpoint of the task was written (seen once in CI: the rerun
-    then planned afresh, without the line this test looks for)."""
+    text instead of resuming with the old problem. Killed once the coder has answered: a kill on
+    "plan done" could fall after the plan's writes were saved and before the checkpoint after
+    it, which the loop took for a thread with nothing in progress until agents.loop._resume_at
+    (seen once in CI: the rerun then started again at select, without this test's line)."""
     import os
     import signal
     import subprocess

@@ -111,8 +111,7 @@ def main() -> None:
         start = time.perf_counter()
         launches = record_launches(problem, kernel)
         recorded = time.perf_counter()
-        report = verify(problem, kernel, use_cache=False, launches=launches) \
-            if "error" not in launches else verify(problem, kernel, use_cache=False)
+        report = verify(problem, kernel, use_cache=False, launches=launches)
         done = time.perf_counter()
         solver = [f["seconds"] for f in report.findings]
         name = kernel.stem.removesuffix("_kernel")
@@ -146,9 +145,10 @@ def main() -> None:
     print(f"median wall {summary['median_wall_s']:.2f} s, in search "
           f"{summary['median_in_search_s']:.3f} s (max {summary['max_in_search_s']:.2f} s), "
           f"analysis {summary['median_analysis_s']:.3f} s, solver "
-          f"{summary['median_solver_s']:.3f} s; max {summary['max_wall_s']:.2f} s; {summary['proved']} proved, "
-          f"{summary['violated']} violated, {summary['unknown']} unknown, {summary['unsupported']} "
-          f"unsupported of {summary['kernels']}")
+          f"{summary['median_solver_s']:.3f} s; max {summary['max_wall_s']:.2f} s; "
+          f"{summary['proved']} proved, {summary['violated']} violated, "
+          f"{summary['unknown']} unknown, {summary['unsupported']} unsupported of "
+          f"{summary['kernels']}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"command": " ".join(sys.argv), "commit": commit(),
                                      "machine": platform.machine(), "rows": rows,

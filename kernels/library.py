@@ -284,8 +284,7 @@ def _per_shape_class(screened: list) -> tuple[Offering, dict] | None:
         return None
     found = ours[0][0].template
     configs = [offer.config for offer, _ in ours]
-    times = [{label: t["median_ms"] for label, t in said.get("by_set", {}).items()}
-             for _, said in ours]
+    times = [_set_times(said) for _, said in ours]
     classes = {label: t["class"] for _, said in ours for label, t in said.get("by_set", {}).items()}
     config = shapes.composed(configs, times, classes)
     if not config:

@@ -56,6 +56,15 @@ def _cost(problem, spec, device: str) -> dict:
             "inputs": [list(x.shape) for x in inputs]}
 
 
+def moved_bytes(problem, spec=None) -> int | None:
+    """The bytes `problem_cost` counts for one input set, None where they cannot be counted
+    (a ranking or a gate then leaves the set out of its sizes, not the run)."""
+    try:
+        return problem_cost(problem, spec)["bytes"]
+    except Exception:
+        return None
+
+
 def known_ceilings() -> dict:
     """Every card's ceilings measured on this machine so far, by card key."""
     cache = cache_path("ceilings.json")

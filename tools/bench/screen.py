@@ -137,6 +137,7 @@ def run(problem_path: str, device: str, plan: dict) -> None:
     from tools.bench.candidate import ask, build, run_draw
     from tools.bench.judge import Rejected, compare
     from tools.problem import input_sets, load_problem
+    from tools.roofline import moved_bytes
     problem = load_problem(problem_path)
     dtype = getattr(problem, "DTYPE", None)
     if device == "cpu" and dtype == torch.bfloat16:
@@ -160,7 +161,7 @@ def run(problem_path: str, device: str, plan: dict) -> None:
                for label, draws in timing.items()}
     # what the reference reads and writes on each set: the ranking leaves out the sets too
     # small to say much about a kernel (kernels.shapes.ranked_by_every_set)
-    moved = {label: _moved(problem, spec) for label, spec in input_sets(problem)
+    moved = {label: moved_bytes(problem, spec) for label, spec in input_sets(problem)
              if label in timing}
     atol, rtol = _tolerance(problem, dtype)
     said = {"results": [], "timing_now": None}
@@ -227,16 +228,6 @@ def run(problem_path: str, device: str, plan: dict) -> None:
                 write()
     finally:
         print("@@timed screen", flush=True)
-
-
-def _moved(problem, spec) -> int | None:
-    """The bytes the problem's reference reads and writes on one input set (tools.roofline),
-    None where they cannot be counted."""
-    from tools.roofline import problem_cost
-    try:
-        return problem_cost(problem, spec)["bytes"]
-    except Exception:
-        return None
 
 
 def _smallest(problem):

@@ -219,3 +219,44 @@ def test_the_screens_build_windows_share_the_card_and_its_timing_takes_it_alone(
     assert list(spans) == ["screen"]
     assert child.held == [None, "shared", None, "shared", None, "alone", "alone"]
     assert takes == ["shared", "shared", "alone"]
+
+
+def test_a_child_done_with_the_card_gives_it_back_before_it_ends(serve_scripted):
+    """The reference's pattern: windows for its expected outputs, its compiles and its first
+    warm-up (shared, free between), its phases alone (a window between them passes through),
+    then "done with the card": the card goes back then, not when the process has torn torch
+    down, and nothing is taken again."""
+    windows = ["@@use-card", "@@card-done"]
+    spans, child, takes = serve_scripted(
+        windows * 3 + ["@@ready-to-time default", "@@timed default"] + windows
+        + ["@@ready-to-time set1", "@@timed set1", "@@done-with-card", "a last log line"])
+    assert sorted(spans) == ["default", "set1"]
+    assert child.held == [None, "shared", None, "shared", None, "shared", None, "alone", "alone",
+                          "alone", "alone", "alone", "alone", None]
+    assert takes == ["shared", "shared", "shared", "alone"]
+
+
+def test_the_candidate_holds_the_card_from_its_claim_to_its_end(tmp_path, monkeypatch):
+    """The candidate (untrusted: its code may launch kernels at any moment) claims the card
+    before its first kernel: shared from then, alone from its first timed phase, given back
+    when it ends, without taking the shared hold again on the way out (that would wait for
+    another run's whole timing for nothing)."""
+    import tempfile
+
+    from tools.bench import _answer_candidate, _card_locks, _CardLock, _ChildHold
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setitem(os.environ, "CUDA_VISIBLE_DEVICES", "6")
+    _card_locks.pop("6", None)
+    takes = []
+    real_take = _CardLock.take
+    monkeypatch.setattr(_CardLock, "take", lambda self, mode: takes.append(mode) or
+                        real_take(self, mode))
+    child = ScriptedChild(["@@use-card", "@@ready-to-time default", "@@timed default",
+                           "@@ready-to-time set1", "@@timed set1"], "6")
+    with _ChildHold("cuda") as hold:
+        rows, spans = _answer_candidate(child, [], tmp_path, tmp_path, {}, None, hold)
+        assert _card_locks["6"].mode == "alone"  # until the process is gone
+    assert child.held == [None, "shared", "alone", "alone", "alone", "alone"]
+    assert takes == ["shared", "alone"] and _card_locks["6"].mode is None
+    assert sorted(spans) == ["default", "set1"] and child.sent == ["go"] * 3
+    _card_locks.pop("6")

@@ -193,6 +193,32 @@ def gpu_lock(device: str, mode: str = "shared"):
             lock.take("shared")
 
 
+class _ChildHold:
+    """One child's hold on the card (none, shared or alone), changed in place: unlike nested
+    `gpu_lock`s, letting go of "alone" at the child's end takes nothing back, since nothing
+    here needs the card after the child."""
+
+    def __init__(self, device: str):
+        self.device, self.mode, self._held = device, None, ExitStack()
+
+    def take(self, mode: str) -> None:
+        if self.mode in ("alone", mode):
+            return
+        self._held.close()  # a shared hold goes before "alone" is waited for (`gpu_lock`)
+        self._held.enter_context(gpu_lock(self.device, mode))
+        self.mode = mode
+
+    def release(self) -> None:
+        self._held.close()
+        self.mode = None
+
+    def __enter__(self) -> "_ChildHold":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
 def _installed(package: str) -> str | None:
     from importlib.metadata import PackageNotFoundError, version
     try:
@@ -256,11 +282,11 @@ def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
         return BenchReport("error", error=no_gpu, static=report.static)
     start, waited_before = time.perf_counter(), card_wait()
     try:
-        with gpu_lock(device):
-            _measure(problem, kernel, device, report, timeout or (900 if device == "cuda"
-                                                                  else 300),
-                     repeats, memory_gb, baselines, researchers_problem, sanitize,
-                     record_launches)
+        # no hold on the card around it all: each child holds it while it uses it
+        # (`serve_card`, `_ChildHold`), so a run beside this one waits for a window, not for
+        # this one's imports and compiles
+        _measure(problem, kernel, device, report, timeout or (900 if device == "cuda" else 300),
+                 repeats, memory_gb, baselines, researchers_problem, sanitize, record_launches)
     except (SandboxUnavailable, BadTolerance, _HarnessError) as err:
         return BenchReport("error", error=str(err), seconds=time.perf_counter() - start,
                            static=report.static)
@@ -310,7 +336,7 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
         report.tolerance = {k: tol[k] for k in ("atol", "rtol", "dtype")}
         report.notes += meta.get("notes", []) + ([tol["note"]] if "note" in tol else [])
         with _stage(report, "card"):
-            report.device = _card(device) if gpu else _cpu_info()
+            report.device = card_info(device) if gpu else _cpu_info()
         sets = [s for s in meta["sets"] if "skipped" not in s]
         report.correctness = [{"input_set": s["label"], "skipped": s["skipped"]}
                               for s in meta["sets"] if "skipped" in s]
@@ -323,7 +349,7 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
         cand_box.cache_extensions_of(kernel)
         shutil.copyfile(problem, cand_box.scratch / "problem.py")  # the child deletes its copy
         plan = {**plan, "sets": [s["label"] for s in sets], "dtype": meta["dtype"],
-                "record_launches": record_launches}
+                "record_launches": record_launches, "claim_card": gpu}
         (cand_box.scratch / "plan.json").write_text(json.dumps(plan))
         inside = cand_box.inside_scratch
         candidate_started = time.perf_counter()
@@ -332,11 +358,12 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
              cand_box.lend(kernel, "kernel.py"), cand_box.lend(ref_dir / "init.pt"),
              cand_box.lend(ref_dir / "state.pt"), device, f"{inside}/plan.json"],
             interactive=True)
-        # once the candidate starts timing it has the card alone until its process is gone:
-        # the judged code gets no window to run kernels beside another run's timing
-        with ExitStack() as alone:
+        # from its claim the candidate holds the card shared, and from its first timed phase
+        # alone, until its process is gone: the judged code gets no window to run kernels
+        # beside another run's timing
+        with _ChildHold(device) as hold:
             rows, cand_spans = _judge_outputs(running, sets, cand_box.scratch / "outputs",
-                                              ref_dir / "expected", tol, report, device, alone)
+                                              ref_dir / "expected", tol, report, hold)
             cand_run = running.wait()
         report.stages["candidate"] = round(time.perf_counter() - candidate_started, 2)
         if not cand_run.sandboxed:
@@ -357,7 +384,7 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
         # the sanitizer's finding is the coder's best feedback even where the kernel already
         # failed (a stray store often shows as a wrong output first); not after a kill
         if gpu and sanitize and not MACHINE_REASONS & set(report.reasons()):
-            with _stage(report, "sanitizer"):
+            with _stage(report, "sanitizer"), gpu_lock(device):
                 report.dynamic_check = _sanitized(problem, kernel, ref_dir, meta, sets, tol,
                                                   timeout)
             if report.dynamic_check["status"] == "errors":
@@ -587,35 +614,37 @@ def _json(path: Path):
 
 
 def serve_card(running, device: str) -> dict[str, float]:
-    """Answer a child's requests for the card until it stops asking (or ends): an untimed
-    window ("@@use-card" ... "@@card-done", `runtime.card_window`) holds it shared for the
-    window only, not while the child computes on the CPU (imports, compiles, Inductor writing
-    code); a timed phase ("@@ready-to-time LABEL" ... "@@timed LABEL") takes it alone from the
-    first phase to the child's end (the reference compiles every set's baseline and the screen
-    every candidate before their first phase, so what follows is timing, and a run beside it
-    waits for the card once per child, not once per phase). Returns each timed phase's wall
-    clock in ms as watched from here."""
+    """Answer a trusted child's requests for the card until it stops asking (or ends): an
+    untimed window ("@@use-card" ... "@@card-done", `runtime.card_window`) holds it shared for
+    the window only, not while the child computes on the CPU (imports, compiles, Inductor
+    writing code); a timed phase ("@@ready-to-time LABEL" ... "@@timed LABEL") takes it alone
+    until the child says it is done with the card ("@@done-with-card") or ends (the reference
+    compiles every set's baseline and the screen every candidate before their first phase, so
+    what follows is timing, and a run beside it waits for the card once per child, not once
+    per phase). Returns each timed phase's wall clock in ms as watched from here."""
     spans: dict[str, float] = {}
-    with ExitStack() as alone:
+    with _ChildHold(device) as hold:
         while (line := running.read_line("@@")) is not None:
             if line == "@@use-card":
                 with gpu_lock(device):  # passes through once the card is held alone
                     running.send("go")
                     if running.read_line("@@card-done") is None:
                         break
+            elif line == "@@done-with-card":
+                hold.release()
             elif line.startswith("@@ready-to-time "):
                 label = line.split(" ", 1)[1]
-                if (span := _one_phase(running, label, device, alone)) is None:
+                if (span := _one_phase(running, label, hold)) is None:
                     break
                 spans[label] = span
     return spans
 
 
-def _one_phase(running, label: str, device: str, alone: ExitStack) -> float | None:
-    """One timed phase a child asked for: the card taken alone into `alone` (a no-op once
+def _one_phase(running, label: str, hold: _ChildHold) -> float | None:
+    """One timed phase a child asked for: the card taken alone into `hold` (a no-op once
     held), "go", and the phase's wall clock in ms as watched from here; None if the child
     ended before saying it was done."""
-    alone.enter_context(gpu_lock(device, "alone"))
+    hold.take("alone")
     started = time.perf_counter()
     running.send("go")
     if running.read_line(f"@@timed {label}") is None:
@@ -624,26 +653,29 @@ def _one_phase(running, label: str, device: str, alone: ExitStack) -> float | No
 
 
 def _judge_outputs(running, sets: list[dict], outputs: Path, expected: Path, tol: dict,
-                   report: BenchReport, device: str,
-                   alone: ExitStack) -> tuple[list[dict], dict[str, float]]:
-    """Answer the candidate: judge each set's outputs as they come (stop at the first
-    rejection), time its phases, judge the after-timing draw. The comparisons run on `device`
-    while the candidate waits for the verdict, so they never overlap its timed phases. The
-    card is taken alone into `alone` at the first timed phase."""
+                   report: BenchReport,
+                   hold: _ChildHold) -> tuple[list[dict], dict[str, float]]:
+    """Answer the candidate: lend it the card when it claims it, judge each set's outputs as
+    they come (stop at the first rejection), time its phases, judge the after-timing draw.
+    The comparisons run on the card while the candidate waits for the verdict (under its
+    hold), so they never overlap its timed phases."""
     try:
-        return _answer_candidate(running, sets, outputs, expected, tol, report, device, alone)
+        return _answer_candidate(running, sets, outputs, expected, tol, report, hold)
     finally:
-        if device == "cuda":  # the memory the comparisons took goes back to the card
+        if hold.device == "cuda":  # the memory the comparisons took goes back to the card
             import torch
             torch.cuda.empty_cache()
 
 
-def _answer_candidate(running, sets, outputs, expected, tol, report, device, alone):
-    rows, spans = [], {}
+def _answer_candidate(running, sets, outputs, expected, tol, report, hold: _ChildHold):
+    rows, spans, device = [], {}, hold.device
     shapes = {s["label"]: s.get("shapes") for s in sets}
     while (line := running.read_line("@@")) is not None:
         word, _, label = line.partition(" ")
-        if word == "@@outputs" and label == "after":
+        if word == "@@use-card":
+            hold.take("shared")
+            running.send("go")
+        elif word == "@@outputs" and label == "after":
             try:
                 judge.judge_draw("default-after", outputs, expected, tol, device)
             except judge.Rejected as r:
@@ -659,7 +691,7 @@ def _answer_candidate(running, sets, outputs, expected, tol, report, device, alo
                 report.rejections.append({"reason": r.reason, "detail": r.detail})
                 running.send("stop")
         elif word == "@@ready-to-time":
-            if (span := _one_phase(running, label, device, alone)) is None:
+            if (span := _one_phase(running, label, hold)) is None:
                 break
             spans[label] = span
     return rows, spans
@@ -727,28 +759,31 @@ def _judge_timing(meta: dict, ref_dir: Path, cand_dir: Path, ref_spans: dict,
 _cards: dict[str, dict] = {}
 
 
-def _card(device: str) -> dict:
+def card_info(device: str) -> dict:
     """The GPU's name, versions and measured ceilings, from a sandboxed child that runs only
     our code (so no problem or candidate can misstate them); once per process and GPU."""
     from tools.roofline import hand_down, measured_already, remember
     key = os.environ.get("CUDA_VISIBLE_DEVICES", "")
-    if key not in _cards:
+    if key in _cards:
+        return _cards[key]
+    # reading its name and known ceilings runs no kernel, and needs no hold; measuring them
+    # (copies and matmuls timed) has the card alone, and hands down what another run measured
+    # while this one waited
+    with ExitStack() as held:
+        if not measured_already((key or "0").split(",")[0].strip()):
+            held.enter_context(gpu_lock("cuda", "alone"))
         box = Sandbox(timeout=600, gpu=True, env=hand_down())
         try:
-            # alone where it times copies and matmuls (this card's ceilings not known yet);
-            # reading its name and known ceilings shares it (12 jobs each start with this)
-            known = measured_already((key or "0").split(",")[0].strip())
-            with gpu_lock("cuda", "shared" if known else "alone"):
-                run = box.run(["-m", "tools.bench.card"])
+            run = box.run(["-m", "tools.bench.card"])
             info = json.loads(run.stdout.strip().splitlines()[-1]) if run.ok else None
         except (ValueError, IndexError):
             info = None
         finally:
             box.close()
-        if info is None:
-            raise _HarnessError("could not read the GPU's properties: " + run.reason())
-        remember(info["ceilings"])
-        _cards[key] = {**info["device"], "ceilings": info["ceilings"]}
+    if info is None:
+        raise _HarnessError("could not read the GPU's properties: " + run.reason())
+    remember(info["ceilings"])
+    _cards[key] = {**info["device"], "ceilings": info["ceilings"]}
     return _cards[key]
 
 

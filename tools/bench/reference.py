@@ -59,6 +59,28 @@ def run(problem_path: str, device: str, plan: dict) -> dict:
     except Exception as err:
         raise ProblemError("get_init_inputs() must return numbers, strings or tensors: "
                            f"{type(err).__name__}: {err}") from err
+    with runtime.card_window(device):  # the card shared while the expected outputs are made
+        ref = _expected_outputs(problem, init, device, dtype, plan, meta, clock)
+    if plan["timing"]:
+        from tools.roofline import problem_cost
+        try:
+            meta["cost"] = problem_cost(problem)
+        except Exception as err:
+            meta["notes"].append(f"no roofline position: {type(err).__name__}: "
+                                 f"{str(err)[:200]}")
+        Path("meta.json").write_text(json.dumps(meta, default=str))  # before the timing
+        meta["timing"] = time_reference(problem, dict(input_sets(problem)), ref, device, dtype,
+                                        meta, plan, clock)
+    return meta
+
+
+def _expected_outputs(problem, init, device, dtype, plan, meta, clock):
+    """The reference built (its weights saved) and every input set's expected outputs, for
+    every draw of `runtime.trial_seeds()` (and the after-timing draw where it is timed);
+    returns the reference."""
+    import torch
+
+    from tools.problem import input_sets
     torch.manual_seed(42)
     ref = problem.Model(*init).to(device)
     if dtype is not None:
@@ -102,17 +124,7 @@ def run(problem_path: str, device: str, plan: dict) -> dict:
             runtime.save(f"expected/{label}-{name}.pt", expected)
             del inputs, expected
         clock.lap("expected")
-    if plan["timing"]:
-        from tools.roofline import problem_cost
-        try:
-            meta["cost"] = problem_cost(problem)
-        except Exception as err:
-            meta["notes"].append(f"no roofline position: {type(err).__name__}: "
-                                 f"{str(err)[:200]}")
-        Path("meta.json").write_text(json.dumps(meta, default=str))  # before the timing
-        meta["timing"] = time_reference(problem, dict(input_sets(problem)), ref, device, dtype,
-                                        meta, plan, clock)
-    return meta
+    return ref
 
 
 def _flops(problem, spec) -> int:
@@ -128,8 +140,9 @@ def _flops(problem, spec) -> int:
 def time_reference(problem, specs: dict, ref, device, dtype, meta: dict, plan: dict,
                    clock: runtime.Stopwatch) -> dict:
     """Every set's torch.compile baseline is built first (each compiled for its own shapes, on
-    one draw), then every set is timed in turn: the phases follow each other, so the harness
-    holds the card alone once for all of them and the runs beside this one wait once."""
+    one draw, the card shared), then every set is timed in turn: the phases follow each other,
+    so the harness holds the card alone once for all of them, until this says it is done with
+    the card, and the runs beside this one wait once."""
     import torch
     entries = [e for e in meta["sets"] if "skipped" not in e]
     baselines: dict[str, dict] = {}
@@ -139,9 +152,11 @@ def time_reference(problem, specs: dict, ref, device, dtype, meta: dict, plan: d
         if plan["baselines"]:
             try:
                 compiled = static_compile(ref)
-                first = runtime.draw(problem, specs[label], runtime.TIMING_SEED, device, dtype)
-                with torch.no_grad():
-                    compiled(*first)
+                with runtime.card_window(device):
+                    first = runtime.draw(problem, specs[label], runtime.TIMING_SEED, device,
+                                         dtype)
+                    with torch.no_grad():
+                        compiled(*first)
                 baselines[label]["compile"] = compiled
                 del first
             except Exception as err:  # recorded, not fatal
@@ -150,10 +165,13 @@ def time_reference(problem, specs: dict, ref, device, dtype, meta: dict, plan: d
     timing = {}
     for entry in entries:
         label = entry["label"]
-        sets = [runtime.draw(problem, specs[label], runtime.TIMING_SEED + i, device, dtype)
-                for i in range(runtime.ROTATING_SETS)]
+        with runtime.card_window(device):  # the first set's before the card is held alone
+            sets = [runtime.draw(problem, specs[label], runtime.TIMING_SEED + i, device, dtype)
+                    for i in range(runtime.ROTATING_SETS)]
+            runtime.warm_up(baselines[label], sets)
         timing[label] = runtime.timed_phase(label, baselines[label], sets, plan["repeats"])
         del sets
+    runtime.done_with_card(device)
     clock.lap("timing")
     return timing
 

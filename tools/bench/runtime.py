@@ -153,6 +153,24 @@ def card_window(device: str):
         print("@@card-done", flush=True)
 
 
+def claim_card(device: str) -> None:
+    """The candidate's hold on the GPU, from here to its process's end ("@@use-card", answered
+    "go", never closed): what it runs may use the card at any moment, so the harness holds it
+    shared until the process is gone (alone from its first timed phase)."""
+    if device != "cuda":
+        return
+    print("@@use-card", flush=True)
+    if sys.stdin.readline().strip() != "go":
+        raise SystemExit("the harness did not lend the card")
+
+
+def done_with_card(device: str) -> None:
+    """A trusted child's last use of the GPU is over ("@@done-with-card"): the harness lets go
+    of the card now, not at the process's end (tearing torch down holds no one up)."""
+    if device == "cuda":
+        print("@@done-with-card", flush=True)
+
+
 def poison_(t):
     """Fill a tensor with NaN (floats) or a sentinel that fits its type (int8 too)."""
     import torch
@@ -450,9 +468,9 @@ def time_callables(fns: dict, input_lists: list, repeats: int, samples: bool = F
 
 def timed_phase(label: str, fns: dict, input_lists: list, repeats: int) -> dict:
     """Two timing passes of `fns`, run when the trusted side says "go": it watches the wall
-    clock of the whole phase and checks it against the times reported here."""
+    clock of the whole phase and checks it against the times reported here. The caller has
+    warmed `fns` up on `input_lists` (`warm_up`), under its hold on the card."""
     import sys
-    warm_up(fns, input_lists)
     print(f"@@ready-to-time {label}", flush=True)
     if sys.stdin.readline().strip() != "go":
         raise SystemExit("the harness stopped the timing")

@@ -228,6 +228,7 @@ def run(problem_path: str, device: str, plan: dict) -> None:
                 write()
     finally:
         print("@@timed screen", flush=True)
+        runtime.done_with_card(device)
 
 
 def _smallest(problem):

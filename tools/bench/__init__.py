@@ -618,10 +618,10 @@ def serve_card(running, device: str) -> dict[str, float]:
     untimed window ("@@use-card" ... "@@card-done", `runtime.card_window`) holds it shared for
     the window only, not while the child computes on the CPU (imports, compiles, Inductor
     writing code); a timed phase ("@@ready-to-time LABEL" ... "@@timed LABEL") takes it alone
-    until the child says it is done with the card ("@@done-with-card") or ends (the reference
-    compiles every set's baseline and the screen every candidate before their first phase, so
-    what follows is timing, and a run beside it waits for the card once per child, not once
-    per phase). Returns each timed phase's wall clock in ms as watched from here."""
+    until the child ends, its CUDA context torn down (the reference compiles every set's
+    baseline and the screen every candidate before their first phase, so what follows is
+    timing, and a run beside it waits for the card once per child, not once per phase).
+    Returns each timed phase's wall clock in ms as watched from here."""
     spans: dict[str, float] = {}
     with _ChildHold(device) as hold:
         while (line := running.read_line("@@")) is not None:
@@ -630,8 +630,6 @@ def serve_card(running, device: str) -> dict[str, float]:
                     running.send("go")
                     if running.read_line("@@card-done") is None:
                         break
-            elif line == "@@done-with-card":
-                hold.release()
             elif line.startswith("@@ready-to-time "):
                 label = line.split(" ", 1)[1]
                 if (span := _one_phase(running, label, hold)) is None:
@@ -766,12 +764,11 @@ def card_info(device: str) -> dict:
     key = os.environ.get("CUDA_VISIBLE_DEVICES", "")
     if key in _cards:
         return _cards[key]
-    # reading its name and known ceilings runs no kernel, and needs no hold; measuring them
-    # (copies and matmuls timed) has the card alone, and hands down what another run measured
-    # while this one waited
-    with ExitStack() as held:
-        if not measured_already((key or "0").split(",")[0].strip()):
-            held.enter_context(gpu_lock("cuda", "alone"))
+    # reading its name and known ceilings shares the card (the child makes and tears down a
+    # CUDA context); measuring them (copies and matmuls timed) has it alone, and hands down
+    # what another run measured while this one waited
+    known = measured_already((key or "0").split(",")[0].strip())
+    with gpu_lock("cuda", "shared" if known else "alone"):
         box = Sandbox(timeout=600, gpu=True, env=hand_down())
         try:
             run = box.run(["-m", "tools.bench.card"])

@@ -13,8 +13,8 @@ recording process would write: one process fewer per kernel); the trusted side
 (`tools.bench.judge`, in the parent) compares and decides.
 
 Protocol (stdout lines to the harness, stdin lines back):
-    @@use-card               (with `claim_card` in the plan) before its first kernel: the
-                             harness holds the card from here to the process's end; "go"
+    @@use-card               (with `claim_card` in the plan) before CUDA starts: the harness
+                             holds the card from here to the process's end; "go"
     @@outputs <set>          a set's outputs are written; the harness answers "next" or "stop"
     @@ready-to-time <set>    warmed up; the harness answers "go" and watches the wall clock
     @@timed <set>            that set's timing is done
@@ -150,12 +150,12 @@ def run(problem_path, kernel_path, init_path, state_path, device, plan, report) 
     clock = runtime.Stopwatch()
     report["steps"] = clock.marks
     import torch
+    if plan.get("claim_card"):  # before CUDA starts: the harness holds the card from here
+        runtime.claim_card(device)
     if device == "cuda":
         torch.cuda.init()
     clock.lap("import")
     dtype = getattr(torch, plan["dtype"].split(".")[-1]) if plan["dtype"] else None
-    if plan.get("claim_card"):  # before the first kernel: the harness holds the card from here
-        runtime.claim_card(device)
     try:
         draws = draw_all(problem_path, device, dtype, plan)
     except Exception as err:  # the problem's fault, not the candidate's: said apart

@@ -23,9 +23,7 @@ from tools.bench import runtime
 
 def run(problem_path: str, device: str, plan: dict) -> dict:
     clock = runtime.Stopwatch()
-    import torch
-    if device == "cuda":
-        torch.cuda.init()
+    import torch  # CUDA starts in the first card window: its context is made under a hold
     clock.lap("import")
 
     from tools.problem import ProblemError, input_sets, load_problem
@@ -141,8 +139,8 @@ def time_reference(problem, specs: dict, ref, device, dtype, meta: dict, plan: d
                    clock: runtime.Stopwatch) -> dict:
     """Every set's torch.compile baseline is built first (each compiled for its own shapes, on
     one draw, the card shared), then every set is timed in turn: the phases follow each other,
-    so the harness holds the card alone once for all of them, until this says it is done with
-    the card, and the runs beside this one wait once."""
+    so the harness holds the card alone once for all of them (to this process's end: tearing
+    down its CUDA context frees memory on the card) and the runs beside this one wait once."""
     import torch
     entries = [e for e in meta["sets"] if "skipped" not in e]
     baselines: dict[str, dict] = {}
@@ -171,7 +169,6 @@ def time_reference(problem, specs: dict, ref, device, dtype, meta: dict, plan: d
             runtime.warm_up(baselines[label], sets)
         timing[label] = runtime.timed_phase(label, baselines[label], sets, plan["repeats"])
         del sets
-    runtime.done_with_card(device)
     clock.lap("timing")
     return timing
 

@@ -154,21 +154,15 @@ def card_window(device: str):
 
 
 def claim_card(device: str) -> None:
-    """The candidate's hold on the GPU, from here to its process's end ("@@use-card", answered
-    "go", never closed): what it runs may use the card at any moment, so the harness holds it
-    shared until the process is gone (alone from its first timed phase)."""
+    """The candidate's hold on the GPU, from before its CUDA context exists to its process's
+    end ("@@use-card", answered "go", never closed): what it runs may use the card at any
+    moment, so the harness holds it shared until the process is gone (alone from its first
+    timed phase)."""
     if device != "cuda":
         return
     print("@@use-card", flush=True)
     if sys.stdin.readline().strip() != "go":
         raise SystemExit("the harness did not lend the card")
-
-
-def done_with_card(device: str) -> None:
-    """A trusted child's last use of the GPU is over ("@@done-with-card"): the harness lets go
-    of the card now, not at the process's end (tearing torch down holds no one up)."""
-    if device == "cuda":
-        print("@@done-with-card", flush=True)
 
 
 def poison_(t):

@@ -228,7 +228,6 @@ def run(problem_path: str, device: str, plan: dict) -> None:
                 write()
     finally:
         print("@@timed screen", flush=True)
-        runtime.done_with_card(device)
 
 
 def _smallest(problem):

@@ -10,8 +10,10 @@ Prints a table (medians from one run per problem: kernel, eager, compile, speedu
 bandwidth or TFLOP/s, fraction of the binding ceiling; for problems with a Linear also cuBLAS
 on the matmul alone; for attention also sequence 16k beside SDPA, in TFLOP/s), then every input
 set's speedup vs torch.compile, and writes JSON as each problem ends (with its wall seconds,
-when each step of its solve began, and its winner's harness stages). `--jobs N`: N problems
-at once, dealt over the GPUs (several on one card share it; each timed phase has it alone).
+when each step of its solve began, and its winner's harness stages) and how each card was used
+over the run (every hold on it logged: timed alone, shared by untimed work, free, and how long
+requests waited). `--jobs N`: N problems at once, dealt over the GPUs (several on one card
+share it; each timed phase has it alone).
 Needs CUDA; `--table` does not.
 """
 from __future__ import annotations
@@ -19,7 +21,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import shutil
 import sys
+import tempfile
 import time
 import traceback
 from concurrent.futures import as_completed
@@ -29,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from benchmarks.jobs import job_pool  # noqa: E402
 from benchmarks.provenance import commit  # noqa: E402
+from tools.bench import CARD_LOG, card_log_summary  # noqa: E402
 
 SLOWEST = ("gqa_causal_attention", "matmul_bias_gelu", "log_softmax", "softmax")
 
@@ -156,18 +162,42 @@ def main() -> None:
     # the slowest searches (most configurations, largest compiles) start first
     names.sort(key=lambda n: n not in SLOWEST)
     start = time.perf_counter()
+    # every hold on the card, by every job's processes: where the card's time went
+    card_log = Path(tempfile.mkdtemp(prefix="autodocket-card-")) / "holds.jsonl"
+    os.environ[CARD_LOG] = str(card_log)
+
+    def write() -> None:  # after every problem: a cut run keeps its rows
+        args.json.write_text(json.dumps({
+            "device": device, "command": " ".join(sys.argv), "commit": commit(),
+            "jobs": args.jobs, "wall_s": round(time.perf_counter() - start, 1),
+            "ceilings": peak, "card": card_log_summary(card_log), "rows": rows}, indent=2))
     with job_pool(args.jobs, "cuda") as pool:
         for done in as_completed([pool.submit(one, n, args.budget) for n in names]):
             rows.append(done.result())
             rows.sort(key=lambda r: r["problem"])
-            args.json.write_text(json.dumps({
-                "device": device, "command": " ".join(sys.argv), "commit": commit(),
-                "jobs": args.jobs, "wall_s": round(time.perf_counter() - start, 1),
-                "ceilings": peak, "rows": rows}, indent=2))  # a cut run keeps its rows
+            write()
     wall = time.perf_counter() - start
     print_table(device, peak, rows)
     print(f"\n{len(rows)} problems, budget {args.budget}, {args.jobs} job(s): {wall:.0f} s wall "
           f"({sum(r['seconds'] for r in rows):.0f} s of problem time)")
+    print(card_line(card_log_summary(card_log)))
+    shutil.rmtree(card_log.parent, ignore_errors=True)
+
+
+def card_line(cards: dict | None) -> str:
+    """Each card over a run, a line each (`tools.bench.card_log_summary`)."""
+    if not cards:
+        return "the card: no holds were logged"
+    lines = []
+    for gpu, c in cards.items():
+        timed, untimed = c["waits"]["alone"], c["waits"]["shared"]
+        lines.append(f"GPU {gpu} over {c['span_s']:.0f} s: timed alone {c['alone_s']:.0f} s, "
+                     f"shared by untimed work only {c['shared_only_s']:.0f} s, free "
+                     f"{c['free_s']:.0f} s; {timed['count']} requests to time waited "
+                     f"{timed['median_s']} s median, {timed['max_s']} s at most; "
+                     f"{untimed['count']} untimed holds waited {untimed['median_s']} s median, "
+                     f"{untimed['max_s']} s at most")
+    return "\n".join(lines)
 
 
 def print_table(device: str, peak: dict, rows: list[dict]) -> None:
@@ -256,6 +286,8 @@ def tables(files: list[Path]) -> None:
         print(f"{f}: {len(run['rows'])} problems, {run['command']}, commit {run['commit']}, "
               f"{run['wall_s']:.0f} s wall ({sum(r['seconds'] for r in run['rows']):.0f} s of "
               "problem time)")
+        if "card" in run:  # runs since the card's holds were logged
+            print(f"  {card_line(run['card'])}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 needed): untimed runs share the card, a timed phase has it alone, a timer waiting for it goes
 before runs that came after it, and two runs that each hold the card shared and then ask for it
 alone both finish."""
+import json
 import os
 import subprocess
 import sys
@@ -261,3 +262,42 @@ def test_the_candidate_holds_the_card_from_its_claim_to_its_end(tmp_path, monkey
     assert takes == ["shared", "alone"] and _card_locks["6"].mode is None
     assert sorted(spans) == ["default", "set1"] and child.sent == ["go"] * 3
     _card_locks.pop("6")
+
+
+def test_every_hold_is_logged_and_the_log_says_where_the_cards_time_went(tmp_path,
+                                                                         monkeypatch):
+    """With a card log set (`kernel_library.py` sets one for its jobs), each hold on the card
+    is appended as it is given back; the summary reads each card's time over the run as timed
+    alone, shared by untimed work only and free, and how long requests waited."""
+    import tempfile
+
+    from tools.bench import CARD_LOG, _card_locks, card_log_summary, gpu_lock
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setitem(os.environ, "CUDA_VISIBLE_DEVICES", "4")
+    log = tmp_path / "holds.jsonl"
+    monkeypatch.setenv(CARD_LOG, str(log))
+    _card_locks.pop("4", None)
+    with gpu_lock("cuda"):
+        pass
+    with gpu_lock("cuda", "alone"):
+        pass
+    logged = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [h["mode"] for h in logged] == ["shared", "alone"]
+    assert all(h["asked"] <= h["got"] <= h["gave"] and h["gpu"] == "4" for h in logged)
+    _card_locks.pop("4")
+    # a run's holds, by hand: two untimed ones overlapping, a timer that waited 2 s, and one
+    # more untimed hold; on another card, one timed phase
+    log.write_text("".join(json.dumps(h) + "\n" for h in [
+        {"gpu": "0", "mode": "shared", "asked": 0, "got": 0, "gave": 4},
+        {"gpu": "0", "mode": "shared", "asked": 2, "got": 2, "gave": 6},
+        {"gpu": "0", "mode": "alone", "asked": 5, "got": 7, "gave": 8},
+        {"gpu": "0", "mode": "shared", "asked": 9, "got": 9, "gave": 10},
+        {"gpu": "1", "mode": "alone", "asked": 3, "got": 3, "gave": 4}]))
+    cards = card_log_summary(log)
+    assert cards["0"] == {"span_s": 10, "alone_s": 1, "shared_only_s": 7, "free_s": 2,
+                          "waits": {"alone": {"count": 1, "median_s": 2, "max_s": 2,
+                                              "total_s": 2},
+                                    "shared": {"count": 3, "median_s": 0, "max_s": 0,
+                                               "total_s": 0}}}
+    assert cards["1"]["alone_s"] == 1 and cards["1"]["free_s"] == 0
+    assert card_log_summary(tmp_path / "none.jsonl") is None

@@ -28,3 +28,22 @@ def test_a_file_that_is_not_a_run_is_one_line_and_exit_2(tmp_path):
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stderr
     assert "not a kernel_library run's JSON" in run.stderr
+
+
+def test_a_run_that_logged_the_cards_holds_says_where_the_cards_time_went(tmp_path):
+    import json
+    run = json.loads((RUNS / "run-4.json").read_text())
+    run["card"] = {"0": {"span_s": 530.2, "alone_s": 61.4, "shared_only_s": 402.0,
+                         "free_s": 66.8,
+                         "waits": {"alone": {"count": 52, "median_s": 6.1, "max_s": 31.0,
+                                             "total_s": 390.0},
+                                   "shared": {"count": 700, "median_s": 0.4, "max_s": 12.5,
+                                              "total_s": 800.0}}}}
+    logged = tmp_path / "run.json"
+    logged.write_text(json.dumps(run))
+    out = subprocess.run([sys.executable, "benchmarks/kernel_library.py", "--table",
+                          str(logged)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert ("GPU 0 over 530 s: timed alone 61 s, shared by untimed work only 402 s, free 67 s; "
+            "52 requests to time waited 6.1 s median, 31.0 s at most; 700 untimed holds waited "
+            "0.4 s median, 12.5 s at most") in out.stdout

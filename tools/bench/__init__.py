@@ -22,6 +22,7 @@ import math
 import os
 import re
 import shutil
+import statistics
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -135,26 +136,69 @@ class _CardLock:
 
     def __init__(self, gpu: str):
         base = Path(tempfile.gettempdir())
+        self.gpu = gpu
         self.gate = (base / f"autodocket-gpu-{gpu}.gate").open("a")
         self.card = (base / f"autodocket-gpu-{gpu}.lock").open("a")
         self.mode: str | None = None
         self.waited = 0.0  # seconds this process has waited for it, in all
+        self._asked = self._got = 0.0
 
     def take(self, mode: str) -> float:
-        start = time.perf_counter()
+        self._asked, start = time.time(), time.perf_counter()
         fcntl.flock(self.gate, fcntl.LOCK_EX)
         try:
             fcntl.flock(self.card, fcntl.LOCK_EX if mode == "alone" else fcntl.LOCK_SH)
         finally:
             fcntl.flock(self.gate, fcntl.LOCK_UN)
-        self.mode = mode
+        self.mode, self._got = mode, time.time()
         waited = time.perf_counter() - start
         self.waited += waited
         return waited
 
     def drop(self) -> None:
         fcntl.flock(self.card, fcntl.LOCK_UN)
+        if log := os.environ.get(CARD_LOG):
+            with open(log, "a") as out:  # one short line per write: appends do not interleave
+                out.write(json.dumps({"pid": os.getpid(), "gpu": self.gpu, "mode": self.mode,
+                                      "asked": self._asked, "got": self._got,
+                                      "gave": time.time()}) + "\n")
         self.mode = None
+
+
+CARD_LOG = "AUTODOCKET_CARD_LOG"  # a file: every hold on a card is appended to it (benchmarks)
+
+
+def card_log_summary(path: Path) -> dict[str, dict] | None:
+    """What the holds written to a card log say about each card over a run (seconds): alone
+    (the timed phases), held shared and not alone, free, and how long requests waited; None
+    where nothing was written."""
+    try:
+        holds = [json.loads(line) for line in Path(path).read_text().splitlines() if line]
+    except (OSError, ValueError):
+        return None
+    return {gpu: _card_use([h for h in holds if h["gpu"] == gpu])
+            for gpu in sorted({h["gpu"] for h in holds})} or None
+
+
+def _card_use(holds: list[dict]) -> dict:
+    def union(spans: list[tuple[float, float]]) -> float:
+        total, end = 0.0, float("-inf")
+        for a, b in sorted(spans):
+            if b > end:
+                total += b - max(a, end)
+                end = b
+        return total
+
+    def waits(mode: str) -> dict:
+        w = sorted(h["got"] - h["asked"] for h in holds if h["mode"] == mode)
+        return {"count": len(w), "median_s": round(statistics.median(w), 2) if w else None,
+                "max_s": round(w[-1], 2) if w else None, "total_s": round(sum(w), 1)}
+    span = max(h["gave"] for h in holds) - min(h["asked"] for h in holds)
+    alone = union([(h["got"], h["gave"]) for h in holds if h["mode"] == "alone"])
+    busy = union([(h["got"], h["gave"]) for h in holds])
+    return {"span_s": round(span, 1), "alone_s": round(alone, 1),
+            "shared_only_s": round(busy - alone, 1), "free_s": round(span - busy, 1),
+            "waits": {"alone": waits("alone"), "shared": waits("shared")}}
 
 
 _card_locks: dict[str, _CardLock] = {}

@@ -161,12 +161,11 @@ class ScriptedChild:
 
 
 @pytest.fixture
-def serve_scripted(tmp_path, monkeypatch):
-    """serve_card on a scripted child, with this test's own lock files and GPU: returns the
-    phases' spans, the child, and every mode the lock was taken in."""
+def card_takes(tmp_path, monkeypatch):
+    """This test's own lock files and GPU ("5"): every mode the lock is taken in, in order."""
     import tempfile
 
-    from tools.bench import _card_locks, _CardLock, serve_card
+    from tools.bench import _card_locks, _CardLock
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.setitem(os.environ, "CUDA_VISIBLE_DEVICES", "5")
     _card_locks.pop("5", None)
@@ -174,14 +173,22 @@ def serve_scripted(tmp_path, monkeypatch):
     real_take = _CardLock.take
     monkeypatch.setattr(_CardLock, "take", lambda self, mode: takes.append(mode) or
                         real_take(self, mode))
+    yield takes
+    _card_locks.pop("5", None)
+
+
+@pytest.fixture
+def serve_scripted(card_takes):
+    """serve_card on a scripted child, on `card_takes`' GPU: returns the phases' spans, the
+    child, and every mode the lock was taken in."""
+    from tools.bench import _card_locks, serve_card
 
     def serve(lines: list[str]):
         child = ScriptedChild(lines, "5")
         spans = serve_card(child, "cuda")
         assert _card_locks["5"].mode is None  # given back at the end
-        return spans, child, takes
-    yield serve
-    _card_locks.pop("5", None)
+        return spans, child, card_takes
+    return serve
 
 
 def test_a_childs_timed_phases_take_the_card_alone_once(serve_scripted):
@@ -238,53 +245,38 @@ def test_the_references_windows_share_the_card_and_its_phases_keep_it_alone_to_i
     assert takes == ["shared", "shared", "shared", "alone"]
 
 
-def test_the_candidate_holds_the_card_from_its_claim_to_its_end(tmp_path, monkeypatch):
+def test_the_candidate_holds_the_card_from_its_claim_to_its_end(tmp_path, card_takes):
     """The candidate (untrusted: its code may launch kernels at any moment) claims the card
-    before its first kernel: shared from then, alone from its first timed phase, given back
-    when it ends, without taking the shared hold again on the way out (that would wait for
-    another run's whole timing for nothing)."""
-    import tempfile
-
-    from tools.bench import _answer_candidate, _card_locks, _CardLock, _ChildHold
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    monkeypatch.setitem(os.environ, "CUDA_VISIBLE_DEVICES", "6")
-    _card_locks.pop("6", None)
-    takes = []
-    real_take = _CardLock.take
-    monkeypatch.setattr(_CardLock, "take", lambda self, mode: takes.append(mode) or
-                        real_take(self, mode))
+    before CUDA starts: shared from then, alone from its first timed phase, given back when it
+    ends, without taking the shared hold again on the way out (that would wait for another
+    run's whole timing for nothing)."""
+    from tools.bench import _answer_candidate, _card_locks, _ChildHold
     child = ScriptedChild(["@@use-card", "@@ready-to-time default", "@@timed default",
-                           "@@ready-to-time set1", "@@timed set1"], "6")
+                           "@@ready-to-time set1", "@@timed set1"], "5")
     with _ChildHold("cuda") as hold:
         rows, spans = _answer_candidate(child, [], tmp_path, tmp_path, {}, None, hold)
-        assert _card_locks["6"].mode == "alone"  # until the process is gone
+        assert _card_locks["5"].mode == "alone"  # until the process is gone
     assert child.held == [None, "shared", "alone", "alone", "alone", "alone"]
-    assert takes == ["shared", "alone"] and _card_locks["6"].mode is None
+    assert card_takes == ["shared", "alone"] and _card_locks["5"].mode is None
     assert sorted(spans) == ["default", "set1"] and child.sent == ["go"] * 3
-    _card_locks.pop("6")
 
 
 def test_every_hold_is_logged_and_the_log_says_where_the_cards_time_went(tmp_path,
-                                                                         monkeypatch):
+                                                                         monkeypatch,
+                                                                         card_takes):
     """With a card log set (`kernel_library.py` sets one for its jobs), each hold on the card
     is appended as it is given back; the summary reads each card's time over the run as timed
     alone, shared by untimed work only and free, and how long requests waited."""
-    import tempfile
-
-    from tools.bench import CARD_LOG, _card_locks, card_log_summary, gpu_lock
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    monkeypatch.setitem(os.environ, "CUDA_VISIBLE_DEVICES", "4")
+    from tools.bench import CARD_LOG, card_log_summary, gpu_lock
     log = tmp_path / "holds.jsonl"
     monkeypatch.setenv(CARD_LOG, str(log))
-    _card_locks.pop("4", None)
     with gpu_lock("cuda"):
         pass
     with gpu_lock("cuda", "alone"):
         pass
     logged = [json.loads(line) for line in log.read_text().splitlines()]
-    assert [h["mode"] for h in logged] == ["shared", "alone"]
-    assert all(h["asked"] <= h["got"] <= h["gave"] and h["gpu"] == "4" for h in logged)
-    _card_locks.pop("4")
+    assert [h["mode"] for h in logged] == card_takes == ["shared", "alone"]
+    assert all(h["asked"] <= h["got"] <= h["gave"] and h["gpu"] == "5" for h in logged)
     # a run's holds, by hand: two untimed ones overlapping, a timer that waited 2 s, and one
     # more untimed hold; on another card, one timed phase
     log.write_text("".join(json.dumps(h) + "\n" for h in [

@@ -94,3 +94,68 @@ def test_a_screen_that_died_while_timing_charges_that_candidate_and_retries_the_
     assert settled[2]["status"] == "crash" and "while timing it: killed" in settled[2]["detail"]
     # a process that broke before its timing window: what it checked is screened again
     assert _settled({"results": [dict(checked)], "timing_now": None}, 1, "crash") == [None]
+
+
+def test_candidates_compiled_off_the_card_share_a_window_and_the_others_have_their_own():
+    """The screen cuts its candidates, in order, into card windows: each run of those compiled
+    off the card shares one (building and checking them takes milliseconds), any other has one
+    of its own (it compiles inside it); in order, so a death charges the right candidate."""
+    from tools.bench.screen import windows
+    names = ["a", "b", "c", "d", "e", "f"]
+    offline = {"a": True, "b": True, "c": False, "d": True, "e": True, "f": False}
+    assert windows(names, offline) == [["a", "b"], ["c"], ["d", "e"], ["f"]]
+    assert windows(names, {}) == [[n] for n in names]  # on the CPU: nothing compiled ahead
+    assert windows(names, dict.fromkeys(names, True)) == [names]
+
+
+def test_compile_only_refuses_the_gpu_and_puts_everything_back():
+    """Under CompileOnly a forward runs on meta (and CPU) tensors; a tensor asked for on the GPU
+    is refused before anything runs there (on this CPU-only torch, by torch itself); on the way
+    out Triton's launcher and torch's device properties are what they were."""
+    import torch
+    from triton.runtime.jit import JITFunction
+
+    from tools.bench.runtime import CompileOnly
+    run, properties = JITFunction.run, torch.cuda.get_device_properties
+    with CompileOnly():
+        assert JITFunction.run is not run and torch.cuda.get_device_properties is not properties
+        x = torch.empty(8, 4, device="meta")
+        assert (x * 2).sum(dim=1).shape == (8,) and torch.zeros(3).sum().item() == 0
+        with pytest.raises(Exception):
+            torch.empty(3, device="cuda")
+    assert JITFunction.run is run and torch.cuda.get_device_properties is properties
+
+
+@pytest.mark.gpu
+def test_on_a_gpu_compile_only_compiles_a_launch_without_running_it():
+    import torch
+    import triton
+    import triton.language as tl
+
+    from tools.bench.runtime import CompileOnly, OffTheCard
+
+    @triton.jit
+    def fill(y_ptr, n, BLOCK: tl.constexpr):
+        offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+        tl.store(y_ptr + offs, 1.0, mask=offs < n)
+    y = torch.full((64,), -1.0, device="cuda")
+    with CompileOnly():
+        compiled = fill[(1,)](torch.empty(64, device="meta"), 64, BLOCK=64)
+        with pytest.raises(OffTheCard):
+            torch.empty(3, device="cuda")
+    torch.cuda.synchronize()
+    assert compiled is not None and bool((y == -1).all())  # compiled, never ran
+    fill[(1,)](y, 64, BLOCK=64)  # the same specialisation: a launch now finds it compiled
+    assert bool((y == 1).all())
+
+
+@pytest.mark.gpu
+def test_on_a_gpu_the_screen_compiles_off_the_card_and_still_judges_each_candidate(tmp_path):
+    problem = tmp_path / "problem.py"
+    problem.write_text(PROBLEM)
+    kernels = [_candidate(tmp_path, "good"), _candidate(tmp_path, "wrong", expr="x * 2"),
+               _candidate(tmp_path, "raises", after="raise RuntimeError('boom')"),
+               _candidate(tmp_path, "good_again")]
+    results = screen(problem, kernels, device="cuda")
+    assert [r["status"] for r in results] == ["ok", "incorrect", "crash", "ok"]
+    assert results[0]["median_ms"] > 0 and results[3]["median_ms"] > 0

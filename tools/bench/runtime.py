@@ -326,6 +326,58 @@ class GhostKernels:
         return False
 
 
+class OffTheCard(RuntimeError):
+    """Code run under `CompileOnly` reached for the GPU."""
+
+
+class CompileOnly:
+    """While active, a Triton launch compiles its kernel (for its arguments' types, alignment
+    and constexprs, as a real launch would) and returns without running it, and no tensor may
+    be made or used on the GPU (`OffTheCard`): the screen compiles its candidates on meta
+    tensors this way, outside any hold on the card, so no timer beside it waits for a compile.
+    Asking for the card's properties of a meta tensor's device answers for this process's GPU
+    (a persistent kernel sizes its grid by the SM count)."""
+
+    def __enter__(self):
+        import torch
+        from triton.runtime.jit import JITFunction
+        run, properties = JITFunction.run, torch.cuda.get_device_properties
+        self.saved = (run, properties)
+        JITFunction.run = lambda fn, *a, grid, warmup=False, **k: run(fn, *a, grid=grid,
+                                                                      warmup=True, **k)
+        torch.cuda.get_device_properties = lambda device=None: properties(
+            None if getattr(device, "type", device) == "meta" else device)
+        self.guard = _NothingOnTheCard()
+        self.guard.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        import torch
+        from triton.runtime.jit import JITFunction
+        self.guard.__exit__(*exc)
+        JITFunction.run, torch.cuda.get_device_properties = self.saved
+        return False
+
+
+def _NothingOnTheCard():
+    """A dispatch mode that refuses every tensor operation touching the GPU (an argument on it,
+    or a result asked for there) before it runs."""
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils._pytree import tree_leaves
+
+    class NothingOnTheCard(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            device = kwargs.get("device")
+            if torch.device(device).type == "cuda" if device is not None else False:
+                raise OffTheCard(f"{func} asked for a tensor on the GPU")
+            if any(isinstance(x, torch.Tensor) and x.is_cuda for x in tree_leaves((args, kwargs))):
+                raise OffTheCard(f"{func} was given a tensor on the GPU")
+            return func(*args, **kwargs)
+    return NothingOnTheCard()
+
+
 class OutOfBounds(RuntimeError):
     """A kernel's access outside every tensor of its launch, caught before it happened."""
 

@@ -19,11 +19,14 @@ is cached by the two files' content: there the screen is the offline coder's tes
 a template computes what the problem computes, before an attempt is spent on it.
 
 Child: `python -m tools.bench.screen PROBLEM DEVICE PLAN.json` with the candidates in its scratch
-folder. It builds and checks every candidate first (and compiles it for every set's shapes),
-each in an untimed window of its own (`runtime.card_window`: the card shared for that
-candidate, free between candidates), then times those that passed in one window: it asks
+folder. On a GPU it compiles every candidate for every set's shapes off the card first (on meta
+tensors, launches compiling without running: `runtime.CompileOnly`), then builds, checks and
+warms up the candidates in untimed windows (`runtime.card_window`: the card shared for the
+window, free between): one for each run of candidates compiled that way, one each for any
+other (it compiles inside its window), then times those that passed in one window: it asks
 ("@@ready-to-time screen", answered "go"; "@@timed screen" after), and the parent holds the
-card alone from then on (`tools.bench.serve_card`).
+card alone from then on (`tools.bench.serve_card`). Compiling off the card is new and not yet
+measured on a GPU (2026-12-02); a candidate it fails for is compiled in its window as before.
 It writes `screen.json` after every step, so a crash or a kill leaves what came before: the
 parent charges the candidate that broke the process and screens the rest in a fresh one.
 """
@@ -176,28 +179,36 @@ def run(problem_path: str, device: str, plan: dict) -> None:
     def write() -> None:
         Path("screen.json").write_text(json.dumps(said))
 
-    # every candidate is built, checked and compiled for every set's shapes in a window of its
-    # own (the card shared), then all are timed in one window (alone) that holds timing only:
-    # a run beside this one waits for one candidate's window or for the timing, never for
-    # the whole screen's compiles
-    for name in plan["candidates"]:
-        entry = {"status": "ok", "median_ms": None, "detail": "", "by_set": {}}
-        results.append(entry)
+    # every candidate's kernels are compiled for every set's shapes off the card where they
+    # can be (on meta tensors, `runtime.CompileOnly`); then candidates are built, checked and
+    # warmed up in windows (the card shared): one for each run of candidates compiled that
+    # way, one each for the others (compiling in their window); then all are timed in one
+    # window (alone) that holds timing only. A run beside this one waits for a window or for
+    # the timing, never for the screen's compiles
+    offline = {name: _compiled_offline(name, timing, dtype) for name in plan["candidates"]} \
+        if timing else {}
+    for group in windows(plan["candidates"], offline):
         try:
             with runtime.card_window(device):
-                try:
-                    model = build(name, "init.pt", "state.pt", device, dtype, {})
-                    out, _ = run_draw(model, inputs, device)
-                    compare(out, expected, atol, rtol)
-                    if timing:
-                        for draws in timing.values():
-                            runtime.warm_up({"kernel": model}, draws[:1])
-                        models[name] = model
-                        entry["timing"] = "pending"
-                except Rejected as r:
-                    entry.update(status="incorrect", detail=f"{r.reason}: {r.detail}")
-                except Exception as err:
-                    broken = crashed(entry, err)
+                for name in group:
+                    entry = {"status": "ok", "median_ms": None, "detail": "", "by_set": {}}
+                    results.append(entry)
+                    try:
+                        model = build(name, "init.pt", "state.pt", device, dtype, {})
+                        out, _ = run_draw(model, inputs, device)
+                        compare(out, expected, atol, rtol)
+                        if timing:
+                            for draws in timing.values():
+                                runtime.warm_up({"kernel": model}, draws[:1])
+                            models[name] = model
+                            entry["timing"] = "pending"
+                    except Rejected as r:
+                        entry.update(status="incorrect", detail=f"{r.reason}: {r.detail}")
+                    except Exception as err:
+                        broken = crashed(entry, err)
+                    write()
+                    if broken:
+                        break
         except Exception:  # the window's closing synchronize, on a context the crash broke
             broken = True
         finally:
@@ -228,6 +239,44 @@ def run(problem_path: str, device: str, plan: dict) -> None:
                 write()
     finally:
         print("@@timed screen", flush=True)
+
+
+def windows(candidates: list[str], offline: dict[str, bool]) -> list[list[str]]:
+    """The candidates in order, cut into card windows: a run of those compiled off the card
+    shares one, each other one has its own (its compile happens inside it). In order, so a
+    process that dies leaves the candidates before the one that killed it screened."""
+    groups: list[list[str]] = []
+    for name in candidates:
+        if offline.get(name) and groups and offline.get(groups[-1][-1]):
+            groups[-1].append(name)
+        else:
+            groups.append([name])
+    return groups
+
+
+def _compiled_offline(name: str, timing: dict, dtype) -> bool:
+    """Whether a candidate's kernels were compiled, for every set's shapes, without the card:
+    its model built on the meta device and run on meta copies of each set's first timing draw
+    under `runtime.CompileOnly` (launches compile and return; anything reaching for the GPU is
+    refused). False where anything went otherwise: it then compiles in a window of its own."""
+    import warnings
+
+    import torch
+
+    from tools.bench import runtime
+    from tools.bench.candidate import build
+    try:
+        with warnings.catch_warnings():  # the reference's weights onto meta parameters: no-ops
+            warnings.simplefilter("ignore")
+            model = build(name, "init.pt", "state.pt", "meta", dtype, {})
+        for draws in timing.values():
+            meta = [torch.empty_like(x, device="meta") if isinstance(x, torch.Tensor) else x
+                    for x in draws[0]]
+            with runtime.CompileOnly(), torch.no_grad():
+                model(*meta)
+        return True
+    except Exception:
+        return False
 
 
 def _smallest(problem):

@@ -265,14 +265,15 @@ def _compiled_offline(name: str, timing: dict, dtype) -> bool:
 
     from tools.bench import runtime
     from tools.bench.candidate import build
+    sets = [[torch.empty_like(x, device="meta") if isinstance(x, torch.Tensor) else x
+             for x in draws[0]] for draws in timing.values()]
     try:
-        with warnings.catch_warnings():  # the reference's weights onto meta parameters: no-ops
-            warnings.simplefilter("ignore")
+        # the model too is made under the guard: a buffer its constructor puts on the GPU
+        # is refused, not made beside another run's timing
+        with runtime.CompileOnly(), torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the reference's weights onto meta: no-ops
             model = build(name, "init.pt", "state.pt", "meta", dtype, {})
-        for draws in timing.values():
-            meta = [torch.empty_like(x, device="meta") if isinstance(x, torch.Tensor) else x
-                    for x in draws[0]]
-            with runtime.CompileOnly(), torch.no_grad():
+            for meta in sets:
                 model(*meta)
         return True
     except Exception:

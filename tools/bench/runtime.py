@@ -347,7 +347,7 @@ class CompileOnly:
                                                                       warmup=True, **k)
         torch.cuda.get_device_properties = lambda device=None: properties(
             None if getattr(device, "type", device) == "meta" else device)
-        self.guard = _NothingOnTheCard()
+        self.guard = _nothing_on_the_card()
         self.guard.__enter__()
         return self
 
@@ -359,7 +359,7 @@ class CompileOnly:
         return False
 
 
-def _NothingOnTheCard():
+def _nothing_on_the_card():
     """A dispatch mode that refuses every tensor operation touching the GPU (an argument on it,
     or a result asked for there) before it runs."""
     import torch
@@ -370,7 +370,7 @@ def _NothingOnTheCard():
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
             device = kwargs.get("device")
-            if torch.device(device).type == "cuda" if device is not None else False:
+            if device is not None and torch.device(device).type == "cuda":
                 raise OffTheCard(f"{func} asked for a tensor on the GPU")
             if any(isinstance(x, torch.Tensor) and x.is_cuda for x in tree_leaves((args, kwargs))):
                 raise OffTheCard(f"{func} was given a tensor on the GPU")

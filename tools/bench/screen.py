@@ -185,7 +185,11 @@ def run(problem_path: str, device: str, plan: dict) -> None:
     # way, one each for the others (compiling in their window); then all are timed in one
     # window (alone) that holds timing only. A run beside this one waits for a window or for
     # the timing, never for the screen's compiles
-    offline = {name: _compiled_offline(name, timing, dtype) for name in plan["candidates"]} \
+    # each set's first timing draw as meta tensors (shapes, strides, dtypes: nothing on the card)
+    meta_sets = [[torch.empty_strided(x.shape, x.stride(), dtype=x.dtype, device="meta")
+                  if isinstance(x, torch.Tensor) else x for x in draws[0]]
+                 for draws in timing.values()]
+    offline = {name: _compiled_offline(name, meta_sets, dtype) for name in plan["candidates"]} \
         if timing else {}
     for group in windows(plan["candidates"], offline):
         try:
@@ -254,10 +258,10 @@ def windows(candidates: list[str], offline: dict[str, bool]) -> list[list[str]]:
     return groups
 
 
-def _compiled_offline(name: str, timing: dict, dtype) -> bool:
+def _compiled_offline(name: str, meta_sets: list[list], dtype) -> bool:
     """Whether a candidate's kernels were compiled, for every set's shapes, without the card:
-    its model built on the meta device and run on meta copies of each set's first timing draw
-    under `runtime.CompileOnly` (launches compile and return; anything reaching for the GPU is
+    its model built on the meta device and run on each set's inputs as meta tensors under
+    `runtime.CompileOnly` (launches compile and return; anything reaching for the GPU is
     refused). False where anything went otherwise: it then compiles in a window of its own."""
     import warnings
 
@@ -265,16 +269,14 @@ def _compiled_offline(name: str, timing: dict, dtype) -> bool:
 
     from tools.bench import runtime
     from tools.bench.candidate import build
-    sets = [[torch.empty_like(x, device="meta") if isinstance(x, torch.Tensor) else x
-             for x in draws[0]] for draws in timing.values()]
     try:
         # the model too is made under the guard: a buffer its constructor puts on the GPU
         # is refused, not made beside another run's timing
         with runtime.CompileOnly(), torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the reference's weights onto meta: no-ops
             model = build(name, "init.pt", "state.pt", "meta", dtype, {})
-            for meta in sets:
-                model(*meta)
+            for inputs in meta_sets:
+                model(*inputs)
         return True
     except Exception:
         return False

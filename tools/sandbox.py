@@ -62,6 +62,16 @@ SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 SERIAL_INDUCTOR = {"TORCHINDUCTOR_COMPILE_THREADS": "1"}
 
 
+def _builds_dir(kind: str, owner: Path | str) -> Path:
+    """The shared build folder of one kind for one file (its content and this torch)."""
+    import hashlib
+    from importlib.metadata import version
+
+    from tools.cache import cache_path
+    key = hashlib.sha256(Path(owner).read_bytes() + version("torch").encode()).hexdigest()
+    return cache_path(kind, key)
+
+
 class SandboxUnavailable(RuntimeError):
     """No sandbox can run here and the user did not ask to run untrusted code without one."""
 
@@ -386,13 +396,25 @@ class Sandbox:
         self._share_builds("compiles", problem, {"TORCHINDUCTOR_CACHE_DIR": "inductor",
                                                  "TRITON_CACHE_DIR": "triton"})
 
-    def _share_builds(self, kind: str, owner: Path | str, env: dict[str, str]) -> None:
-        import hashlib
-        from importlib.metadata import version
+    def cache_screen_compiles_of(self, problem: Path | str) -> None:
+        """The screen (autodocket's own candidates only) keeps the Triton kernels it compiles
+        in a folder keyed by the problem file's content, for `borrow_screen_compiles`."""
+        self._share_builds("screen-compiles", problem, {"TRITON_CACHE_DIR": "triton"})
 
-        from tools.cache import cache_path
-        key = hashlib.sha256(Path(owner).read_bytes() + version("torch").encode()).hexdigest()
-        self.builds = cache_path(kind, key)
+    def borrow_screen_compiles(self, problem: Path | str) -> None:
+        """A copy of the Triton kernels the problem's screens compiled, as this sandbox's own
+        Triton cache: the configuration the screen ranked first loads its kernels instead of
+        compiling them again while its process holds the card. A copy: what runs here changes
+        only its own, and nothing of it goes back."""
+        source = _builds_dir("screen-compiles", problem) / "triton"
+        if source.is_dir():
+            try:
+                shutil.copytree(source, self.scratch / ".triton", dirs_exist_ok=True)
+            except (OSError, shutil.Error):
+                pass  # a cache: without it the kernels compile
+
+    def _share_builds(self, kind: str, owner: Path | str, env: dict[str, str]) -> None:
+        self.builds = _builds_dir(kind, owner)
         self.builds.mkdir(parents=True, exist_ok=True)
         inside = INSIDE_BUILDS if self.bwrap else str(self.builds)
         self.env.update({name: f"{inside}/{sub}".rstrip("/") for name, sub in env.items()})

@@ -1,7 +1,8 @@
 """Builds shared between one file's own sandboxed runs, keyed by its content: a C++/CUDA
 candidate's extension (its next process finds it, a different candidate never sees it, a
-Triton-only candidate gets none) and a reference's torch.compile caches (the same problem's next
-run finds them, another problem's does not); a build's lock file left by a killed build does
+Triton-only candidate gets none), a reference's torch.compile caches (the same problem's next
+run finds them, another problem's does not) and the Triton kernels a problem's screens compiled
+(its candidates get a copy); a build's lock file left by a killed build does
 not block the next one. The verifier says plainly that it does not read
 C++/CUDA."""
 import pytest
@@ -79,6 +80,23 @@ def test_a_problems_compile_caches_are_kept_for_its_own_next_reference_only(tmp_
     assert _run(other, read, tmp_path, "cache_compiles_of") == "sees False"
     triton_cache = "import os; print(os.environ['TRITON_CACHE_DIR'])"
     assert _run(problem, triton_cache, tmp_path, "cache_compiles_of").endswith("/triton")
+
+
+def test_a_problems_screens_lend_their_triton_kernels_as_a_copy(tmp_path):
+    """The screens of a problem keep the Triton kernels they compile; the harness's candidate
+    of that problem gets a copy as its own Triton cache (its kernels load instead of compiling
+    under its hold on the card), changes only the copy, and another problem's gets none."""
+    problem, other = tmp_path / "p.py", tmp_path / "q.py"
+    problem.write_text("import torch\n")
+    other.write_text("import torch  # another problem\n")
+    kernel = ("import os, pathlib; d = pathlib.Path(os.environ['TRITON_CACHE_DIR']); "
+              "d.mkdir(parents=True, exist_ok=True); (d / 'k.cubin').write_text('{}')")
+    _run(problem, kernel.replace("{}", "screened"), tmp_path, "cache_screen_compiles_of")
+    read = ("import os, pathlib; f = pathlib.Path(os.environ['TRITON_CACHE_DIR'], 'k.cubin'); "
+            "print('sees', f.is_file() and f.read_text()); f.is_file() and f.write_text('changed')")
+    assert _run(problem, read, tmp_path, "borrow_screen_compiles") == "sees screened"
+    assert _run(problem, read, tmp_path, "borrow_screen_compiles") == "sees screened"  # a copy
+    assert _run(other, read, tmp_path, "borrow_screen_compiles") == "sees False"
 
 
 def test_the_verifier_says_it_does_not_read_cuda(tmp_path):

@@ -391,6 +391,8 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
             return
         cand_box = Sandbox(timeout=timeout, memory_gb=memory_gb, gpu=gpu, env=env)
         cand_box.cache_extensions_of(kernel)
+        if gpu:  # a screened template's kernels load instead of compiling under its hold
+            cand_box.borrow_screen_compiles(problem)
         shutil.copyfile(problem, cand_box.scratch / "problem.py")  # the child deletes its copy
         plan = {**plan, "sets": [s["label"] for s in sets], "dtype": meta["dtype"],
                 "record_launches": record_launches, "claim_card": gpu}

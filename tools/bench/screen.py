@@ -85,6 +85,8 @@ def _screen_in_one_process(problem: Path, kernels: list[Path], device: str, time
     from tools.bench import serve_card
     env = {"TRITON_INTERPRET": "1"} if device == "cpu" else {}
     box = Sandbox(timeout=timeout, memory_gb=32, gpu=device == "cuda", env=env)
+    if device == "cuda":  # the kernels it compiles, for the harness's run of the winner
+        box.cache_screen_compiles_of(problem)
     try:
         for i, kernel in enumerate(kernels):
             shutil.copyfile(kernel, box.scratch / f"candidate_{i}.py")

@@ -405,7 +405,9 @@ class Sandbox:
         """A copy of the Triton kernels the problem's screens compiled, as this sandbox's own
         Triton cache: the configuration the screen ranked first loads its kernels instead of
         compiling them again while its process holds the card. A copy: what runs here changes
-        only its own, and nothing of it goes back."""
+        only its own, and nothing of it goes back. What wrote it: autodocket's templates, the
+        compiler seed and the problem's own code, which runs in the candidate's process too
+        (its inputs are drawn there); never a candidate."""
         source = _builds_dir("screen-compiles", problem) / "triton"
         if source.is_dir():
             try:

@@ -341,14 +341,15 @@ class CompileOnly:
     def __enter__(self):
         import torch
         from triton.runtime.jit import JITFunction
-        run, properties = JITFunction.run, torch.cuda.get_device_properties
-        self.saved = (run, properties)
+        run, properties = self.saved = JITFunction.run, torch.cuda.get_device_properties
+        # the guard first: if it cannot start, nothing is patched (a launcher left compiling
+        # only would make every later launch of this process a no-op)
+        self.guard = _nothing_on_the_card()
+        self.guard.__enter__()
         JITFunction.run = lambda fn, *a, grid, warmup=False, **k: run(fn, *a, grid=grid,
                                                                       warmup=True, **k)
         torch.cuda.get_device_properties = lambda device=None: properties(
             None if getattr(device, "type", device) == "meta" else device)
-        self.guard = _nothing_on_the_card()
-        self.guard.__enter__()
         return self
 
     def __exit__(self, *exc):

@@ -60,6 +60,7 @@ SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # start in each fresh sandbox, more than a problem's few kernels take to compile on one thread
 # (H200 machine: 27 -> 19 s for a softmax's three shapes, 27 -> 15 s for a bias + GELU's two)
 SERIAL_INDUCTOR = {"TORCHINDUCTOR_COMPILE_THREADS": "1"}
+TRITON_CACHE = ".triton"  # a child's own Triton cache, in its scratch folder (its HOME)
 
 
 def _builds_dir(kind: str, owner: Path | str) -> Path:
@@ -411,7 +412,7 @@ class Sandbox:
         source = _builds_dir("screen-compiles", problem) / "triton"
         if source.is_dir():
             try:
-                shutil.copytree(source, self.scratch / ".triton", dirs_exist_ok=True)
+                shutil.copytree(source, self.scratch / TRITON_CACHE, dirs_exist_ok=True)
             except (OSError, shutil.Error):
                 pass  # a cache: without it the kernels compile
 
@@ -435,7 +436,7 @@ class Sandbox:
         return allowed_env({"PYTHONPATH": os.pathsep.join([own, *extra]),
                             "HOME": home, "TMPDIR": f"{home}/tmp",
                             "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
-                            "TRITON_CACHE_DIR": f"{home}/.triton", **self.env})
+                            "TRITON_CACHE_DIR": f"{home}/{TRITON_CACHE}", **self.env})
 
     def command(self, args: list[str], prefix: list[str] | None = None) -> list[str]:
         cmd = [*(prefix or []), sys.executable, *args]

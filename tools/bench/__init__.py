@@ -252,15 +252,12 @@ class _ChildHold:
         self._held.enter_context(gpu_lock(self.device, mode))
         self.mode = mode
 
-    def release(self) -> None:
-        self._held.close()
-        self.mode = None
-
     def __enter__(self) -> "_ChildHold":
         return self
 
     def __exit__(self, *exc) -> None:
-        self.release()
+        self._held.close()
+        self.mode = None
 
 
 def _installed(package: str) -> str | None:

@@ -102,8 +102,12 @@ def solved_row(name: str, result, problem) -> dict:
             "cublas_matmul_alone_ms": mm_ms,
             "vs_cublas_matmul_alone": mm_ms / t["kernel"]["median_ms"] if mm_ms else None,
             "roofline": result.measurement["roofline"],
-            "all_sets": [{k: s.get(k) for k in ("input_set", "shapes", "speedup_vs_eager",
-                                                "speedup_vs_compile")}
+            "all_sets": [{**{k: s.get(k) for k in ("input_set", "shapes", "speedup_vs_eager",
+                                                   "speedup_vs_compile", "flags")},
+                          **{f"{timed}_ms": s["first"][timed]["median_ms"]
+                             for timed in ("kernel", "eager", "compile") if timed in s["first"]},
+                          "launch_bound": {timed: t.get("launch_bound")
+                                           for timed, t in s["first"].items()}}
                          for s in result.measurement["timing"]["sets"]],
             "attempts": [a.__dict__ for a in result.attempts]}
 
@@ -253,6 +257,21 @@ def print_table(device: str, peak: dict, rows: list[dict]) -> None:
           + "".join(f"\n  {line}" for line in slower))
     print(f"memory-bound below 90% of copy bandwidth on the default set: {len(thin)}"
           + (f" ({', '.join(thin)})" if thin else ""))
+    off = [line for line in map(off_its_screen, solved) if line]
+    print(f"final measurements more than 5% off the winner's screen: {len(off)}"
+          + "".join(f"\n  {line}" for line in off))
+
+
+def off_its_screen(row: dict) -> str | None:
+    """The winner measured twice on its default set, in the screen's process and in its own
+    fresh one: a gap between the two is the card or the host disturbing one of them."""
+    screened = [a["screen_ms"] for a in row["attempts"]
+                if a.get("median_ms") is not None and a.get("screen_ms")
+                and a["config"] == row["config"]]
+    if not screened or abs(row["kernel_ms"] / screened[0] - 1) <= 0.05:
+        return None
+    return (f"{row['problem']} {row['kernel_ms']:.4f} ms, its screen {screened[0]:.4f} ms "
+            f"({row['kernel_ms'] / screened[0] - 1:+.0%})")
 
 
 def moved_mb(name: str) -> list[float | None]:

@@ -49,7 +49,8 @@ def main() -> None:
         measured = bench(problem, kernel, device="cuda", repeats=50, baselines=False)
         print(f"{name}: profile", flush=True)
         prof = profile(problem, kernel, device="cuda", save_ncu_csv=args.out / f"{name}.csv")
-        row = {"case": name, "bench_status": measured.status, "profile": prof.to_dict()}
+        row = {"case": name, "bench_status": measured.status,
+               "bench_rejections": measured.rejections, "profile": prof.to_dict()}
         if measured.status == "correct" and prof.status == "profiled" and prof.ncu:
             harness_ms = measured.timing["sets"][0]["first"]["kernel"]["median_ms"]
             ncu_ms = sum(r["duration_ns"] or 0 for r in prof.ncu) / 1e6
@@ -72,8 +73,8 @@ def main() -> None:
     for r in rows:
         if "harness_ms" not in r:
             why = r["profile"].get("error") or r["profile"]["missing"]
-            print(f"{r['case']:<16} not compared: bench {r['bench_status']}, profile "
-                  f"{r['profile']['status']} {why}")
+            print(f"{r['case']:<16} not compared: bench {r['bench_status']} "
+                  f"{r['bench_rejections']}, profile {r['profile']['status']} {why}")
             continue
         lines = [d for d in r["profile"]["diagnosis"] if not d.startswith("top warp stalls")]
         ok = "ok" if r["disagreement"] <= AGREEMENT else "OVER 10%"

@@ -143,8 +143,8 @@ def test_h100_profile_agrees_with_the_harness_and_diagnoses_the_bad_kernels(tmp_
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     rows = json.loads((out / "profile_check.json").read_text())
-    off = [{k: r.get(k) for k in ("case", "bench_status", "harness_ms", "ncu_ms",
-                                  "disagreement", "diagnosed")}
+    off = [{k: r.get(k) for k in ("case", "bench_status", "bench_rejections", "harness_ms",
+                                  "ncu_ms", "disagreement", "diagnosed")}
            for r in rows if not (r.get("disagreement", 1) <= 0.10 and r.get("diagnosed"))]
     assert not off, off  # which case, and by how much (the device's log is all there is)
 

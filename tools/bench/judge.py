@@ -181,8 +181,11 @@ def same_inputs(reference: dict, candidate: dict) -> list[str]:
 
 
 # timing ----------------------------------------------------------------------------------------
-def _strip(phase: dict) -> dict:
-    return {name: {k: v for k, v in t.items() if k not in ("event", "wall")}
+def _summarised(phase: dict) -> dict:
+    """Each callable's median and percentiles, computed here from its samples: a child's own
+    summary is not taken on its word."""
+    return {name: {**runtime.summary(t["event"], t["wall"]),
+                   "launch_bound": int(t.get("launch_bound", 0))}
             for name, t in phase.items()}
 
 
@@ -200,7 +203,7 @@ def judge_timing(label: str, cand: dict, ref: dict, cand_span_ms: float, ref_spa
     k = cand["first"]["kernel"]
     for p in ("first", "second"):
         t = cand[p]["kernel"]
-        if any(e > w + 0.05 for e, w in zip(t["event"], t["wall"])) or \
+        if not t["event"] or any(e > w + 0.05 for e, w in zip(t["event"], t["wall"])) or \
                 len(t["event"]) != len(t["wall"]):
             raise Rejected("timing-disagrees", f"input set {label}: the candidate's event times "
                            "exceed its own wall-clock times")
@@ -212,8 +215,8 @@ def judge_timing(label: str, cand: dict, ref: dict, cand_span_ms: float, ref_spa
                        f"{cand_span_ms:.1f} ms for {runs} timed runs, {extra:.3f} ms per run "
                        "more than the candidate's own times account for (the reference's "
                        f"process: {ref_extra:.3f} ms)")
-    first = {**_strip(ref["first"]), **_strip(cand["first"])}
-    second = {**_strip(ref["second"]), **_strip(cand["second"])}
+    first = {**_summarised(ref["first"]), **_summarised(cand["first"])}
+    second = {**_summarised(ref["second"]), **_summarised(cand["second"])}
     row = {"input_set": label, "shapes": shapes, "first": first, "second": second,
            "compile_error": compile_error, "observed_ms_per_run": round(cand_span_ms / runs, 4)}
     k1, k2 = first["kernel"]["median_ms"], second["kernel"]["median_ms"]
@@ -231,6 +234,10 @@ def judge_timing(label: str, cand: dict, ref: dict, cand_span_ms: float, ref_spa
         flags.append("speedup over 10x: re-run before believing it")
     if row["kernel_drift"] > 0.10:
         flags.append(f"kernel time moved {row['kernel_drift']:.0%} between two measurements")
+    for name, t in first.items():
+        if t["launch_bound"] > 0.1 * t["runs"]:
+            flags.append(f"{name}: {t['launch_bound']} of {t['runs']} runs launched slower than "
+                         "the GPU's cushion (a starved host): its time may include an idle GPU")
     row["flags"] = flags
     return row
 

@@ -6,9 +6,10 @@ import pytest
 from tools.bench import judge
 
 
-def _callable(events, launch_bound=0, forged_median=None):
+def _callable(events, launch_bound=0, forged_median=None, waits_for_gpu=False):
     return {"event": list(events), "wall": [e + 0.3 for e in events],
-            "launch_bound": launch_bound, "median_ms": forged_median or max(events, default=0)}
+            "launch_bound": launch_bound, "waits_for_gpu": waits_for_gpu,
+            "median_ms": forged_median or max(events, default=0)}
 
 
 def _phase(**callables):
@@ -37,6 +38,16 @@ def test_runs_launched_slower_than_the_cushion_are_flagged():
     assert any(f.startswith("kernel: 9 of 50 runs launched slower") for f in row["flags"])
 
 
+def test_a_callable_that_waits_for_the_gpu_is_said_to_and_not_called_starved():
+    ref = _phase(eager=_callable([0.20] * 50, launch_bound=50, waits_for_gpu=True),
+                 compile=_callable([0.10] * 50))
+    cand = _phase(kernel=_callable([0.12] * 50))
+    row = judge.judge_timing("default", cand, ref, _span(cand), _span(ref), [[8, 8]], None)
+    assert [f for f in row["flags"] if "GPU" in f] == [
+        "eager waits for the GPU inside its call (a host sync): its time includes the host's "
+        "work after it"]
+
+
 def test_a_phase_with_no_runs_is_rejected():
     cand = _phase(kernel=_callable([]))
     with pytest.raises(judge.Rejected):
@@ -59,6 +70,12 @@ def test_on_a_gpu_a_launch_slower_than_the_cushion_is_counted_and_not_timed():
         time.sleep(0.001)
         t.add_(1)
 
-    timed = time_callables({"slow": slow_launch}, [[x]], repeats=60)["slow"]
-    assert 1 <= timed["launch_bound"] <= 10, timed
-    assert timed["median_ms"] < 0.2, timed  # a 4 MB add: microseconds, not the host's 1 ms
+    def syncing(t):
+        t.add_(1)
+        torch.cuda.synchronize()
+
+    timed = time_callables({"slow": slow_launch, "syncing": syncing}, [[x]], repeats=60)
+    slow, sync = timed["slow"], timed["syncing"]
+    assert 1 <= slow["launch_bound"] <= 10 and not slow["waits_for_gpu"], slow
+    assert slow["median_ms"] < 0.2, slow  # a 4 MB add: microseconds, not the host's 1 ms
+    assert sync["waits_for_gpu"] and sync["launch_bound"] == 60, sync

@@ -47,3 +47,13 @@ def test_a_run_that_logged_the_cards_holds_says_where_the_cards_time_went(tmp_pa
     assert ("GPU 0 over 530 s: timed alone 61 s, shared by untimed work only 402 s, free 67 s; "
             "52 requests to time waited 6.1 s median, 31.0 s at most; 700 untimed holds waited "
             "0.4 s median, 12.5 s at most") in out.stdout
+
+
+def test_the_table_names_winners_whose_final_measurement_was_off_their_screen():
+    run = subprocess.run([sys.executable, "benchmarks/kernel_library.py", "--table",
+                          str(RUNS / "run-5.json")], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert ("winners whose final measurement was more than 5% off their screen: 2\n"
+            "  layernorm its screen 0.1294 ms; measured 0.1384 ms (+7%)\n"
+            "  moe_top2_routing its screen 0.0688 ms; measured 0.1054 ms (+53%)") in run.stdout

@@ -240,3 +240,34 @@ def test_a_template_is_offered_only_where_it_reproduces_the_problem(tmp_path, mo
     assert why and why.startswith("does not reproduce the problem")
     softmax = suite / "64_softmax_lastdim.py"
     assert does_not_reproduce(softmax, template_offer(softmax), "cpu") is None
+
+
+def _measured(ms):
+    from tools.bench import BenchReport
+    return BenchReport("correct", timing={"sets": [{"first": {"kernel": {"median_ms": ms}}}]})
+
+
+@pytest.mark.parametrize("finals, screen, first", [([0.140, 0.131], 0.130, 0.140),
+                                                    ([0.118, 0.129], 0.130, 0.118),
+                                                    ([0.133], 0.130, None)])
+def test_a_final_measurement_off_its_screen_is_taken_again_and_both_are_kept(
+        monkeypatch, tmp_path, finals, screen, first):
+    """More than 5% from the screen's time, slower or faster: one more full measurement, which
+    stands; the first is kept on the attempt. Within 5%: measured once."""
+    import tools.bench
+    import tools.verify
+    from kernels.library import Attempt, SolveResult, _first_passing
+
+    calls = []
+    monkeypatch.setattr(tools.bench, "bench", lambda *a, **k: calls.append(k) or
+                        _measured(finals[len(calls) - 1]))
+    monkeypatch.setattr(tools.verify, "verify",
+                        lambda *a, **k: type("Proof", (), {"status": "proved"})())
+    offer = type("Offer", (), {"label": "template {}", "config": {}, "origin": "template"})()
+    attempt = Attempt({}, "not verified", False, None, screen="ok", screen_ms=screen)
+    result = SolveResult("failed", attempts=[attempt])
+    found = _first_passing(tmp_path / "p.py", [(offer, tmp_path / "k.py", attempt)], "cuda",
+                           30, True, result, lambda _msg: None)
+    assert len(calls) == len(finals) and all(k["baselines"] for k in calls)
+    assert found[2].timing["sets"][0]["first"]["kernel"]["median_ms"] == finals[-1]
+    assert attempt.measured_first_ms == first and attempt.median_ms == finals[-1]

@@ -185,7 +185,8 @@ def _summarised(phase: dict) -> dict:
     """Each callable's median and percentiles, computed here from its samples: a child's own
     summary is not taken on its word."""
     return {name: {**runtime.summary(t["event"], t["wall"]),
-                   "launch_bound": int(t.get("launch_bound", 0))}
+                   "launch_bound": int(t.get("launch_bound", 0)),
+                   "waits_for_gpu": bool(t.get("waits_for_gpu"))}
             for name, t in phase.items()}
 
 
@@ -235,7 +236,10 @@ def judge_timing(label: str, cand: dict, ref: dict, cand_span_ms: float, ref_spa
     if row["kernel_drift"] > 0.10:
         flags.append(f"kernel time moved {row['kernel_drift']:.0%} between two measurements")
     for name, t in first.items():
-        if t["launch_bound"] > 0.1 * t["runs"]:
+        if t["waits_for_gpu"]:
+            flags.append(f"{name} waits for the GPU inside its call (a host sync): its time "
+                         "includes the host's work after it")
+        elif t["launch_bound"] > 0.1 * t["runs"]:
             flags.append(f"{name}: {t['launch_bound']} of {t['runs']} runs launched slower than "
                          "the GPU's cushion (a starved host): its time may include an idle GPU")
     row["flags"] = flags

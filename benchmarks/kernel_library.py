@@ -104,8 +104,9 @@ def solved_row(name: str, result, problem) -> dict:
             "roofline": result.measurement["roofline"],
             "all_sets": [{**{k: s.get(k) for k in ("input_set", "shapes", "speedup_vs_eager",
                                                    "speedup_vs_compile", "flags")},
-                          **{f"{timed}_ms": s["first"][timed]["median_ms"]
-                             for timed in ("kernel", "eager", "compile") if timed in s["first"]},
+                          **{f"{timed}_{q}_ms": s["first"][timed][f"{q}_ms"]
+                             for timed in ("kernel", "eager", "compile") if timed in s["first"]
+                             for q in ("median", "p20", "p80")},
                           "launch_bound": {timed: t.get("launch_bound")
                                            for timed, t in s["first"].items()}}
                          for s in result.measurement["timing"]["sets"]],
@@ -247,7 +248,7 @@ def print_table(device: str, peak: dict, rows: list[dict]) -> None:
             + (f"{s['speedup_vs_compile']:.2f}x" if s.get("speedup_vs_compile") else "-")
             for s in r["all_sets"]))
     slower = [f"{r['problem']} {'x'.join(map(str, s['shapes'][0]))} "
-              f"{s['speedup_vs_compile']:.3f}x ({mb:.0f} MB)" for r in solved
+              f"{s['speedup_vs_compile']:.3f}x ({mb:.0f} MB)" + overlap(s) for r in solved
               for s, mb in zip(r["all_sets"], moved_mb(r["problem"]))
               if mb is not None and mb >= 1 and (s.get("speedup_vs_compile") or 0) < 1]
     thin = [f"{r['problem']} {r['roofline']['fraction_of_ceiling']:.0%}" for r in solved
@@ -258,24 +259,39 @@ def print_table(device: str, peak: dict, rows: list[dict]) -> None:
     print(f"memory-bound below 90% of copy bandwidth on the default set: {len(thin)}"
           + (f" ({', '.join(thin)})" if thin else ""))
     off = [line for line in map(off_its_screen, solved) if line]
-    print(f"winners whose final measurement was more than 5% off their screen: {len(off)}"
+    print(f"winners measured more than 5% off their screen or measured twice: {len(off)}"
           + "".join(f"\n  {line}" for line in off))
+
+
+def overlap(s: dict) -> str:
+    """Whether a set's kernel and compile runs overlap between their 20th and 80th percentiles:
+    a ratio inside the runs' own spread is a tie, not a slower kernel."""
+    if "kernel_p20_ms" not in s or "compile_p20_ms" not in s:
+        return ""  # a run from before the percentiles were kept
+    if s["kernel_p20_ms"] <= s["compile_p80_ms"] and s["compile_p20_ms"] <= s["kernel_p80_ms"]:
+        return " [p20-p80 overlap compile's: a tie]"
+    return ""
 
 
 def off_its_screen(row: dict) -> str | None:
     """The winner timed in the screen's process and in its own fresh ones, on its default set:
-    a gap between the two is the card or the host disturbing one of them (the search measures
-    a winner more than 5% off its screen once more: both finals are said)."""
+    a gap between the two is the card or the host disturbing one of them. The search measures
+    a winner more than 5% off its screen (or rejected for its timing alone) once more: both
+    measurements are said."""
     winner = next((a for a in row["attempts"] if a.get("median_ms") is not None
                    and a.get("screen_ms") and a["config"] == row["config"]), None)
     if winner is None:
         return None
-    screen, first = winner["screen_ms"], winner.get("measured_first_ms")
+    screen, first = winner["screen_ms"], winner.get("measured_first")
     if first is None and abs(row["kernel_ms"] / screen - 1) <= 0.05:
         return None
-    return (f"{row['problem']} its screen {screen:.4f} ms; measured "
-            + (f"{first:.4f} ms ({first / screen - 1:+.0%}), again " if first else "")
-            + f"{row['kernel_ms']:.4f} ms ({row['kernel_ms'] / screen - 1:+.0%})")
+    said = ""
+    if first and first["rejected"]:
+        said = f"rejected for {', '.join(first['rejected'])}, again "
+    elif first:
+        said = f"{first['median_ms']:.4f} ms ({first['median_ms'] / screen - 1:+.0%}), again "
+    return (f"{row['problem']} its screen {screen:.4f} ms; measured {said}"
+            f"{row['kernel_ms']:.4f} ms ({row['kernel_ms'] / screen - 1:+.0%})")
 
 
 def moved_mb(name: str) -> list[float | None]:

@@ -56,6 +56,8 @@ class Match:
 LANGUAGES = ("triton", "cuda")  # what a template is written in (its LANGUAGE, Triton if unsaid)
 # the winner's final median this far from its screen's, either way, is measured once more
 OFF_ITS_SCREEN = 0.05
+# the harness's rejections of a candidate's timing against the wall clock it watched
+TIMING_REJECTIONS = {"timing-disagrees", "stream-or-thread"}
 
 
 def match(problem: Path, language: str = "triton") -> Match | None:
@@ -141,8 +143,9 @@ class Attempt:
     screen: str | None = None  # on a GPU: ok | incorrect | crash, from the one-process screen
     screen_ms: float | None = None  # the screen's median on the default set (a ranking)
     screen_by_set: dict | None = None  # the screen's median on each input set (ms)
-    # the final measurement's default-set median that was off the screen's and taken again
-    measured_first_ms: float | None = None
+    # a final measurement taken again (off the screen's time, or rejected for its timing
+    # alone): its default-set median and its rejections
+    measured_first: dict | None = None
 
 
 @dataclass
@@ -312,21 +315,20 @@ def _first_passing(problem: Path, offers, device: str, repeats: int, final_check
         # with timing against eager and compile only where this is the final measurement
         measured = bench(problem, path, device=device, repeats=repeats,
                          baselines=final_check, record_launches=True)
+        why = _measure_again(attempt, measured) if final_check else None
+        if why:
+            # the card or the host disturbed one of the two: one full measurement more, which
+            # stands; the first is kept on the attempt
+            attempt.measured_first = {"median_ms": _default_ms(measured) if measured.timing
+                                      else None, "rejected": measured.reasons()}
+            say(f"{offer.label}: {why}: measuring again")
+            measured = bench(problem, path, device=device, repeats=repeats, baselines=True,
+                             record_launches=True)
         if measured.status == "error":  # the problem or this machine: every one fails
             result.reason = f"the harness could not run: {measured.error}"
             return None
         attempt.correct = measured.status == "correct"
         attempt.reasons += measured.reasons()
-        if attempt.correct and final_check and _off_its_screen(attempt, measured):
-            # the card or the host disturbed one of the two: one more full measurement, the
-            # first kept on the attempt (either way: a faster final is taken again too)
-            attempt.measured_first_ms = _default_ms(measured)
-            say(f"{offer.label}: {attempt.measured_first_ms:.4f} ms, its screen "
-                f"{attempt.screen_ms:.4f} ms: measuring again")
-            measured = bench(problem, path, device=device, repeats=repeats, baselines=True,
-                             record_launches=True)
-            attempt.correct = measured.status == "correct"
-            attempt.reasons += measured.reasons()
         if measured.timing:
             attempt.median_ms = sum(s["first"]["kernel"]["median_ms"]
                                     for s in measured.timing["sets"])
@@ -345,12 +347,23 @@ def _default_ms(measured) -> float:
     return measured.timing["sets"][0]["first"]["kernel"]["median_ms"]
 
 
-def _off_its_screen(attempt: Attempt, measured) -> bool:
-    """Whether the harness's median on the default set is more than OFF_ITS_SCREEN from the
-    screen's for the same candidate (both timed alone on the card, the same way)."""
-    if not attempt.screen_ms or not measured.timing:
-        return False
-    return abs(_default_ms(measured) / attempt.screen_ms - 1) > OFF_ITS_SCREEN
+def _measure_again(attempt: Attempt, measured) -> str | None:
+    """Why a screened candidate's final measurement is taken once more, or None: its median on
+    the default set is more than OFF_ITS_SCREEN from the screen's, either way (both timed alone
+    on the card, the same way), or the harness rejected it only for its timing against the
+    wall clock (a host starved by the compiles beside it stretches both; a candidate hiding
+    work is rejected again)."""
+    if attempt.screen not in ("ok", "composed"):
+        return None
+    if measured.status == "rejected" and measured.reasons() and \
+            set(measured.reasons()) <= TIMING_REJECTIONS:
+        return f"rejected for {', '.join(measured.reasons())}"
+    if measured.status != "correct" or not attempt.screen_ms or not measured.timing:
+        return None
+    first = _default_ms(measured)
+    if abs(first / attempt.screen_ms - 1) <= OFF_ITS_SCREEN:
+        return None
+    return f"{first:.4f} ms, its screen {attempt.screen_ms:.4f} ms"
 
 
 def render(found: Match, config: dict) -> str:

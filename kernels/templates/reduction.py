@@ -32,6 +32,8 @@ def valid(config: dict) -> bool:
 
 
 SOURCE = r'''
+import math
+
 import torch
 import torch.nn as nn
 import triton
@@ -48,9 +50,10 @@ def _first_max(v1, i1, v2, i2):  # (value, column) pairs: the larger value, then
 
 
 @triton.jit
-def reduce_rows(x_ptr, out_ptr, stride, n_rows, n, BLOCK: tl.constexpr, ROWS: tl.constexpr,
-                OP: tl.constexpr):
+def reduce_rows(x_ptr, out_ptr, stride_q, n_rows, n_q, BLOCK: tl.constexpr, ROWS: tl.constexpr,
+                OP: tl.constexpr, ALIGN: tl.constexpr):
     # ROWS whole rows of at most BLOCK columns, read as one [ROWS, BLOCK] tile
+    stride, n = stride_q * ALIGN, n_q * ALIGN
     rows = tl.program_id(0).to(tl.int64) * ROWS + tl.arange(0, ROWS)
     cols = tl.arange(0, BLOCK)
     m = (rows[:, None] < n_rows) & (cols[None, :] < n)
@@ -69,7 +72,9 @@ def reduce_rows(x_ptr, out_ptr, stride, n_rows, n, BLOCK: tl.constexpr, ROWS: tl
 
 
 @triton.jit
-def reduce_row(x_ptr, out_ptr, stride, n, BLOCK: tl.constexpr, OP: tl.constexpr):
+def reduce_row(x_ptr, out_ptr, stride_q, n_q, BLOCK: tl.constexpr, OP: tl.constexpr,
+               ALIGN: tl.constexpr):
+    stride, n = stride_q * ALIGN, n_q * ALIGN
     row = tl.program_id(0).to(tl.int64)
     src = x_ptr + row * stride
     lanes = tl.arange(0, BLOCK)
@@ -106,17 +111,19 @@ class ModelNew(nn.Module):
         out = torch.empty((x2.shape[0],), dtype=dtype, device=x.device)
         config = config_for(x)
         width = triton.next_power_of_2(n)
+        align = math.gcd(n, x2.stride(0), 16)
         rows = config.get("ROW_ELEMS", 0) // width if width <= config["MAX_SINGLE"] else 0
         if rows > 1:
             rows = min(rows, triton.next_power_of_2(x2.shape[0]))
             warps = max(1, min(16, config["WARPS_PER_KB"] * rows * width // 1024))
-            reduce_rows[(triton.cdiv(x2.shape[0], rows),)](x2, out, x2.stride(0), x2.shape[0], n,
-                                                           BLOCK=width, ROWS=rows, OP=OP,
-                                                           num_warps=warps)
+            reduce_rows[(triton.cdiv(x2.shape[0], rows),)](
+                x2, out, x2.stride(0) // align, x2.shape[0], n // align, BLOCK=width, ROWS=rows,
+                OP=OP, ALIGN=align, num_warps=warps)
             return out.reshape(x.shape[:-1])
         block = width if width <= config["MAX_SINGLE"] else config["BLOCK"]
         warps = max(1, min(16, config["WARPS_PER_KB"] * block // 1024))
-        reduce_row[(x2.shape[0],)](x2, out, x2.stride(0), n, BLOCK=block, OP=OP, num_warps=warps)
+        reduce_row[(x2.shape[0],)](x2, out, x2.stride(0) // align, n // align, BLOCK=block, OP=OP,
+                                   ALIGN=align, num_warps=warps)
         return out.reshape(x.shape[:-1])
 '''
 

@@ -31,6 +31,8 @@ def valid(config: dict) -> bool:
 
 
 SOURCE = r'''
+import math
+
 import torch
 import torch.nn as nn
 import triton
@@ -38,9 +40,10 @@ import triton.language as tl
 
 $CONFIG_TABLE
 @triton.jit
-def cumsum_rows(out_ptr, in_ptr, in_stride, out_stride, n_rows, n_cols, BLOCK: tl.constexpr,
-                ROWS: tl.constexpr):
+def cumsum_rows(out_ptr, in_ptr, in_stride_q, out_stride_q, n_rows, n_cols_q,
+                BLOCK: tl.constexpr, ROWS: tl.constexpr, ALIGN: tl.constexpr):
     # ROWS whole rows of at most BLOCK columns, as one [ROWS, BLOCK] tile
+    in_stride, out_stride, n_cols = in_stride_q * ALIGN, out_stride_q * ALIGN, n_cols_q * ALIGN
     rows = tl.program_id(0).to(tl.int64) * ROWS + tl.arange(0, ROWS)
     cols = tl.arange(0, BLOCK)
     m = (rows[:, None] < n_rows) & (cols[None, :] < n_cols)
@@ -50,7 +53,9 @@ def cumsum_rows(out_ptr, in_ptr, in_stride, out_stride, n_rows, n_cols, BLOCK: t
 
 
 @triton.jit
-def cumsum_row(out_ptr, in_ptr, in_stride, out_stride, n_cols, BLOCK: tl.constexpr):
+def cumsum_row(out_ptr, in_ptr, in_stride_q, out_stride_q, n_cols_q, BLOCK: tl.constexpr,
+               ALIGN: tl.constexpr):
+    in_stride, out_stride, n_cols = in_stride_q * ALIGN, out_stride_q * ALIGN, n_cols_q * ALIGN
     row = tl.program_id(0).to(tl.int64)
     src = in_ptr + row * in_stride
     dst = out_ptr + row * out_stride
@@ -70,18 +75,21 @@ class ModelNew(nn.Module):
             x2 = x2.contiguous()
         out = torch.empty_like(x2)
         config = config_for(x)
-        width = triton.next_power_of_2(x2.shape[1])
+        n_cols = x2.shape[1]
+        width = triton.next_power_of_2(n_cols)
+        align = math.gcd(n_cols, x2.stride(0), out.stride(0), 16)
         rows = config.get("ROW_ELEMS", 0) // width if width <= config["BLOCK"] else 0
         if rows > 1:
             rows = min(rows, triton.next_power_of_2(x2.shape[0]))
             cumsum_rows[(triton.cdiv(x2.shape[0], rows),)](
-                out, x2, x2.stride(0), out.stride(0), x2.shape[0], x2.shape[1], BLOCK=width,
-                ROWS=rows, num_warps=max(1, min(config["num_warps"], rows * width // 128)))
+                out, x2, x2.stride(0) // align, out.stride(0) // align, x2.shape[0],
+                n_cols // align, BLOCK=width, ROWS=rows, ALIGN=align,
+                num_warps=max(1, min(config["num_warps"], rows * width // 128)))
             return out.reshape(x.shape)
         block = min(config["BLOCK"], width)
         warps = max(1, min(config["num_warps"], block // 128))
-        cumsum_row[(x2.shape[0],)](out, x2, x2.stride(0), out.stride(0), x2.shape[1],
-                                   BLOCK=block, num_warps=warps)
+        cumsum_row[(x2.shape[0],)](out, x2, x2.stride(0) // align, out.stride(0) // align,
+                                   n_cols // align, BLOCK=block, ALIGN=align, num_warps=warps)
         return out.reshape(x.shape)
 '''
 

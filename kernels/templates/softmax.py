@@ -27,6 +27,8 @@ def valid(config: dict) -> bool:
 
 
 SOURCE = r'''
+import math
+
 import torch
 import torch.nn as nn
 import triton
@@ -37,9 +39,10 @@ LOG = $LOG
 
 
 @triton.jit
-def softmax_rows(out_ptr, in_ptr, in_stride, out_stride, n_rows, n_cols, BLOCK: tl.constexpr,
-                 ROWS: tl.constexpr, LOG: tl.constexpr):
+def softmax_rows(out_ptr, in_ptr, in_stride_q, out_stride_q, n_rows, n_cols_q,
+                 BLOCK: tl.constexpr, ROWS: tl.constexpr, LOG: tl.constexpr, ALIGN: tl.constexpr):
     # ROWS whole rows of at most BLOCK columns, as one [ROWS, BLOCK] tile
+    in_stride, out_stride, n_cols = in_stride_q * ALIGN, out_stride_q * ALIGN, n_cols_q * ALIGN
     rows = tl.program_id(0).to(tl.int64) * ROWS + tl.arange(0, ROWS)
     cols = tl.arange(0, BLOCK)
     m = (rows[:, None] < n_rows) & (cols[None, :] < n_cols)
@@ -53,8 +56,9 @@ def softmax_rows(out_ptr, in_ptr, in_stride, out_stride, n_rows, n_cols, BLOCK: 
 
 
 @triton.jit
-def softmax_row(out_ptr, in_ptr, in_stride, out_stride, n_cols, BLOCK: tl.constexpr,
-                SINGLE: tl.constexpr, LOG: tl.constexpr):
+def softmax_row(out_ptr, in_ptr, in_stride_q, out_stride_q, n_cols_q, BLOCK: tl.constexpr,
+                SINGLE: tl.constexpr, LOG: tl.constexpr, ALIGN: tl.constexpr):
+    in_stride, out_stride, n_cols = in_stride_q * ALIGN, out_stride_q * ALIGN, n_cols_q * ALIGN
     row = tl.program_id(0).to(tl.int64)
     src = in_ptr + row * in_stride
     dst = out_ptr + row * out_stride
@@ -94,19 +98,21 @@ class ModelNew(nn.Module):
         n_cols = x2.shape[1]
         config = config_for(x)
         width = triton.next_power_of_2(n_cols)
+        align = math.gcd(n_cols, x2.stride(0), out.stride(0), 16)
         single = width <= config["MAX_SINGLE"]
         rows = config.get("ROW_ELEMS", 0) // width if single else 0
         if rows > 1:
             rows = min(rows, triton.next_power_of_2(x2.shape[0]))
             warps = max(1, min(16, config["WARPS_PER_KB"] * rows * width // 1024))
             softmax_rows[(triton.cdiv(x2.shape[0], rows),)](
-                out, x2, x2.stride(0), out.stride(0), x2.shape[0], n_cols, BLOCK=width,
-                ROWS=rows, LOG=LOG, num_warps=warps)
+                out, x2, x2.stride(0) // align, out.stride(0) // align, x2.shape[0],
+                n_cols // align, BLOCK=width, ROWS=rows, LOG=LOG, ALIGN=align, num_warps=warps)
             return out.reshape(x.shape)
         block = width if single else config["BLOCK"]
         warps = max(1, min(16, config["WARPS_PER_KB"] * block // 1024))
-        softmax_row[(x2.shape[0],)](out, x2, x2.stride(0), out.stride(0), n_cols, BLOCK=block,
-                                    SINGLE=single, LOG=LOG, num_warps=warps)
+        softmax_row[(x2.shape[0],)](out, x2, x2.stride(0) // align, out.stride(0) // align,
+                                    n_cols // align, BLOCK=block, SINGLE=single, LOG=LOG,
+                                    ALIGN=align, num_warps=warps)
         return out.reshape(x.shape)
 '''
 

@@ -1,15 +1,14 @@
 """The judge reads a timed phase's samples, not the child's summary of them: a candidate that
 reports a median its own runs do not have is measured by its runs; runs launched slower than
-the GPU's cushion are flagged."""
+the GPU's cushion are counted and flagged."""
 import pytest
 
 from tools.bench import judge
 
 
-def _callable(events, launch_bound=0, forged_median=None, waits_for_gpu=False):
+def _callable(events, launch_bound=0, forged_median=None):
     return {"event": list(events), "wall": [e + 0.3 for e in events],
-            "launch_bound": launch_bound, "waits_for_gpu": waits_for_gpu,
-            "median_ms": forged_median or max(events, default=0)}
+            "launch_bound": launch_bound, "median_ms": forged_median or max(events, default=0)}
 
 
 def _phase(**callables):
@@ -38,14 +37,13 @@ def test_runs_launched_slower_than_the_cushion_are_flagged():
     assert any(f.startswith("kernel: 9 of 50 runs launched slower") for f in row["flags"])
 
 
-def test_a_callable_that_waits_for_the_gpu_is_said_to_and_not_called_starved():
-    ref = _phase(eager=_callable([0.20] * 50, launch_bound=50, waits_for_gpu=True),
-                 compile=_callable([0.10] * 50))
+def test_a_callable_launch_bound_on_every_run_is_said_to_wait_for_the_gpu():
+    ref = _phase(eager=_callable([0.20] * 50, launch_bound=50), compile=_callable([0.10] * 50))
     cand = _phase(kernel=_callable([0.12] * 50))
     row = judge.judge_timing("default", cand, ref, _span(cand), _span(ref), [[8, 8]], None)
-    assert [f for f in row["flags"] if "GPU" in f] == [
-        "eager waits for the GPU inside its call (a host sync): its time includes the host's "
-        "work after it"]
+    assert [f for f in row["flags"] if "launch" in f] == [
+        "eager waits for the GPU inside its call (a host sync: every run's launch outlasted the "
+        "cushion): its time includes the host's work"]
 
 
 def test_a_phase_with_no_runs_is_rejected():
@@ -55,10 +53,10 @@ def test_a_phase_with_no_runs_is_rejected():
 
 
 @pytest.mark.gpu
-def test_on_a_gpu_a_launch_slower_than_the_cushion_is_counted_and_not_timed():
-    """A callable whose host side takes 1 ms before its kernel (a starved host): the first runs
-    outlast the 0.2 ms cushion and are counted, the cushion doubles past 1 ms, and the median
-    is the kernel's time, not the host's."""
+def test_on_a_gpu_launches_slower_than_the_cushion_are_counted():
+    """A callable whose host side takes 1 ms before its kernel (a starved host) and one that
+    synchronises inside its call: every run of both outlasts the 0.2 ms cushion; a plain
+    launch does not."""
     import time
 
     import torch
@@ -74,8 +72,7 @@ def test_on_a_gpu_a_launch_slower_than_the_cushion_is_counted_and_not_timed():
         t.add_(1)
         torch.cuda.synchronize()
 
-    timed = time_callables({"slow": slow_launch, "syncing": syncing}, [[x]], repeats=60)
-    slow, sync = timed["slow"], timed["syncing"]
-    assert 1 <= slow["launch_bound"] <= 10 and not slow["waits_for_gpu"], slow
-    assert slow["median_ms"] < 0.2, slow  # a 4 MB add: microseconds, not the host's 1 ms
-    assert sync["waits_for_gpu"] and sync["launch_bound"] == 60, sync
+    timed = time_callables({"slow": slow_launch, "syncing": syncing,
+                            "plain": lambda t: t.add_(1)}, [[x]], repeats=30)
+    assert timed["slow"]["launch_bound"] == 30 and timed["syncing"]["launch_bound"] == 30, timed
+    assert timed["plain"]["launch_bound"] <= 2, timed  # the first run after warm-up, at most

@@ -242,32 +242,61 @@ def test_a_template_is_offered_only_where_it_reproduces_the_problem(tmp_path, mo
     assert does_not_reproduce(softmax, template_offer(softmax), "cpu") is None
 
 
-def _measured(ms):
+def _measured(ms, rejected=()):
     from tools.bench import BenchReport
-    return BenchReport("correct", timing={"sets": [{"first": {"kernel": {"median_ms": ms}}}]})
+    return BenchReport("rejected" if rejected else "correct",
+                       timing={"sets": [{"first": {"kernel": {"median_ms": ms}}}]},
+                       rejections=[{"reason": r, "detail": ""} for r in rejected])
 
 
-@pytest.mark.parametrize("finals, screen, first", [([0.140, 0.131], 0.130, 0.140),
-                                                    ([0.118, 0.129], 0.130, 0.118),
-                                                    ([0.133], 0.130, None)])
-def test_a_final_measurement_off_its_screen_is_taken_again_and_both_are_kept(
-        monkeypatch, tmp_path, finals, screen, first):
-    """More than 5% from the screen's time, slower or faster: one more full measurement, which
-    stands; the first is kept on the attempt. Within 5%: measured once."""
+def _first_passing_with(monkeypatch, tmp_path, measurements, screen_ms):
+    """_first_passing on one screened candidate, the harness answering `measurements` in turn:
+    (what it returned, the attempt, the harness's calls)."""
     import tools.bench
     import tools.verify
     from kernels.library import Attempt, SolveResult, _first_passing
-
     calls = []
     monkeypatch.setattr(tools.bench, "bench", lambda *a, **k: calls.append(k) or
-                        _measured(finals[len(calls) - 1]))
+                        measurements[len(calls) - 1])
     monkeypatch.setattr(tools.verify, "verify",
                         lambda *a, **k: type("Proof", (), {"status": "proved"})())
     offer = type("Offer", (), {"label": "template {}", "config": {}, "origin": "template"})()
-    attempt = Attempt({}, "not verified", False, None, screen="ok", screen_ms=screen)
-    result = SolveResult("failed", attempts=[attempt])
+    attempt = Attempt({}, "not verified", False, None, screen="ok", screen_ms=screen_ms)
     found = _first_passing(tmp_path / "p.py", [(offer, tmp_path / "k.py", attempt)], "cuda",
-                           30, True, result, lambda _msg: None)
+                           30, True, SolveResult("failed", attempts=[attempt]),
+                           lambda _msg: None)
+    return found, attempt, calls
+
+
+@pytest.mark.parametrize("finals, first", [([0.140, 0.131], 0.140), ([0.118, 0.129], 0.118),
+                                           ([0.133], None)])
+def test_a_final_measurement_off_its_screen_is_taken_again_and_both_are_kept(
+        monkeypatch, tmp_path, finals, first):
+    """More than 5% from the screen's 0.130 ms, slower or faster: one more full measurement,
+    which stands; the first is kept on the attempt. Within 5%: measured once."""
+    found, attempt, calls = _first_passing_with(monkeypatch, tmp_path,
+                                                [_measured(ms) for ms in finals], 0.130)
     assert len(calls) == len(finals) and all(k["baselines"] for k in calls)
     assert found[2].timing["sets"][0]["first"]["kernel"]["median_ms"] == finals[-1]
-    assert attempt.measured_first_ms == first and attempt.median_ms == finals[-1]
+    assert attempt.median_ms == finals[-1]
+    assert attempt.measured_first == (first and {"median_ms": first, "rejected": []})
+
+
+@pytest.mark.parametrize("second, passes", [([], True), (["timing-disagrees"], False)])
+def test_a_candidate_rejected_for_its_timing_alone_is_measured_once_more(
+        monkeypatch, tmp_path, second, passes):
+    """A host starved by the compiles beside it can stretch an honest kernel's wall clock: a
+    rejection for timing alone is measured again, and the second verdict stands."""
+    found, attempt, calls = _first_passing_with(
+        monkeypatch, tmp_path, [_measured(0.13, ["stream-or-thread"]), _measured(0.13, second)],
+        0.130)
+    assert len(calls) == 2 and attempt.correct is passes and (found is not None) is passes
+    assert attempt.measured_first["rejected"] == ["stream-or-thread"]
+    assert attempt.reasons == second
+
+
+def test_a_candidate_rejected_for_more_than_its_timing_is_not_measured_again(
+        monkeypatch, tmp_path):
+    found, attempt, calls = _first_passing_with(
+        monkeypatch, tmp_path, [_measured(0.13, ["stream-or-thread", "inputs-modified"])], 0.130)
+    assert len(calls) == 1 and found is None and attempt.measured_first is None

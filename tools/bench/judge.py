@@ -185,8 +185,7 @@ def _summarised(phase: dict) -> dict:
     """Each callable's median and percentiles, computed here from its samples: a child's own
     summary is not taken on its word."""
     return {name: {**runtime.summary(t["event"], t["wall"]),
-                   "launch_bound": int(t.get("launch_bound", 0)),
-                   "waits_for_gpu": bool(t.get("waits_for_gpu"))}
+                   "launch_bound": int(t.get("launch_bound", 0))}
             for name, t in phase.items()}
 
 
@@ -236,9 +235,9 @@ def judge_timing(label: str, cand: dict, ref: dict, cand_span_ms: float, ref_spa
     if row["kernel_drift"] > 0.10:
         flags.append(f"kernel time moved {row['kernel_drift']:.0%} between two measurements")
     for name, t in first.items():
-        if t["waits_for_gpu"]:
-            flags.append(f"{name} waits for the GPU inside its call (a host sync): its time "
-                         "includes the host's work after it")
+        if t["launch_bound"] >= t["runs"]:
+            flags.append(f"{name} waits for the GPU inside its call (a host sync: every run's "
+                         "launch outlasted the cushion): its time includes the host's work")
         elif t["launch_bound"] > 0.1 * t["runs"]:
             flags.append(f"{name}: {t['launch_bound']} of {t['runs']} runs launched slower than "
                          "the GPU's cushion (a starved host): its time may include an idle GPU")
@@ -246,7 +245,9 @@ def judge_timing(label: str, cand: dict, ref: dict, cand_span_ms: float, ref_spa
     return row
 
 
-TIMING_METHOD = ("CUDA events around each call (GPU kept busy while the host launches), "
+TIMING_METHOD = ("CUDA events around each call (GPU kept busy while the host launches; a "
+                 "launch that outlasts it is counted), medians computed by the harness from the "
+                 "samples, "
                  "device-wide synchronize after it, L2 flushed (256 MB write) before every run, "
                  "4 rotating input sets per shape, warm-up 3 calls per set, two passes; "
                  "candidate and reference timed in separate sandboxed processes, one after the "

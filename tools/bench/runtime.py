@@ -14,12 +14,6 @@ TRIALS = 5
 CPU_MAX_ELEMENTS = 1 << 19  # the interpreter runs a program at a time: larger sets take minutes
 CPU_MAX_FLOPS = 1 << 28  # matmul / convolution work the interpreter finishes in about a minute
 SLEEP_CYCLES = 400_000  # about 0.2 ms on an H100: longer than a Python-side launch
-# the most the GPU waits for a slow launch (a host starved of CPU by compiles beside it):
-# about 6 ms, longer than a scheduler's time slice
-MAX_SLEEP_CYCLES = 32 * SLEEP_CYCLES
-# launch-bound runs in a row, each with twice the cushion, that say a callable waits for the
-# GPU inside its call (a host sync): no cushion helps it, a longer one only adds waiting
-WAITS_FOR_GPU_RUNS = 6
 ROTATING_SETS = 4  # timing rotates among input sets so a cache keyed on inputs cannot win
 # the seeds of each kind of input: the reference and the candidate draw the same ones
 TRIAL_SEED, GHOST_SEED, TIMING_SEED, AFTER_SEED = 1000, 2000, 3000, 5000
@@ -492,18 +486,15 @@ def time_callables(fns: dict, input_lists: list, repeats: int, samples: bool = F
     run, rotating among input sets. Events time the launching stream; the wall clock around a
     device-wide synchronize catches work on other streams. The GPU sleeps while the host
     launches, so launch latency is not timed; a run whose launch outlasted that cushion (the
-    GPU may have idled inside the timed span) is counted in `launch_bound` and the callable's
-    cushion doubles for the runs after it, unless it stays launch-bound however long the
-    cushion (`waits_for_gpu`: it synchronises inside its call, and keeps the first cushion).
-    Every run is kept: none is chosen away. `samples` keeps every run's times (the harness's
-    judge reads them)."""
+    GPU may have idled inside the timed span: a starved host, or a callable that waits for the
+    GPU inside its call) is counted in `launch_bound`. The cushion is the same for every run
+    and callable (the judge compares their wall clocks), and every run is kept. `samples`
+    keeps every run's times (the harness's judge reads them)."""
     import torch
     if warm:
         warm_up(fns, input_lists)
     flush = torch.empty(256 * 2**20 // 4, dtype=torch.float32, device="cuda")
-    runs = {name: {"event": [], "wall": [], "launch_bound": 0, "in_a_row": 0,
-                   "waits_for_gpu": False} for name in fns}
-    sleep = dict.fromkeys(fns, SLEEP_CYCLES)
+    runs = {name: {"event": [], "wall": [], "launch_bound": 0} for name in fns}
     with torch.no_grad():
         for rep in range(repeats):
             inputs = input_lists[rep % len(input_lists)]
@@ -513,29 +504,18 @@ def time_callables(fns: dict, input_lists: list, repeats: int, samples: bool = F
                 t0 = time.perf_counter()
                 before.record()
                 flush.zero_()
-                torch.cuda._sleep(sleep[name])
+                torch.cuda._sleep(SLEEP_CYCLES)
                 start.record()
                 fn(*inputs)
                 launched = time.perf_counter()
                 end.record()
                 torch.cuda.synchronize()
                 t1 = time.perf_counter()
-                r = runs[name]
-                r["event"].append(start.elapsed_time(end))
-                r["wall"].append((t1 - t0) * 1000)
-                if (launched - t0) * 1000 < before.elapsed_time(start):
-                    r["in_a_row"] = 0
-                    continue
-                r["launch_bound"] += 1
-                r["in_a_row"] += 1
-                if r["in_a_row"] >= WAITS_FOR_GPU_RUNS:
-                    r["waits_for_gpu"] = True
-                if r["waits_for_gpu"]:
-                    sleep[name] = SLEEP_CYCLES
-                else:
-                    sleep[name] = min(2 * sleep[name], MAX_SLEEP_CYCLES)
+                runs[name]["event"].append(start.elapsed_time(end))
+                runs[name]["wall"].append((t1 - t0) * 1000)
+                if (launched - t0) * 1000 >= before.elapsed_time(start):
+                    runs[name]["launch_bound"] += 1
     return {name: {**summary(r["event"], r["wall"]), "launch_bound": r["launch_bound"],
-                   "waits_for_gpu": r["waits_for_gpu"],
                    **({"event": r["event"], "wall": r["wall"]} if samples else {})}
             for name, r in runs.items()}
 

@@ -56,8 +56,6 @@ class Match:
 LANGUAGES = ("triton", "cuda")  # what a template is written in (its LANGUAGE, Triton if unsaid)
 # the winner's final median this far from its screen's, either way, is measured once more
 OFF_ITS_SCREEN = 0.05
-# the harness's rejections of a candidate's timing against the wall clock it watched
-TIMING_REJECTIONS = {"timing-disagrees", "stream-or-thread"}
 
 
 def match(problem: Path, language: str = "triton") -> Match | None:
@@ -355,8 +353,7 @@ def _measure_again(attempt: Attempt, measured) -> str | None:
     work is rejected again)."""
     if attempt.screen not in ("ok", "composed"):
         return None
-    if measured.status == "rejected" and measured.reasons() and \
-            set(measured.reasons()) <= TIMING_REJECTIONS:
+    if measured.rejected_for_timing_only():
         return f"rejected for {', '.join(measured.reasons())}"
     if measured.status != "correct" or not attempt.screen_ms or not measured.timing:
         return None

@@ -4,8 +4,8 @@ loss E * sum_i f_i * P_i and the standard deviation of the load fractions f_i).
 
 A program routes BLOCKS blocks of TOKENS tokens in turn, each as a [TOKENS, experts] tile
 (experts padded to a power of two, at most 1024): two passes of max/argmax pick the experts,
-and the program's histogram and probability sums, kept across its blocks, go to global
-accumulators with one atomic add per expert at its end. Those accumulators are a few cache
+and the program's histogram and probability sums, kept per token slot across its blocks and
+summed over the slots at its end, go to global accumulators with one atomic add per expert. Those accumulators are a few cache
 lines that every program adds to: on the H200 one block a program (8192 programs at 32
 tokens) ran at 16% of copy bandwidth, so several blocks a program cut the adds that queue
 there. A one-program finishing kernel turns the accumulators into counts and the two
@@ -46,8 +46,11 @@ def route_top2(logits_ptr, weights_ptr, experts_ptr, hits_ptr, prob_sum_ptr, n_t
     cols = tl.arange(0, EXPERTS)
     live_col = cols < n_experts
     pair = tl.arange(0, 2)
-    hits = tl.zeros((EXPERTS,), tl.int32)
-    prob_sum = tl.zeros((EXPERTS,), tl.float32)
+    # per-slot tallies over the program's blocks, summed over its tokens once at its end: a
+    # sum over a tile's rows crosses warps (shared memory), one a block would cost as much
+    # as the routing
+    hits = tl.zeros((TOKENS, EXPERTS), tl.int32)
+    prob_sum = tl.zeros((TOKENS, EXPERTS), tl.float32)
     for block in range(BLOCKS):
         rows = (tl.program_id(0) * BLOCKS + block) * TOKENS + tl.arange(0, TOKENS)
         live_row = rows < n_tokens
@@ -67,10 +70,10 @@ def route_top2(logits_ptr, weights_ptr, experts_ptr, hits_ptr, prob_sum_ptr, n_t
         tl.store(weights_ptr + out, w, mask=live_row[:, None])
         tl.store(experts_ptr + out, idx.to(tl.int64), mask=live_row[:, None])
         chosen = (cols[None, :] == first[:, None]) | (cols[None, :] == second[:, None])
-        hits += tl.sum((chosen & live_row[:, None]).to(tl.int32), axis=0)
-        prob_sum += tl.sum(tl.where(live_row[:, None], probs, 0.0), axis=0)
-    tl.atomic_add(hits_ptr + cols, hits, mask=live_col)
-    tl.atomic_add(prob_sum_ptr + cols, prob_sum, mask=live_col)
+        hits += (chosen & live_row[:, None]).to(tl.int32)
+        prob_sum += tl.where(live_row[:, None], probs, 0.0)
+    tl.atomic_add(hits_ptr + cols, tl.sum(hits, axis=0), mask=live_col)
+    tl.atomic_add(prob_sum_ptr + cols, tl.sum(prob_sum, axis=0), mask=live_col)
 
 
 @triton.jit

@@ -1,6 +1,6 @@
 """Inclusive prefix sum along rows. One program per row walks it in blocks: a tree scan
 (tl.cumsum) inside the block plus the running total of the blocks before it, so the row is
-read once and written once whatever its width. Rows that fit one block are taken several a
+read once and written once whatever its width (a row in one block carries no total). Rows that fit one block are taken several a
 program, as one [rows, block] tile, up to ROW_ELEMS elements (0: one row a program).
 
 Tunables: BLOCK (columns per step, capped at the row's width rounded up), num_warps,
@@ -54,11 +54,16 @@ def cumsum_rows(out_ptr, in_ptr, in_stride_q, out_stride_q, n_rows, n_cols_q,
 
 @triton.jit
 def cumsum_row(out_ptr, in_ptr, in_stride_q, out_stride_q, n_cols_q, BLOCK: tl.constexpr,
-               ALIGN: tl.constexpr):
+               SINGLE: tl.constexpr, ALIGN: tl.constexpr):
     in_stride, out_stride, n_cols = in_stride_q * ALIGN, out_stride_q * ALIGN, n_cols_q * ALIGN
     row = tl.program_id(0).to(tl.int64)
     src = in_ptr + row * in_stride
     dst = out_ptr + row * out_stride
+    if SINGLE:  # the row in one block: no running total to carry (its sum is a second pass)
+        cols = tl.arange(0, BLOCK)
+        x = tl.load(src + cols, mask=cols < n_cols, other=0.0).to(tl.float32)
+        tl.store(dst + cols, tl.cumsum(x, axis=0), mask=cols < n_cols)
+        return
     carry = tl.zeros((), tl.float32)
     for start in range(0, n_cols, BLOCK):
         cols = start + tl.arange(0, BLOCK)
@@ -89,7 +94,8 @@ class ModelNew(nn.Module):
         block = min(config["BLOCK"], width)
         warps = max(1, min(config["num_warps"], block // 128))
         cumsum_row[(x2.shape[0],)](out, x2, x2.stride(0) // align, out.stride(0) // align,
-                                   n_cols // align, BLOCK=block, ALIGN=align, num_warps=warps)
+                                   n_cols // align, BLOCK=block, SINGLE=n_cols <= block,
+                                   ALIGN=align, num_warps=warps)
         return out.reshape(x.shape)
 '''
 

@@ -5,10 +5,10 @@ loss E * sum_i f_i * P_i and the standard deviation of the load fractions f_i).
 A program routes BLOCKS blocks of TOKENS tokens in turn, each as a [TOKENS, experts] tile
 (experts padded to a power of two, at most 1024): two passes of max/argmax pick the experts,
 and the program's histogram and probability sums, kept per token slot across its blocks and
-summed over the slots at its end, go to global accumulators with one atomic add per expert. Those accumulators are a few cache
-lines that every program adds to: on the H200 one block a program (8192 programs at 32
-tokens) ran at 16% of copy bandwidth, so several blocks a program cut the adds that queue
-there. A one-program finishing kernel turns the accumulators into counts and the two
+summed over the slots at its end, go to global accumulators with one atomic add per expert.
+Those accumulators are a few cache lines that every program adds to: on the H200 one block a
+program (8192 programs at 32 tokens) ran at 16% of copy bandwidth, so several blocks a
+program cut the adds that queue there. A one-program finishing kernel turns the accumulators into counts and the two
 statistics.
 
 Tunables: TOKENS (tokens per block), num_warps, BLOCKS (blocks per program).

@@ -4,6 +4,10 @@ ROW_ELEMS elements (a 4096 x 1000 input: 4 rows a program, one 2-D load, instead
 programs of 4 KB each); a wider row gets a program of its own and a loop that keeps per-lane
 running values (and, for argmax, per-lane indices), reduced at the end.
 
+The width and row strides reach the kernel divided by their largest common power of two
+up to 16 (ALIGN, a constant of the launch), so the compiler knows how rows of 1000
+columns align, as torch.compile's code with 1000 written in does.
+
 Tunables: MAX_SINGLE (widest row done in one block), BLOCK (the loop's block), WARPS_PER_KB,
 ROW_ELEMS (0: one row a program); read per call for the input's shape class (kernels/shapes:
 SHAPE_AWARE).

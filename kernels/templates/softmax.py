@@ -3,6 +3,10 @@ many such rows as fill ROW_ELEMS elements (one [rows, block] tile; 0: one row a 
 wider row gets a program of its own: an online pass (running max and sum) and a second pass
 that writes.
 
+The width and row strides reach the kernel divided by their largest common power of two
+up to 16 (ALIGN, a constant of the launch), so the compiler knows how rows of 1000
+columns align, as torch.compile's code with 1000 written in does.
+
 Tunables: MAX_SINGLE (widest row done in one pass; a power of two), BLOCK (the block of the
 two-pass loop for wider rows), WARPS_PER_KB (warps per 1024 elements of a block, at most 16),
 ROW_ELEMS; read per call for the input's shape class (kernels/shapes: SHAPE_AWARE).

@@ -246,13 +246,14 @@ def measure(state: TaskState, config: RunnableConfig) -> dict:
     """Measure, then profile where it tells someone something: on a GPU always (evidence and
     REPORT.md keep it), on the CPU only for a failed attempt (the coder's next prompt gets it;
     a passing CPU attempt's compiler metadata is not worth seconds per task)."""
-    from tools.bench import bench
+    from tools.bench import bench_settled
     from tools.profile import profile
     device = config["configurable"]["device"]
     files = _files(state, config)
     unproved = state["verification"]["status"] != "proved"
-    report = bench(*files, device=device, sanitize=unproved,
-                   researchers_problem=state.get("problem_origin") == "researcher")
+    # a kernel rejected for its timing alone is measured once more before the coder is told
+    report = bench_settled(*files, device=device, sanitize=unproved,
+                           researchers_problem=state.get("problem_origin") == "researcher")
     measurement = report.to_dict()
     measurement["criteria"] = criteria_verdicts(state, measurement)
     update: dict = {"measurement": measurement, "profile": None,  # never a stale one

@@ -276,20 +276,18 @@ def overlap(s: dict) -> str:
 def off_its_screen(row: dict) -> str | None:
     """The winner timed in the screen's process and in its own fresh ones, on its default set:
     a gap between the two is the card or the host disturbing one of them. The search measures
-    a winner more than 5% off its screen (or rejected for its timing alone) once more: both
-    measurements are said."""
+    a winner more than 5% off its screen, or rejected for its timing alone, once more: every
+    measurement is said."""
     winner = next((a for a in row["attempts"] if a.get("median_ms") is not None
                    and a.get("screen_ms") and a["config"] == row["config"]), None)
     if winner is None:
         return None
-    screen, first = winner["screen_ms"], winner.get("measured_first")
-    if first is None and abs(row["kernel_ms"] / screen - 1) <= 0.05:
+    screen, before = winner["screen_ms"], winner.get("measured_before") or []
+    if not before and abs(row["kernel_ms"] / screen - 1) <= 0.05:
         return None
-    said = ""
-    if first and first["rejected"]:
-        said = f"rejected for {', '.join(first['rejected'])}, again "
-    elif first:
-        said = f"{first['median_ms']:.4f} ms ({first['median_ms'] / screen - 1:+.0%}), again "
+    said = "".join(f"rejected for {', '.join(m['rejected'])}, again " if m["rejected"] else
+                   f"{m['median_ms']:.4f} ms ({m['median_ms'] / screen - 1:+.0%}), again "
+                   for m in before)
     return (f"{row['problem']} its screen {screen:.4f} ms; measured {said}"
             f"{row['kernel_ms']:.4f} ms ({row['kernel_ms'] / screen - 1:+.0%})")
 

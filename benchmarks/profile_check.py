@@ -31,7 +31,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/profile")
     args = ap.parse_args()
     from kernels.library import CATALOG, match, render
-    from tools.bench import bench
+    from tools.bench import bench_settled
     from tools.profile import profile
     args.out.mkdir(parents=True, exist_ok=True)
     cases = []
@@ -46,16 +46,12 @@ def main() -> None:
     rows = []
     for name, problem, kernel, expect in cases:
         print(f"{name}: harness", flush=True)
-        measured = bench(problem, kernel, device="cuda", repeats=50, baselines=False)
-        first_rejected = None
-        if measured.rejected_for_timing_only():  # a busy host, not the kernel: once more
-            first_rejected = measured.rejections
-            print(f"{name}: harness rejected it for {measured.reasons()}: again", flush=True)
-            measured = bench(problem, kernel, device="cuda", repeats=50, baselines=False)
+        measured = bench_settled(problem, kernel, device="cuda", repeats=50, baselines=False)
         print(f"{name}: profile", flush=True)
         prof = profile(problem, kernel, device="cuda", save_ncu_csv=args.out / f"{name}.csv")
         row = {"case": name, "bench_status": measured.status,
-               "bench_rejections": measured.rejections, "bench_first_rejected": first_rejected,
+               "bench_rejections": measured.rejections,
+               "bench_first_rejected": measured.first_rejected,
                "profile": prof.to_dict()}
         if measured.status == "correct" and prof.status == "profiled" and prof.ncu:
             harness_ms = measured.timing["sets"][0]["first"]["kernel"]["median_ms"]

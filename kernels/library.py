@@ -141,9 +141,9 @@ class Attempt:
     screen: str | None = None  # on a GPU: ok | incorrect | crash, from the one-process screen
     screen_ms: float | None = None  # the screen's median on the default set (a ranking)
     screen_by_set: dict | None = None  # the screen's median on each input set (ms)
-    # a final measurement taken again (off the screen's time, or rejected for its timing
-    # alone): its default-set median and its rejections
-    measured_first: dict | None = None
+    # the measurements taken again, in order: one off the screen's time (its default-set
+    # median) or rejected for its timing alone (its rejections)
+    measured_before: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -303,25 +303,30 @@ def _first_passing(problem: Path, offers, device: str, repeats: int, final_check
     """The first of (offer, path, Attempt or None), in the order given, that the full harness
     finds correct and the verifier does not refute: (offer, path, its measurement, its proof),
     or None. A harness that cannot run at all sets `result.reason` and ends the search."""
-    from tools.bench import bench
+    from tools.bench import bench_settled
     from tools.verify import verify
     for offer, path, attempt in offers:
         if attempt is None:
             attempt = Attempt(offer.config, "not verified", False, None, origin=offer.origin)
             result.attempts.append(attempt)
         say(f"{offer.label}: measuring")
+
+        def measure(baselines: bool):
+            measured = bench_settled(problem, path, device=device, repeats=repeats,
+                                     baselines=baselines, record_launches=True)
+            if measured.first_rejected:
+                attempt.measured_before.append(
+                    {"median_ms": None, "rejected": [r["reason"] for r in measured.first_rejected]})
+            return measured
         # with timing against eager and compile only where this is the final measurement
-        measured = bench(problem, path, device=device, repeats=repeats,
-                         baselines=final_check, record_launches=True)
-        why = _measure_again(attempt, measured) if final_check else None
-        if why:
+        measured = measure(final_check)
+        if final_check and _off_its_screen(attempt, measured):
             # the card or the host disturbed one of the two: one full measurement more, which
             # stands; the first is kept on the attempt
-            attempt.measured_first = {"median_ms": _default_ms(measured) if measured.timing
-                                      else None, "rejected": measured.reasons()}
-            say(f"{offer.label}: {why}: measuring again")
-            measured = bench(problem, path, device=device, repeats=repeats, baselines=True,
-                             record_launches=True)
+            attempt.measured_before.append({"median_ms": _default_ms(measured), "rejected": []})
+            say(f"{offer.label}: {_default_ms(measured):.4f} ms, its screen "
+                f"{attempt.screen_ms:.4f} ms: measuring again")
+            measured = measure(True)
         if measured.status == "error":  # the problem or this machine: every one fails
             result.reason = f"the harness could not run: {measured.error}"
             return None
@@ -345,22 +350,14 @@ def _default_ms(measured) -> float:
     return measured.timing["sets"][0]["first"]["kernel"]["median_ms"]
 
 
-def _measure_again(attempt: Attempt, measured) -> str | None:
-    """Why a screened candidate's final measurement is taken once more, or None: its median on
-    the default set is more than OFF_ITS_SCREEN from the screen's, either way (both timed alone
-    on the card, the same way), or the harness rejected it only for its timing against the
-    wall clock (a host starved by the compiles beside it stretches both; a candidate hiding
-    work is rejected again)."""
-    if attempt.screen not in ("ok", "composed"):
-        return None
-    if measured.rejected_for_timing_only():
-        return f"rejected for {', '.join(measured.reasons())}"
-    if measured.status != "correct" or not attempt.screen_ms or not measured.timing:
-        return None
-    first = _default_ms(measured)
-    if abs(first / attempt.screen_ms - 1) <= OFF_ITS_SCREEN:
-        return None
-    return f"{first:.4f} ms, its screen {attempt.screen_ms:.4f} ms"
+def _off_its_screen(attempt: Attempt, measured) -> bool:
+    """Whether a screened candidate's harness median on the default set is more than
+    OFF_ITS_SCREEN from the screen's, either way (both timed alone on the card, the same
+    way)."""
+    if attempt.screen not in ("ok", "composed") or not attempt.screen_ms or \
+            measured.status != "correct" or not measured.timing:
+        return False
+    return abs(_default_ms(measured) / attempt.screen_ms - 1) > OFF_ITS_SCREEN
 
 
 def render(found: Match, config: dict) -> str:

@@ -279,7 +279,7 @@ def test_a_final_measurement_off_its_screen_is_taken_again_and_both_are_kept(
     assert len(calls) == len(finals) and all(k["baselines"] for k in calls)
     assert found[2].timing["sets"][0]["first"]["kernel"]["median_ms"] == finals[-1]
     assert attempt.median_ms == finals[-1]
-    assert attempt.measured_first == (first and {"median_ms": first, "rejected": []})
+    assert attempt.measured_before == ([{"median_ms": first, "rejected": []}] if first else [])
 
 
 @pytest.mark.parametrize("second, passes", [([], True), (["timing-disagrees"], False)])
@@ -291,7 +291,7 @@ def test_a_candidate_rejected_for_its_timing_alone_is_measured_once_more(
         monkeypatch, tmp_path, [_measured(0.13, ["stream-or-thread"]), _measured(0.13, second)],
         0.130)
     assert len(calls) == 2 and attempt.correct is passes and (found is not None) is passes
-    assert attempt.measured_first["rejected"] == ["stream-or-thread"]
+    assert attempt.measured_before == [{"median_ms": None, "rejected": ["stream-or-thread"]}]
     assert attempt.reasons == second
 
 
@@ -299,4 +299,4 @@ def test_a_candidate_rejected_for_more_than_its_timing_is_not_measured_again(
         monkeypatch, tmp_path):
     found, attempt, calls = _first_passing_with(
         monkeypatch, tmp_path, [_measured(0.13, ["stream-or-thread", "inputs-modified"])], 0.130)
-    assert len(calls) == 1 and found is None and attempt.measured_first is None
+    assert len(calls) == 1 and found is None and attempt.measured_before == []

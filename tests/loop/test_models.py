@@ -270,3 +270,27 @@ def test_an_unproved_kernel_without_a_dynamic_check_goes_to_a_human(tmp_path, mo
         "correct", dynamic_check={"kind": "compute-sanitizer memcheck (GPU)", "status": "clean"}))
     update = measure(state, config)
     assert "outcome" not in update and after_measure({**state, **update}) == "review"
+
+
+@pytest.mark.parametrize("second, outcome", [("correct", "review"), ("rejected", "code")])
+def test_a_kernel_rejected_for_its_timing_alone_is_measured_once_more(
+        tmp_path, monkeypatch, second, outcome):
+    """A starved host can stretch an honest kernel's wall clock past the harness's check: the
+    measure node asks once more, keeps the first verdict in the evidence, and the second
+    stands."""
+    import tools.bench
+    from agents.graph import after_measure, measure
+    from tools.bench import BenchReport
+    timing = [{"reason": "timing-disagrees", "detail": "the harness watched more"}]
+    answers = [BenchReport("rejected", rejections=timing),
+               BenchReport(second, rejections=timing if second == "rejected" else [],
+                           dynamic_check={"kind": "bounds-checked", "status": "clean"})]
+    monkeypatch.setattr(tools.bench, "bench", lambda *f, **k: answers.pop(0))
+    monkeypatch.setattr("tools.profile.profile", lambda *a, **k: type(
+        "Profile", (), {"to_dict": lambda self: {"status": "skipped"}})())
+    state = {"task_id": "t", "attempt": 1, "max_attempts": 3, "problem_source": "# problem\n",
+             "kernel_source": "# kernel\n", "feedback": [], "verification": {"status": "proved"}}
+    update = measure(state, {"configurable": {"lab_root": str(tmp_path), "device": "cpu"}})
+    assert not answers and update["measurement"]["first_rejected"] == timing
+    assert update["measurement"]["status"] == second
+    assert after_measure({**state, **update}) == outcome

@@ -161,6 +161,27 @@ def test_argmax_picks_the_first_of_tied_maxima(config, shapes, tmp_path):
     assert report.status == "correct", report.feedback()
 
 
+@pytest.mark.parametrize("tokens, experts, blocks", [
+    (64, 8, 2),  # whole blocks of a power-of-two expert count: the unmasked path
+    (37, 6, 8),  # a partial block, padded experts, and a program's blocks past the last token
+])
+def test_moe_routing_full_and_masked_tiles(tokens, experts, blocks, tmp_path):
+    """The routing kernel takes its unmasked loads only where the tile is whole: both paths
+    give torch's experts, weights, counts and statistics."""
+    from kernels.library import render
+    from tools.bench import bench
+    source = (CATALOG / "moe_top2_routing.py").read_text().replace(
+        "def get_inputs(tokens=262144, experts=64)",
+        f"def get_inputs(tokens={tokens}, experts={experts})")
+    line = next(line for line in source.splitlines() if line.startswith("SHAPES = ["))
+    problem = tmp_path / "moe.py"
+    problem.write_text(source.replace(line, f"SHAPES = [({tokens}, {experts})]"))
+    kernel = tmp_path / "k.py"
+    kernel.write_text(render(match(problem), {"TOKENS": 32, "num_warps": 4, "BLOCKS": blocks}))
+    report = bench(problem, kernel, device="cpu")
+    assert report.status == "correct", report.feedback()
+
+
 _SMALL_ATTENTION = (
     "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
     "DTYPE = torch.float32\nATOL, RTOL = 1e-4, 1e-4\n"

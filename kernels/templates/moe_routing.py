@@ -46,6 +46,18 @@ BLOCKS = $BLOCKS
 
 
 @triton.jit
+def _logits(logits_ptr, rows, cols, stride, row_limit, n_experts, MASKED: tl.constexpr):
+    # a [TOKENS, EXPERTS] tile as float32; masked (rows below row_limit, real experts) only
+    # where the tile may not be whole, so a whole one loads in 16-byte vectors
+    ptrs = logits_ptr + rows[:, None].to(tl.int64) * stride + cols[None, :]
+    if MASKED:
+        return tl.load(ptrs, mask=(rows[:, None] < row_limit) & (cols[None, :] < n_experts),
+                       other=-float("inf")).to(tl.float32)
+    else:
+        return tl.load(ptrs).to(tl.float32)
+
+
+@triton.jit
 def route_top2(logits_ptr, weights_ptr, experts_ptr, hits_ptr, prob_sum_ptr, n_tokens,
                n_experts, stride, TOKENS: tl.constexpr, EXPERTS: tl.constexpr,
                BLOCKS: tl.constexpr, PADDED: tl.constexpr, RAGGED: tl.constexpr):
@@ -58,17 +70,17 @@ def route_top2(logits_ptr, weights_ptr, experts_ptr, hits_ptr, prob_sum_ptr, n_t
     # as the routing
     hits = tl.zeros((TOKENS, EXPERTS), tl.int32)
     prob_sum = tl.zeros((TOKENS, EXPERTS), tl.float32)
+    first_row = tl.program_id(0) * BLOCKS * TOKENS
+    x = _logits(logits_ptr, first_row + tl.arange(0, TOKENS), cols, stride, n_tokens,
+                n_experts, PADDED or RAGGED)
     for block in range(BLOCKS):
-        rows = (tl.program_id(0) * BLOCKS + block) * TOKENS + tl.arange(0, TOKENS)
+        rows = first_row + block * TOKENS + tl.arange(0, TOKENS)
         live_row = rows < n_tokens
-        ptrs = logits_ptr + rows[:, None].to(tl.int64) * stride + cols[None, :]
-        # masks only where the shape needs them (PADDED: experts short of a power of two,
-        # RAGGED: tokens short of a whole block), so a full tile loads in 16-byte vectors
-        if PADDED or RAGGED:
-            x = tl.load(ptrs, mask=live_row[:, None] & live_col[None, :],
-                        other=-float("inf")).to(tl.float32)
-        else:
-            x = tl.load(ptrs).to(tl.float32)
+        if BLOCKS > 1:
+            # the next block's loads go out before this block's arithmetic (none past the
+            # program's last block), so a program always has a tile in flight
+            x_next = _logits(logits_ptr, rows + TOKENS, cols, stride,
+                             tl.where(block + 1 < BLOCKS, n_tokens, 0), n_experts, True)
         # softmax is monotonic: the two largest logits are the two largest probabilities
         # (ties to the lower expert, as argmax), and they need no division: p1 = 1 / sum,
         # p2 = exp(x2 - x1) / sum, renormalised to 1 / (1 + e2) and e2 / (1 + e2)
@@ -95,8 +107,13 @@ def route_top2(logits_ptr, weights_ptr, experts_ptr, hits_ptr, prob_sum_ptr, n_t
             tl.store(experts_ptr + out, idx.to(tl.int64))
         hits += chosen.to(tl.int32)
         prob_sum += e * inv_sum[:, None]
-    tl.atomic_add(hits_ptr + cols, tl.sum(hits, axis=0), mask=live_col)
-    tl.atomic_add(prob_sum_ptr + cols, tl.sum(prob_sum, axis=0), mask=live_col)
+        if BLOCKS > 1:
+            x = x_next
+    # relaxed: nothing in this kernel reads the accumulators (the finishing kernel runs after
+    # it), so the adds need no acquire-release fence each
+    tl.atomic_add(hits_ptr + cols, tl.sum(hits, axis=0), mask=live_col, sem="relaxed")
+    tl.atomic_add(prob_sum_ptr + cols, tl.sum(prob_sum, axis=0), mask=live_col,
+                  sem="relaxed")
 
 
 @triton.jit

@@ -10,7 +10,9 @@ class Model(nn.Module):
         return x[::STRIDE].clone()
 
 
-def get_inputs(n=2**27):
+# ~0.35 ms on an H200, so the events' few microseconds of launch overhead stay well inside the
+# 10% that the harness and ncu may differ by (at 2**27, ~0.09 ms, they were 10.1% apart)
+def get_inputs(n=2**29):
     return [torch.randn(n)]
 
 

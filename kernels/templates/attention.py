@@ -22,13 +22,8 @@ has risen by more than a factor of 2^8: rescaling the whole BLOCK_M x HEAD_DIM a
 then skipped on most steps, at the cost of one program-wide max per step. The result is the
 same: acc and l_i always share their reference.
 
-QK_AHEAD issues the next key block's scores (Q K^T) before the current block's softmax in the
-unmasked part of the row, so that the tensor cores can compute them while the softmax runs, as
-FlashAttention-3 overlaps the two within a warp group (whether Triton keeps that dot
-asynchronous until its use is the compiler's choice: the screen measures it).
-
 Tunables: BLOCK_M (queries per program), BLOCK_N (keys per step; divides BLOCK_M), num_warps,
-num_stages, HEADS_FIRST, LAZY_RESCALE, PERSISTENT, QK_AHEAD, RAGGED_TMA (0: pointer loads where the
+num_stages, HEADS_FIRST, LAZY_RESCALE, PERSISTENT, RAGGED_TMA (0: pointer loads where the
 sequence is not a whole number of query blocks, as before the 3-D descriptors; the search
 keeps both until a GPU has measured them); read per call for the input's shape class
 (kernels/shapes: SHAPE_AWARE), so a short sequence can take its own tiles. Triton 3.6's warp
@@ -40,28 +35,23 @@ SHAPE_AWARE = True
 REQUIRES = [{"scaled_dot_product_attention", "causal"}]
 PARAMS = {"BLOCK_M": [128, 64], "BLOCK_N": [64, 128, 32], "num_warps": [4, 8],
           "num_stages": [2, 3, 4], "HEADS_FIRST": [0, 1], "LAZY_RESCALE": [0, 1],
-          "RAGGED_TMA": [1, 0], "PERSISTENT": [0, 1], "QK_AHEAD": [0, 1]}
+          "RAGGED_TMA": [1, 0], "PERSISTENT": [0, 1]}
 
 
-def _point(m, n, warps, stages, heads_first=0, lazy_rescale=0, ragged_tma=1, persistent=0,
-           qk_ahead=0):
+def _point(m, n, warps, stages, heads_first=0, lazy_rescale=0, ragged_tma=1, persistent=0):
     return {"BLOCK_M": m, "BLOCK_N": n, "num_warps": warps, "num_stages": stages,
             "HEADS_FIRST": heads_first, "LAZY_RESCALE": lazy_rescale, "RAGGED_TMA": ragged_tma,
-            "PERSISTENT": persistent, "QK_AHEAD": qk_ahead}
+            "PERSISTENT": persistent}
 
 
 DEFAULT = _point(128, 64, 4, 2)
-# the H200's screens (2026-12-02 and 03) ranked 128x64/4 warps/2 stages first on the default
-# set, then heads-first order, then 64x64/4/3 (first on the shorter sets); pointer loads on
-# ragged sequences, lazy rescale, 8 warps and persistent behind (persistent by 45-65%). Those
-# first, then the scores issued a block ahead (not yet measured; two score tiles live, so 8
-# warps where the query block is 128 rows), then the rest
-PREFERRED = [_point(64, 64, 4, 3), _point(128, 64, 4, 2, 1), _point(128, 64, 8, 2, qk_ahead=1),
-             _point(64, 64, 4, 3, qk_ahead=1), _point(128, 64, 4, 2, qk_ahead=1),
-             _point(128, 128, 8, 2, qk_ahead=1), _point(128, 64, 8, 3, qk_ahead=1),
-             _point(128, 64, 4, 2, 1, qk_ahead=1), _point(128, 64, 4, 2, ragged_tma=0),
+# the H200's screen (2026-12-02) ranked 128x64/4 warps/2 stages first on the default set, then
+# heads-first order, then 64x64/4/3 (first on the shorter sets); lazy rescale and 8 warps
+# behind. Those, with pointer loads on ragged sequences and persistent, before the rest
+PREFERRED = [_point(64, 64, 4, 3), _point(128, 64, 4, 2, 1), _point(128, 64, 4, 2, persistent=1),
+             _point(64, 64, 4, 3, persistent=1), _point(128, 64, 4, 2, ragged_tma=0),
              _point(64, 64, 4, 3, ragged_tma=0), _point(128, 64, 4, 2, 0, 1),
-             _point(128, 64, 4, 2, persistent=1), _point(128, 128, 8, 3)]
+             _point(128, 128, 8, 3)]
 
 
 def valid(config: dict) -> bool:
@@ -97,30 +87,6 @@ def _rows(src, head, first, seq, stride, offs, HEAD_DIM: tl.constexpr, MASKED: t
 
 
 @triton.jit
-def _softmax_step(acc, l_i, m_i, qk, qk_scale, LAZY_RESCALE: tl.constexpr):
-    # one key block's scores into the running max and sum, the accumulator rescaled to match:
-    # (p, acc, l_i, m_i), p for the caller's dot with the block's values
-    m_new = tl.maximum(m_i, tl.max(qk, axis=1) * qk_scale)
-    if LAZY_RESCALE:
-        # move the reference max (and rescale acc and l_i) only when some row's max rose
-        # by more than 2^8; until then p, taken against the older max, stays under 256
-        if tl.max(m_new - m_i, axis=0) > 8.0:
-            alpha = tl.math.exp2(m_i - m_new)
-            acc = acc * alpha[:, None]
-            l_i = l_i * alpha
-            m_i = m_new
-        p = tl.math.exp2(qk * qk_scale - m_i[:, None])  # scale and shift in one FMA
-        l_i += tl.sum(p, axis=1)
-    else:
-        p = tl.math.exp2(qk * qk_scale - m_new[:, None])
-        alpha = tl.math.exp2(m_i - m_new)
-        l_i = l_i * alpha + tl.sum(p, axis=1)
-        acc = acc * alpha[:, None]
-        m_i = m_new
-    return p, acc, l_i, m_i
-
-
-@triton.jit
 def _attend(acc, l_i, m_i, q, k_src, v_src, kv_head, sks, svs, offs_m, start, stop, seq,
             qk_scale, BLOCK_N: tl.constexpr, HEAD_DIM: tl.constexpr, DIAGONAL: tl.constexpr,
             TMA: tl.constexpr, LAZY_RESCALE: tl.constexpr):
@@ -133,35 +99,26 @@ def _attend(acc, l_i, m_i, q, k_src, v_src, kv_head, sks, svs, offs_m, start, st
         qk = tl.dot(q, tl.trans(k))
         if DIAGONAL:
             qk = tl.where(offs_m[:, None] >= cols[None, :], qk, -float("inf"))
-        p, acc, l_i, m_i = _softmax_step(acc, l_i, m_i, qk, qk_scale, LAZY_RESCALE)
+        m_new = tl.maximum(m_i, tl.max(qk, axis=1) * qk_scale)
+        if LAZY_RESCALE:
+            # move the reference max (and rescale acc and l_i) only when some row's max rose
+            # by more than 2^8; until then p, taken against the older max, stays under 256
+            if tl.max(m_new - m_i, axis=0) > 8.0:
+                alpha = tl.math.exp2(m_i - m_new)
+                acc = acc * alpha[:, None]
+                l_i = l_i * alpha
+                m_i = m_new
+            p = tl.math.exp2(qk * qk_scale - m_i[:, None])  # scale and shift in one FMA
+            l_i += tl.sum(p, axis=1)
+        else:
+            p = tl.math.exp2(qk * qk_scale - m_new[:, None])
+            alpha = tl.math.exp2(m_i - m_new)
+            l_i = l_i * alpha + tl.sum(p, axis=1)
+            acc = acc * alpha[:, None]
+            m_i = m_new
         v = _rows(v_src, kv_head, start_n, seq, svs, cols, HEAD_DIM, DIAGONAL, TMA)
         acc = tl.dot(p.to(v.dtype), v, acc)
     return acc, l_i, m_i
-
-
-@triton.jit
-def _attend_ahead(acc, l_i, m_i, q, k_src, v_src, kv_head, sks, svs, start, stop, seq,
-                  qk_scale, BLOCK_N: tl.constexpr, HEAD_DIM: tl.constexpr, TMA: tl.constexpr,
-                  LAZY_RESCALE: tl.constexpr):
-    # the unmasked blocks (stop > start, whole blocks) with the next block's scores issued
-    # before this block's softmax, so the tensor cores can compute them while the softmax
-    # runs (FlashAttention-3's overlap within a warp group) where the compiler keeps the dot
-    # asynchronous until its use
-    offs_n = tl.arange(0, BLOCK_N)
-    k = _rows(k_src, kv_head, start, seq, sks, start + offs_n, HEAD_DIM, False, TMA)
-    qk = tl.dot(q, tl.trans(k))
-    for start_n in range(start, stop - BLOCK_N, BLOCK_N):
-        k = _rows(k_src, kv_head, start_n + BLOCK_N, seq, sks, start_n + BLOCK_N + offs_n,
-                  HEAD_DIM, False, TMA)
-        qk_next = tl.dot(q, tl.trans(k))
-        p, acc, l_i, m_i = _softmax_step(acc, l_i, m_i, qk, qk_scale, LAZY_RESCALE)
-        v = _rows(v_src, kv_head, start_n, seq, svs, start_n + offs_n, HEAD_DIM, False, TMA)
-        acc = tl.dot(p.to(v.dtype), v, acc)
-        qk = qk_next
-    last = stop - BLOCK_N
-    p, acc, l_i, m_i = _softmax_step(acc, l_i, m_i, qk, qk_scale, LAZY_RESCALE)
-    v = _rows(v_src, kv_head, last, seq, svs, last + offs_n, HEAD_DIM, False, TMA)
-    return tl.dot(p.to(v.dtype), v, acc), l_i, m_i
 
 
 @triton.jit
@@ -169,13 +126,13 @@ def causal_gqa_fwd(q_src, k_src, v_src, o_src, sm_scale, seq, q_heads, kv_heads,
                    sqb, sqh, sqs, skb, skh, sks, svb, svh, svs, sob, soh, sos,
                    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, HEAD_DIM: tl.constexpr,
                    TMA: tl.constexpr, HEADS_FIRST: tl.constexpr, LAZY_RESCALE: tl.constexpr,
-                   PERSISTENT: tl.constexpr, QK_AHEAD: tl.constexpr):
+                   PERSISTENT: tl.constexpr):
     if PERSISTENT:  # tile t: every head's longest rows before any head's shorter ones
         m_blocks = tl.cdiv(seq, BLOCK_M)
         for t in range(tl.program_id(0), m_blocks * n_bh, tl.num_programs(0)):
             _tile(q_src, k_src, v_src, o_src, sm_scale, seq, q_heads, kv_heads, sqb, sqh, sqs,
                   skb, skh, sks, svb, svh, svs, sob, soh, sos, m_blocks - 1 - t // n_bh,
-                  t % n_bh, BLOCK_M, BLOCK_N, HEAD_DIM, TMA, LAZY_RESCALE, QK_AHEAD)
+                  t % n_bh, BLOCK_M, BLOCK_N, HEAD_DIM, TMA, LAZY_RESCALE)
     else:
         if HEADS_FIRST:  # every head's longest rows before any head's shorter ones
             bh = tl.program_id(0)
@@ -185,14 +142,14 @@ def causal_gqa_fwd(q_src, k_src, v_src, o_src, sm_scale, seq, q_heads, kv_heads,
             bh = tl.program_id(1)
         _tile(q_src, k_src, v_src, o_src, sm_scale, seq, q_heads, kv_heads, sqb, sqh, sqs,
               skb, skh, sks, svb, svh, svs, sob, soh, sos, start_m, bh, BLOCK_M, BLOCK_N,
-              HEAD_DIM, TMA, LAZY_RESCALE, QK_AHEAD)
+              HEAD_DIM, TMA, LAZY_RESCALE)
 
 
 @triton.jit
 def _tile(q_src, k_src, v_src, o_src, sm_scale, seq, q_heads, kv_heads,
           sqb, sqh, sqs, skb, skh, sks, svb, svh, svs, sob, soh, sos, start_m, bh,
           BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, HEAD_DIM: tl.constexpr,
-          TMA: tl.constexpr, LAZY_RESCALE: tl.constexpr, QK_AHEAD: tl.constexpr):
+          TMA: tl.constexpr, LAZY_RESCALE: tl.constexpr):
     # one program's work: the query block start_m of head bh (batch * q_heads + head)
     b = bh // q_heads
     h = bh % q_heads
@@ -210,15 +167,8 @@ def _tile(q_src, k_src, v_src, o_src, sm_scale, seq, q_heads, kv_heads,
     acc = tl.zeros((BLOCK_M, HEAD_DIM), tl.float32)
     qk_scale = sm_scale * 1.4426950408889634  # exp(x) = exp2(x * log2(e))
     diagonal = start_m * BLOCK_M  # keys before it are visible to every query of the block
-    if QK_AHEAD:
-        if diagonal > 0:
-            acc, l_i, m_i = _attend_ahead(acc, l_i, m_i, q, k_src, v_src, kv_head, sks, svs, 0,
-                                          diagonal, seq, qk_scale, BLOCK_N, HEAD_DIM, TMA,
-                                          LAZY_RESCALE)
-    else:
-        acc, l_i, m_i = _attend(acc, l_i, m_i, q, k_src, v_src, kv_head, sks, svs, offs_m, 0,
-                                diagonal, seq, qk_scale, BLOCK_N, HEAD_DIM, False, TMA,
-                                LAZY_RESCALE)
+    acc, l_i, m_i = _attend(acc, l_i, m_i, q, k_src, v_src, kv_head, sks, svs, offs_m, 0,
+                            diagonal, seq, qk_scale, BLOCK_N, HEAD_DIM, False, TMA, LAZY_RESCALE)
     acc, l_i, m_i = _attend(acc, l_i, m_i, q, k_src, v_src, kv_head, sks, svs, offs_m, diagonal,
                             tl.minimum(diagonal + BLOCK_M, seq), seq, qk_scale, BLOCK_N,
                             HEAD_DIM, True, TMA, LAZY_RESCALE)
@@ -268,7 +218,6 @@ class ModelNew(nn.Module):
                              HEAD_DIM=head_dim, TMA=tma, HEADS_FIRST=config["HEADS_FIRST"],
                              LAZY_RESCALE=config["LAZY_RESCALE"],
                              PERSISTENT=config.get("PERSISTENT", 0),
-                             QK_AHEAD=config.get("QK_AHEAD", 0),
                              num_warps=config["num_warps"], num_stages=config["num_stages"])
         return out
 '''

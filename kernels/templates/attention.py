@@ -28,7 +28,11 @@ sequence is not a whole number of query blocks, as before the 3-D descriptors; t
 keeps both until a GPU has measured them); read per call for the input's shape class
 (kernels/shapes: SHAPE_AWARE), so a short sequence can take its own tiles. Triton 3.6's warp
 specialization of the key loop was tried on an H100: no faster, and it crashed the compiler at
-128x64 with 4 warps. The head dimension must be a power of two (it is one tile).
+128x64 with 4 warps. Issuing the next key block's scores before this block's softmax (the overlap
+FlashAttention-3 gets within a warp group) was written and compiled for sm_90 offline (Triton
+3.9's bundled ptxas, 2026-12-03): the compiler waits for that dot right after issuing it
+(`warp_group_dot_wait`, no pending dots) before the softmax, so nothing overlaps, and the second
+score tile only adds registers; it was not kept. The head dimension must be a power of two (it is one tile).
 """
 FAMILY = "attention"
 SHAPE_AWARE = True

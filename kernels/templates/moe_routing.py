@@ -4,9 +4,9 @@ loss E * sum_i f_i * P_i and the standard deviation of the load fractions f_i).
 
 A program routes BLOCKS blocks of TOKENS tokens in turn, each as a [TOKENS, experts] tile
 (experts padded to a power of two, at most 1024). Softmax is monotonic, so the two experts are
-the two largest logits (one max-with-index pass each) and their renormalised weights need only
-exp(x2 - x1); the probabilities themselves are formed once, for the per-expert sums, with one
-reciprocal a row. Loads are masked only where the tile is not whole (PADDED, RAGGED). The
+the two largest logits (each a max, then the lowest column holding it) and their renormalised
+weights need only exp(x2 - x1); the probabilities themselves are formed once, for the
+per-expert sums, with one reciprocal a row. Loads are masked only where the tile is not whole (PADDED, RAGGED). The
 program's histogram and probability sums, kept per token slot across its blocks and summed over
 the slots at its end, go to global accumulators with one atomic add per expert; both
 accumulators share one zeroed buffer (one fill launch). A one-program finishing kernel turns
@@ -81,14 +81,18 @@ def route_top2(logits_ptr, weights_ptr, experts_ptr, hits_ptr, prob_sum_ptr, n_t
             # program's last block), so a program always has a tile in flight
             x_next = _logits(logits_ptr, rows + TOKENS, cols, stride,
                              tl.where(block + 1 < BLOCKS, n_tokens, 0), n_experts, True)
-        # softmax is monotonic: the two largest logits are the two largest probabilities
-        # (ties to the lower expert, as argmax), and they need no division: p1 = 1 / sum,
-        # p2 = exp(x2 - x1) / sum, renormalised to 1 / (1 + e2) and e2 / (1 + e2)
-        x1, first = tl.max(x, axis=1, return_indices=True)
+        # softmax is monotonic: the two largest logits are the two largest probabilities,
+        # and they need no division: p1 = 1 / sum, p2 = exp(x2 - x1) / sum, renormalised to
+        # 1 / (1 + e2) and e2 / (1 + e2). Each expert is the lowest column holding its
+        # maximum (ties to the lower expert, as argmax): a plain max, then a min over column
+        # numbers, compiles to a fifth fewer instructions than a max carrying its index
+        x1 = tl.max(x, axis=1)
+        first = tl.min(tl.where(x == x1[:, None], cols[None, :], EXPERTS), axis=1)
         if RAGGED:  # a dead row is all -inf: keep its arithmetic finite, it is not stored
             x1 = tl.where(live_row, x1, 0.0)
         rest = tl.where(cols[None, :] == first[:, None], -float("inf"), x)
-        x2, second = tl.max(rest, axis=1, return_indices=True)
+        x2 = tl.max(rest, axis=1)
+        second = tl.min(tl.where(rest == x2[:, None], cols[None, :], EXPERTS), axis=1)
         e = tl.math.exp2((x - x1[:, None]) * log2e)
         inv_sum = 1.0 / tl.sum(e, axis=1)
         e2 = tl.math.exp2((x2 - x1) * log2e)

@@ -1,0 +1,137 @@
+"""What a template's kernel compiles to for Hopper (sm_90: H100, H200), on a machine without a GPU.
+
+    python benchmarks/sm90_offline.py moe [--config JSON] [--template-source FILE] [--json OUT]
+    python benchmarks/sm90_offline.py attention [--config JSON] [--template-source FILE]
+
+Triton's bundled ptxas compiles for sm_90 without a driver, so the code of a candidate can be
+read before a GPU session: the PTX instruction count and mix (an instruction-bound kernel such as
+MoE routing is as fast as its instructions per element allow), shuffles and barriers, and for
+the tensor-core dots (`warp_group_dot`) how many are asynchronous and how many the compiler
+waits for right after issuing them with no dot left pending (nothing overlaps those).
+`--template-source` renders from another copy of the template module (an earlier commit's:
+`git show REV:kernels/templates/attention.py > FILE`). This machine's Triton (pyproject's pin)
+is not necessarily the GPU machine's: the counts are a proxy for its code, never a timing.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import re
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.provenance import commit  # noqa: E402
+
+# per kernel: its template, the function compiled, the default configuration, the argument
+# types (pointers 16-byte aligned, integers divisible by 16, as the H200's launches had them)
+# and the constexprs of the default input set
+PRESETS = {
+    "moe": {
+        "template": "moe_routing", "function": "route_top2",
+        "config": {"TOKENS": 32, "num_warps": 4, "BLOCKS": 1},
+        "signature": {"logits_ptr": "*fp32", "weights_ptr": "*fp32", "experts_ptr": "*i64",
+                      "hits_ptr": "*i32", "prob_sum_ptr": "*fp32", "n_tokens": "i32",
+                      "n_experts": "i32", "stride": "i32"},
+        "constexprs": lambda c: {"TOKENS": c["TOKENS"], "EXPERTS": 64, "BLOCKS": c["BLOCKS"],
+                                 "PADDED": False, "RAGGED": False},
+    },
+    "attention": {
+        "template": "attention", "function": "causal_gqa_fwd",
+        "config": {"BLOCK_M": 128, "BLOCK_N": 64, "num_warps": 4, "num_stages": 2,
+                   "HEADS_FIRST": 0, "LAZY_RESCALE": 0, "RAGGED_TMA": 1, "PERSISTENT": 0},
+        # pointer loads (TMA 0): a host-side descriptor needs the driver to be encoded
+        "signature": dict({f"{t}_src": "*bf16" for t in "qkvo"}, sm_scale="fp32",
+                          **{n: "i32" for n in ("seq", "q_heads", "kv_heads", "n_bh", "sqb",
+                                                "sqh", "sqs", "skb", "skh", "sks", "svb",
+                                                "svh", "svs", "sob", "soh", "sos")}),
+        "constexprs": lambda c: {"BLOCK_M": c["BLOCK_M"], "BLOCK_N": c["BLOCK_N"],
+                                 "HEAD_DIM": 128, "TMA": 0, **{
+                                     k: v for k, v in c.items()
+                                     if k not in ("BLOCK_M", "BLOCK_N", "num_warps",
+                                                  "num_stages", "RAGGED_TMA")}},
+    },
+}
+
+
+def _module(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def compile_for_sm90(preset: dict, config: dict, template_source: Path | None):
+    import triton
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    from kernels.library import templates
+    template = _module(template_source, "template_copy") if template_source else next(
+        t for t in templates() if t.FAMILY == preset["template"])
+    with tempfile.TemporaryDirectory() as scratch:
+        kernel = Path(scratch) / "kernel.py"
+        kernel.write_text(template.render(config, set()))
+        fn = getattr(_module(kernel, "kernel"), preset["function"])
+    constexprs = preset["constexprs"](config)
+    signature = {name: preset["signature"].get(name, "constexpr") for name in fn.arg_names}
+    aligned = {(i,): [["tt.divisibility", 16]] for i, name in enumerate(fn.arg_names)
+               if signature[name] != "constexpr" and signature[name] != "fp32"}
+    return triton.compile(ASTSource(fn, signature, constexprs, aligned),
+                          target=GPUTarget("cuda", 90, 32),
+                          options={"num_warps": config.get("num_warps", 4),
+                                   "num_stages": config.get("num_stages", 3)})
+
+
+def summarise(compiled) -> dict:
+    ptx, ttgir = compiled.asm["ptx"], compiled.asm["ttgir"]
+    opcodes = Counter(line.split()[0].split(".")[0] for line in ptx.splitlines()
+                      if re.match(r"^\s+[a-z]", line))
+    lines = ttgir.splitlines()
+    dots = [(i, line) for i, line in enumerate(lines) if "ttng.warp_group_dot " in line]
+    waited_at_once = 0
+    for i, line in dots:
+        name = line.split("=")[0].strip()
+        after = lines[i + 1] if i + 1 < len(lines) else ""
+        if "warp_group_dot_wait" in after and "pendings = 0" in after and name in after:
+            waited_at_once += 1
+    return {"instructions": sum(opcodes.values()), "by_opcode": dict(opcodes.most_common(12)),
+            "shuffles": opcodes["shfl"], "barriers": opcodes["bar"], "dots": len(dots),
+            "async_dots": sum("isAsync = true" in line for _, line in dots),
+            "dots_waited_right_after_issue": waited_at_once}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("kernel", choices=sorted(PRESETS))
+    ap.add_argument("--config", type=json.loads, default=None,
+                    help="configuration (JSON), over the preset's default")
+    ap.add_argument("--template-source", type=Path, default=None)
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    preset = PRESETS[args.kernel]
+    config = {**preset["config"], **(args.config or {})}
+    try:
+        import triton
+        summary = summarise(compile_for_sm90(preset, config, args.template_source))
+    except Exception as err:  # the compiler's message, on one line
+        print(f"sm90_offline: {type(err).__name__}: {str(err).splitlines()[0][:300]}",
+              file=sys.stderr)
+        raise SystemExit(2)
+    doc = {"kernel": args.kernel, "function": preset["function"], "config": config,
+           "template_source": str(args.template_source) if args.template_source else None,
+           "triton": triton.__version__, "target": "cuda sm_90", "commit": commit(), **summary}
+    mix = ", ".join(f"{k} {v}" for k, v in summary["by_opcode"].items())
+    print(f"{args.kernel} ({preset['function']}) for sm_90 with Triton {triton.__version__}, "
+          f"{config}:\n  {summary['instructions']} PTX instructions ({mix})\n"
+          f"  tensor-core dots: {summary['dots']}, {summary['async_dots']} asynchronous, "
+          f"{summary['dots_waited_right_after_issue']} waited for right after issue")
+    if args.json:
+        args.json.write_text(json.dumps(doc, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

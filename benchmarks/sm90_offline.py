@@ -6,8 +6,9 @@
 Triton's bundled ptxas compiles for sm_90 without a driver, so the code of a candidate can be
 read before a GPU session: the PTX instruction count and mix (an instruction-bound kernel such as
 MoE routing is as fast as its instructions per element allow), shuffles and barriers, and for
-the tensor-core dots (`warp_group_dot`) how many are asynchronous and how many the compiler
-waits for right after issuing them with no dot left pending (nothing overlaps those).
+the tensor-core dots (`warp_group_dot`) how many are asynchronous and which the compiler waits
+for right after issuing them with no dot left pending (nothing overlaps those; named after the
+source variable they compute).
 `--template-source` renders from another copy of the template module (an earlier commit's:
 `git show REV:kernels/templates/attention.py > FILE`). This machine's Triton (pyproject's pin)
 is not necessarily the GPU machine's: the counts are a proxy for its code, never a timing.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import re
 import sys
 import tempfile
@@ -25,6 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.provenance import commit  # noqa: E402
+
+# floating-point contraction on, as Triton before 3.10 does by default (the GPU machine's 3.6)
+os.environ.setdefault("TRITON_DEFAULT_FP_FUSION", "1")
 
 # per kernel: its template, the function compiled, the default configuration, the argument
 # types (pointers 16-byte aligned, integers divisible by 16, as the H200's launches had them)
@@ -92,13 +97,13 @@ def summarise(compiled) -> dict:
                       if re.match(r"^\s+[a-z]", line))
     lines = ttgir.splitlines()
     dots = [(i, line) for i, line in enumerate(lines) if "ttng.warp_group_dot " in line]
-    waited_at_once = 0
+    waited_at_once = []  # the source variable each such dot's result is named after
     for i, line in dots:
         name = line.split("=")[0].strip()
         after = lines[i + 1] if i + 1 < len(lines) else ""
         if "warp_group_dot_wait" in after and "pendings = 0" in after and name in after:
-            waited_at_once += 1
-    return {"instructions": sum(opcodes.values()), "by_opcode": dict(opcodes.most_common(12)),
+            waited_at_once.append(re.sub(r"_\d+$", "", name.lstrip("%")))
+    return {"instructions": sum(opcodes.values()), "by_opcode": dict(opcodes.most_common()),
             "shuffles": opcodes["shfl"], "barriers": opcodes["bar"], "dots": len(dots),
             "async_dots": sum("isAsync = true" in line for _, line in dots),
             "dots_waited_right_after_issue": waited_at_once}
@@ -117,18 +122,22 @@ def main() -> None:
     try:
         import triton
         summary = summarise(compile_for_sm90(preset, config, args.template_source))
-    except Exception as err:  # the compiler's message, on one line
-        print(f"sm90_offline: {type(err).__name__}: {str(err).splitlines()[0][:300]}",
-              file=sys.stderr)
+    except Exception as err:  # where in the kernel, and the innermost cause, on one line
+        cause = err
+        while cause.__cause__ is not None:
+            cause = cause.__cause__
+        where = (str(err).splitlines() or [""])[0]
+        said = [line.strip() for line in str(cause).splitlines() if line.strip()] or [""]
+        print(f"sm90_offline: {type(err).__name__} {where} {said[-1]}"[:300], file=sys.stderr)
         raise SystemExit(2)
     doc = {"kernel": args.kernel, "function": preset["function"], "config": config,
            "template_source": str(args.template_source) if args.template_source else None,
            "triton": triton.__version__, "target": "cuda sm_90", "commit": commit(), **summary}
-    mix = ", ".join(f"{k} {v}" for k, v in summary["by_opcode"].items())
+    mix = ", ".join(f"{k} {v}" for k, v in list(summary["by_opcode"].items())[:12])
     print(f"{args.kernel} ({preset['function']}) for sm_90 with Triton {triton.__version__}, "
           f"{config}:\n  {summary['instructions']} PTX instructions ({mix})\n"
           f"  tensor-core dots: {summary['dots']}, {summary['async_dots']} asynchronous, "
-          f"{summary['dots_waited_right_after_issue']} waited for right after issue")
+          f"waited for right after issue: {summary['dots_waited_right_after_issue'] or 'none'}")
     if args.json:
         args.json.write_text(json.dumps(doc, indent=1) + "\n")
 

@@ -86,6 +86,7 @@ def route_top2(logits_ptr, weights_ptr, experts_ptr, hits_ptr, prob_sum_ptr, n_t
         # 1 / (1 + e2) and e2 / (1 + e2). Each expert is the lowest column holding its
         # maximum (ties to the lower expert, as argmax): a plain max, then a min over column
         # numbers, compiles to a fifth fewer instructions than a max carrying its index
+        # (benchmarks/measured/cpu-sm90-offline: 649 against 822 PTX instructions)
         x1 = tl.max(x, axis=1)
         first = tl.min(tl.where(x == x1[:, None], cols[None, :], EXPERTS), axis=1)
         if RAGGED:  # a dead row is all -inf: keep its arithmetic finite, it is not stored

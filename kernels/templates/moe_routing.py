@@ -3,18 +3,23 @@ renormalised, per-expert token counts, and the load-balance statistics (the Swit
 loss E * sum_i f_i * P_i and the standard deviation of the load fractions f_i).
 
 A program routes BLOCKS blocks of TOKENS tokens in turn, each as a [TOKENS, experts] tile
-(experts padded to a power of two, at most 1024). Softmax is monotonic, so the two experts are
-the two largest logits (each a max, then the lowest column holding it) and their renormalised
-weights need only exp(x2 - x1); the probabilities themselves are formed once, for the
-per-expert sums, with one reciprocal a row. Loads are masked only where the tile is not whole (PADDED, RAGGED). The
+(experts padded to a power of two, at most 1024); with several blocks, the next block's tile
+loads while this one is routed. Softmax is monotonic, so the two experts are the two largest
+logits (each a max, then the lowest column holding it) and their renormalised weights need only
+exp(x2 - x1); the probabilities themselves are formed once, for the per-expert sums, with one
+reciprocal a row. Loads are masked only where the tile is not whole (PADDED, RAGGED). The
 program's histogram and probability sums, kept per token slot across its blocks and summed over
-the slots at its end, go to global accumulators with one atomic add per expert; both
+the slots at its end, go to global accumulators with one relaxed atomic add per expert; both
 accumulators share one zeroed buffer (one fill launch). A one-program finishing kernel turns
 them into counts and the two statistics.
 
-On the H200 (2026-12-02) the kernel before these changes (probabilities divided per element,
-argmax over them, two fills) ran at 16-17% of copy bandwidth on 262144 x 64, its screen at
-0.070 ms and its final measurement at 0.104 ms.
+On the H200, 262144 x 64: the kernel before these changes (probabilities divided per element,
+argmax over them, two fills) at 0.104 ms, 17% of copy bandwidth (2026-12-02 and 03, in the
+whole catalog's runs; its screen 0.070 ms); with the logits' top two, one reciprocal a row,
+unmasked whole tiles and one fill (15730a1), 0.061 ms, 28%, searched alone (2026-12-03). The
+routing pass then read about 1.2 TB/s with some 50 PTX instructions a logit (822 for a
+thread's 16 in a program): its instructions, not memory, look like the limit. The prefetch and
+the plain-max experts since are not yet measured on a GPU.
 
 Tunables: TOKENS (tokens per block), num_warps, BLOCKS (blocks per program).
 """
@@ -22,12 +27,13 @@ FAMILY = "moe_routing"
 REQUIRES = [{"softmax", "topk"}]
 PARAMS = {"TOKENS": [16, 32, 64, 128, 256], "num_warps": [2, 4, 8], "BLOCKS": [1, 2, 4, 8, 32]}
 DEFAULT = {"TOKENS": 32, "num_warps": 4, "BLOCKS": 1}
-# the earlier kernel's H200 screen (2026-12-02) put one block a program of 32 tokens and 4
-# warps first and 32 or more blocks a program last (too few programs to hide the loads' wait);
-# the points near that winner, with 2 and 4 blocks a program (fewer atomic adds), go first
+# the H200's screen of 15730a1 (2026-12-03, default set, ms): 32 tokens / 4 warps with 2
+# blocks a program 0.0611, 1 block 0.0624, 8 blocks 0.0656, 4 blocks 0.0666, 16 / 2 warps /
+# 2 blocks 0.0673; 64 tokens or more 0.077-0.112. In that order, then the rest
 PREFERRED = [dict(zip(PARAMS, point)) for point in (
-    (64, 4, 1), (32, 2, 1), (16, 2, 1), (64, 8, 1), (128, 8, 1), (32, 4, 2), (32, 4, 4),
-    (64, 4, 2), (64, 4, 4), (16, 2, 2), (32, 2, 2), (128, 4, 1), (32, 4, 8), (64, 8, 2))]
+    (32, 4, 2), (32, 4, 8), (32, 4, 4), (16, 2, 2), (16, 2, 4), (64, 8, 1), (32, 2, 1),
+    (64, 4, 1), (64, 8, 2), (64, 4, 4), (128, 8, 1), (32, 2, 2), (64, 4, 2), (16, 2, 1),
+    (128, 4, 1))]
 
 
 def valid(config: dict) -> bool:

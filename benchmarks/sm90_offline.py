@@ -1,7 +1,7 @@
 """What a template's kernel compiles to for Hopper (sm_90: H100, H200), on a machine without a GPU.
 
-    python benchmarks/sm90_offline.py moe [--config JSON] [--template-source FILE] [--json OUT]
-    python benchmarks/sm90_offline.py attention [--config JSON] [--template-source FILE]
+    python benchmarks/sm90_offline.py moe|int3|attention [--config JSON] [--template-source FILE]
+        [--json OUT]
 
 Triton's bundled ptxas compiles for sm_90 without a driver, so the code of a candidate can be
 read before a GPU session: the PTX instruction count and mix (an instruction-bound kernel such as
@@ -43,6 +43,13 @@ PRESETS = {
                       "n_experts": "i32", "stride": "i32"},
         "constexprs": lambda c: {"TOKENS": c["TOKENS"], "EXPERTS": 64, "BLOCKS": c["BLOCKS"],
                                  "PADDED": False, "RAGGED": False},
+    },
+    "int3": {
+        "template": "quant_int3", "function": "int3_roundtrip",
+        "config": {"GROUPS": 64, "num_warps": 4},
+        "signature": {"x_ptr": "*fp32", "planes_ptr": "*i32", "scale_ptr": "*fp32",
+                      "deq_ptr": "*fp32", "n_groups": "i32"},
+        "constexprs": lambda c: {"GROUPS": c["GROUPS"]},
     },
     "attention": {
         "template": "attention", "function": "causal_gqa_fwd",

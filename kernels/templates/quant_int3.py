@@ -3,6 +3,11 @@ A program takes GROUPS groups of 32 values as a [GROUPS, 32] tile: scale = max|x
 rounded half to even (as torch.round), three 32-bit planes per group, and the dequantized
 values, so the round trip costs one read and about 1.1 writes of the input.
 
+On the H200 (2026-12-03, run-7) it ran at 87% of copy bandwidth with some 42 PTX instructions a
+value per thread (669 a program compiled for sm_90 offline); rounding half to even in two adds
+instead of floor, fraction and parity brings that to 525 (benchmarks/measured/cpu-sm90-offline),
+not yet measured on a GPU.
+
 Tunables: GROUPS (groups per program), num_warps.
 """
 FAMILY = "quant_int3"
@@ -34,10 +39,11 @@ def int3_roundtrip(x_ptr, planes_ptr, scale_ptr, deq_ptr, n_groups, GROUPS: tl.c
     x = tl.load(x_ptr + offs, mask=live[:, None], other=0.0)
     scale = tl.maximum(tl.max(tl.abs(x), axis=1), 1e-8) / 3.0
     v = tl.div_rn(x, scale[:, None])  # IEEE division: the codes must equal torch's exactly
-    base = tl.floor(v)
-    frac = v - base
-    odd = (base.to(tl.int32) & 1) == 1
-    r = tl.where((frac > 0.5) | ((frac == 0.5) & odd), base + 1.0, base)  # half to even
+    # half to even, as torch.round, in two adds: adding 1.5 * 2^23 leaves no fraction bits, so
+    # the sum is rounded to an integer by IEEE's round-to-nearest-even (|v| <= 3 here), and
+    # subtracting it back is exact. (libdevice's rint is one instruction on the GPU, but
+    # Triton's CPU interpreter, which checks these kernels, does not implement it)
+    r = (v + 12582912.0) - 12582912.0
     q = (tl.minimum(tl.maximum(r, -4.0), 3.0) + 4.0).to(tl.int32)
     for b in tl.static_range(3):
         word = tl.sum(((q >> b) & 1) << lane[None, :], axis=1)  # disjoint bits: sum == or

@@ -1,7 +1,7 @@
 """What a template's kernel compiles to for Hopper (sm_90: H100, H200), on a machine without a GPU.
 
-    python benchmarks/sm90_offline.py moe|int3|attention [--config JSON] [--template-source FILE]
-        [--json OUT]
+    python benchmarks/sm90_offline.py moe|int3|int4|int8|attention [--config JSON]
+        [--template-source FILE] [--json OUT]
 
 Triton's bundled ptxas compiles for sm_90 without a driver, so the code of a candidate can be
 read before a GPU session: the PTX instruction count and mix (an instruction-bound kernel such as
@@ -51,6 +51,13 @@ PRESETS = {
                       "deq_ptr": "*fp32", "n_groups": "i32"},
         "constexprs": lambda c: {"GROUPS": c["GROUPS"]},
     },
+    **{f"int{bits}": {
+        "template": "quant_int", "function": "quant_roundtrip", "ops": ops,
+        "config": {"GROUPS": 64, "num_warps": 4},
+        "signature": {"x_ptr": "*fp32", "codes_ptr": codes, "scale_ptr": "*fp32",
+                      "deq_ptr": "*fp32", "n_groups": "i32"},
+        "constexprs": lambda c, bits=bits: {"GROUPS": c["GROUPS"], "BITS": bits},
+    } for bits, codes, ops in ((8, "*i8", set()), (4, "*u8", {"lshift"}))},
     "attention": {
         "template": "attention", "function": "causal_gqa_fwd",
         "config": {"BLOCK_M": 128, "BLOCK_N": 64, "num_warps": 4, "num_stages": 2,
@@ -86,7 +93,7 @@ def compile_for_sm90(preset: dict, config: dict, template_source: Path | None):
         t for t in templates() if t.FAMILY == preset["template"])
     with tempfile.TemporaryDirectory() as scratch:
         kernel = Path(scratch) / "kernel.py"
-        kernel.write_text(template.render(config, set()))
+        kernel.write_text(template.render(config, preset.get("ops", set())))
         fn = getattr(_module(kernel, "kernel"), preset["function"])
     constexprs = preset["constexprs"](config)
     signature = {name: preset["signature"].get(name, "constexpr") for name in fn.arg_names}

@@ -182,24 +182,26 @@ def test_moe_routing_full_and_masked_tiles(tokens, experts, blocks, tmp_path):
     assert report.status == "correct", report.feedback()
 
 
-def test_int3_codes_round_half_to_even(tmp_path):
-    """Every group holds 3.0 (so its scale is exactly 1) and values at .5: the codes must round
-    half to even, as torch.round (0.5 -> 0, 1.5 -> 2, 2.5 -> 2), not away from zero."""
+@pytest.mark.parametrize("problem, top", [("kv_quant_int3", 3), ("kv_quant_int4", 7),
+                                           ("kv_quant_int8", 127)])
+def test_quantized_codes_round_half_to_even(problem, top, tmp_path):
+    """Every group holds `top` (so its scale is exactly 1) and values at .5 below it: the codes
+    must round half to even, as torch.round (0.5 -> 0, 1.5 -> 2, 2.5 -> 2), not away from zero."""
     from kernels.library import render
     from tools.bench import bench
-    source = (CATALOG / "kv_quant_int3.py").read_text().replace(
+    source = (CATALOG / f"{problem}.py").read_text().replace(
         "    return [torch.randn(tokens, heads, dim)]",
-        "    halves = torch.tensor([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5])\n"
-        "    x = halves[torch.randint(0, 6, (tokens, heads, dim))]\n"
-        "    x.view(-1, 32)[:, 0] = 3.0\n"
+        f"    halves = torch.arange(-{top} + 0.5, {top}, 1.0)\n"
+        "    x = halves[torch.randint(0, len(halves), (tokens, heads, dim))]\n"
+        f"    x.view(-1, 32)[:, 0] = {top}.0\n"
         "    return [x]")
     assert "halves" in source
     line = next(line for line in source.splitlines() if line.startswith("SHAPES = ["))
-    problem = tmp_path / "int3_ties.py"
-    problem.write_text(source.replace(line, "SHAPES = [(3, 2, 64)]"))
+    path = tmp_path / f"{problem}_ties.py"
+    path.write_text(source.replace(line, "SHAPES = [(3, 2, 64)]"))
     kernel = tmp_path / "k.py"
-    kernel.write_text(render(match(problem), {"GROUPS": 16, "num_warps": 2}))
-    report = bench(problem, kernel, device="cpu")
+    kernel.write_text(render(match(path), {"GROUPS": 16, "num_warps": 2}))
+    report = bench(path, kernel, device="cpu")
     assert report.status == "correct", report.feedback()
 
 

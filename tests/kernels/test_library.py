@@ -173,6 +173,7 @@ def test_moe_routing_full_and_masked_tiles(tokens, experts, blocks, tmp_path):
     source = (CATALOG / "moe_top2_routing.py").read_text().replace(
         "def get_inputs(tokens=262144, experts=64)",
         f"def get_inputs(tokens={tokens}, experts={experts})")
+    assert f"tokens={tokens}, experts={experts}" in source
     line = next(line for line in source.splitlines() if line.startswith("SHAPES = ["))
     problem = tmp_path / "moe.py"
     problem.write_text(source.replace(line, f"SHAPES = [({tokens}, {experts})]"))

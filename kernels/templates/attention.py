@@ -32,7 +32,8 @@ specialization of the key loop was tried on an H100: no faster, and it crashed t
 FlashAttention-3 gets within a warp group) was written and compiled for sm_90 offline (Triton
 3.9's bundled ptxas, 2026-12-03): the compiler waits for that dot right after issuing it
 (`warp_group_dot_wait`, no pending dots) before the softmax, so nothing overlaps, and the second
-score tile only adds registers; it was not kept (benchmarks/measured/cpu-sm90-offline). The head dimension must be a power of two (it is one tile).
+score tile only adds registers; it was not kept (benchmarks/measured/cpu-sm90-offline). The
+head dimension must be a power of two (it is one tile).
 """
 FAMILY = "attention"
 SHAPE_AWARE = True

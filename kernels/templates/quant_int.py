@@ -23,6 +23,17 @@ def valid(config: dict) -> bool:
     return config["GROUPS"] // config["num_warps"] >= 4
 
 
+# the codes of a group, shared with the int3 template (its source is pasted into theirs)
+CODES = r'''@triton.jit
+def _codes(x, scale, QMIN: tl.constexpr, QMAX: tl.constexpr):
+    v = tl.div_rn(x, scale[:, None])  # IEEE division: the codes must equal torch's exactly
+    # half to even, as torch.round, in two adds: adding 1.5 * 2^23 leaves no fraction bits, so
+    # the sum is rounded to an integer by IEEE's round-to-nearest-even (|v| <= QMAX <= 127), and
+    # subtracting it back is exact (libdevice's rint: not in Triton's CPU interpreter)
+    r = (v + 12582912.0) - 12582912.0
+    return tl.minimum(tl.maximum(r, QMIN), QMAX)
+'''
+
 SOURCE = r'''
 import torch
 import torch.nn as nn
@@ -33,15 +44,7 @@ $CONFIG_TABLE
 BITS = $BITS
 
 
-@triton.jit
-def _codes(x, scale, QMIN: tl.constexpr, QMAX: tl.constexpr):
-    v = tl.div_rn(x, scale[:, None])  # IEEE division: the codes must equal torch's exactly
-    # half to even, as torch.round, in two adds: adding 1.5 * 2^23 leaves no fraction bits, so
-    # the sum is rounded to an integer by IEEE's round-to-nearest-even (|v| <= 127 here), and
-    # subtracting it back is exact (libdevice's rint: not in Triton's CPU interpreter)
-    r = (v + 12582912.0) - 12582912.0
-    return tl.minimum(tl.maximum(r, QMIN), QMAX)
-
+$CODES
 
 @triton.jit
 def quant_roundtrip(x_ptr, codes_ptr, scale_ptr, deq_ptr, n_groups, GROUPS: tl.constexpr,
@@ -89,5 +92,5 @@ def render(config: dict, ops: set[str]) -> str:
     from string import Template
 
     from kernels.shapes import table_source
-    return Template(SOURCE).substitute(CONFIG_TABLE=table_source(config),
+    return Template(SOURCE).substitute(CONFIG_TABLE=table_source(config), CODES=CODES,
                                        BITS=4 if "lshift" in ops else 8)

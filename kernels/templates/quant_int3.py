@@ -30,6 +30,8 @@ GROUPS = $GROUPS
 NUM_WARPS = $num_warps
 
 
+$CODES
+
 @triton.jit
 def int3_roundtrip(x_ptr, planes_ptr, scale_ptr, deq_ptr, n_groups, GROUPS: tl.constexpr):
     g = tl.program_id(0) * GROUPS + tl.arange(0, GROUPS)
@@ -38,13 +40,7 @@ def int3_roundtrip(x_ptr, planes_ptr, scale_ptr, deq_ptr, n_groups, GROUPS: tl.c
     offs = g[:, None].to(tl.int64) * 32 + lane[None, :]
     x = tl.load(x_ptr + offs, mask=live[:, None], other=0.0)
     scale = tl.maximum(tl.max(tl.abs(x), axis=1), 1e-8) / 3.0
-    v = tl.div_rn(x, scale[:, None])  # IEEE division: the codes must equal torch's exactly
-    # half to even, as torch.round, in two adds: adding 1.5 * 2^23 leaves no fraction bits, so
-    # the sum is rounded to an integer by IEEE's round-to-nearest-even (|v| <= 3 here), and
-    # subtracting it back is exact. (libdevice's rint is one instruction on the GPU, but
-    # Triton's CPU interpreter, which checks these kernels, does not implement it)
-    r = (v + 12582912.0) - 12582912.0
-    q = (tl.minimum(tl.maximum(r, -4.0), 3.0) + 4.0).to(tl.int32)
+    q = (_codes(x, scale, -4.0, 3.0) + 4.0).to(tl.int32)
     for b in tl.static_range(3):
         word = tl.sum(((q >> b) & 1) << lane[None, :], axis=1)  # disjoint bits: sum == or
         tl.store(planes_ptr + g * 3 + b, word, mask=live)
@@ -67,4 +63,5 @@ class ModelNew(nn.Module):
 
 def render(config: dict, ops: set[str]) -> str:
     from string import Template
-    return Template(SOURCE).substitute(config)
+    from kernels.templates.quant_int import CODES
+    return Template(SOURCE).substitute(config, CODES=CODES)

@@ -71,6 +71,10 @@ def test_roofline_and_launch_rules():
     near = dict(memory, fraction_of_ceiling=0.95, bandwidth_bytes_per_s=2.85e12)
     assert diagnose(near, few, None, 132) == [
         "memory-bound: 2.85 TB/s, 95% of the card's measured ceiling"]
+    # a strided gather reads a 32nd of its input: 135% of the copy ceiling is the byte count's
+    above = dict(memory, fraction_of_ceiling=1.35, bandwidth_bytes_per_s=5.72e12)
+    assert diagnose(above, few, None, 132)[0].startswith(
+        "memory-bound: 5.72 TB/s, 135% of the card's measured ceiling (above it: less came from")
 
 
 def test_cpu_profile_compiles_for_sm90_and_finds_forced_spills():

@@ -5,6 +5,9 @@ lines as feedback; evidence and REPORT.md keep them.
 from __future__ import annotations
 
 FAR_FROM_CEILING = 0.6  # below this fraction of the binding ceiling the kernel is "far" from it
+# above this fraction of the copy ceiling the byte count, not the kernel, is what is off (the
+# copy measurement itself moves by a few percent)
+ABOVE_COPY_CEILING = 1.05
 SECTOR_USE_MIN_PCT = 50  # fewer bytes of each fetched 32-byte sector used: uncoalesced
 SECTORS_PER_REQUEST_MAX = 16  # a warp's 128-bit loads of consecutive data touch 16 sectors
 TRAFFIC_MAX = 1.5  # DRAM bytes over the minimum the problem needs
@@ -46,6 +49,9 @@ def _roofline_line(r: dict) -> str:
     line = f"{what}, {r['fraction_of_ceiling']:.0%} of the card's measured ceiling"
     if r["fraction_of_ceiling"] < FAR_FROM_CEILING:
         line += " (far from it)"
+    elif r["bound"] == "memory" and r["fraction_of_ceiling"] > ABOVE_COPY_CEILING:
+        line += (" (above it: less came from memory than the byte count, every input read whole,"
+                 " assumes: inputs read in part, or from cache)")
     return line
 
 

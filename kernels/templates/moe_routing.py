@@ -19,21 +19,26 @@ whole catalog's runs; its screen 0.070 ms); with the logits' top two, one recipr
 unmasked whole tiles and one fill (15730a1), 0.061 ms, 28%, searched alone (2026-12-03). The
 routing pass then read about 1.2 TB/s with some 50 PTX instructions a logit (822 for a
 thread's 16 in a program): its instructions, not memory, look like the limit. The prefetch and
-the plain-max experts since are not yet measured on a GPU.
+the plain-max experts since: 0.056 ms, 31%, in run-8 (2026-12-03, the whole catalog), with
+32 tokens, 4 warps and 4 blocks a program, the configuration best over every input set; the
+same screen timed 64 tokens, 4 warps, 1 block at 0.046 ms on the default set, hence one
+configuration per shape class since.
 
-Tunables: TOKENS (tokens per block), num_warps, BLOCKS (blocks per program).
+Tunables: TOKENS (tokens per block), num_warps, BLOCKS (blocks per program); read per call
+for the input's shape class (kernels/shapes: SHAPE_AWARE).
 """
 FAMILY = "moe_routing"
+SHAPE_AWARE = True
 REQUIRES = [{"softmax", "topk"}]
 PARAMS = {"TOKENS": [16, 32, 64, 128, 256], "num_warps": [2, 4, 8], "BLOCKS": [1, 2, 4, 8, 32]}
 DEFAULT = {"TOKENS": 32, "num_warps": 4, "BLOCKS": 1}
-# the H200's screen of 15730a1 (2026-12-03, default set, ms): 32 tokens / 4 warps with 2
-# blocks a program 0.0611, 1 block 0.0624, 8 blocks 0.0656, 4 blocks 0.0666, 16 / 2 warps /
-# 2 blocks 0.0673; 64 tokens or more 0.077-0.112. In that order, then the rest
+# the H200's screen in run-8 (2026-12-03, code 91c9f66, default set, ms): 64 tokens / 4 warps /
+# 1 block 0.0456, 32 / 4 / 8 0.0515, 16 / 2 / 4 0.0524, 32 / 4 / 4 0.0540, 32 / 4 / 1 0.0603,
+# 16 / 2 / 2 0.0604, 32 / 4 / 2 0.0604; the 9 others 0.062-0.096. In that order, then the rest
 PREFERRED = [dict(zip(PARAMS, point)) for point in (
-    (32, 4, 2), (32, 4, 8), (32, 4, 4), (16, 2, 2), (16, 2, 4), (64, 8, 1), (32, 2, 1),
-    (64, 4, 1), (64, 8, 2), (64, 4, 4), (128, 8, 1), (32, 2, 2), (64, 4, 2), (16, 2, 1),
-    (128, 4, 1))]
+    (64, 4, 1), (32, 4, 8), (16, 2, 4), (32, 4, 4), (16, 2, 2), (32, 4, 2), (32, 2, 1),
+    (64, 8, 2), (128, 8, 1), (64, 8, 1), (32, 2, 2), (64, 4, 4), (64, 4, 2), (128, 4, 1),
+    (16, 2, 1))]
 
 
 def valid(config: dict) -> bool:
@@ -46,10 +51,7 @@ import torch.nn as nn
 import triton
 import triton.language as tl
 
-TOKENS = $TOKENS
-NUM_WARPS = $num_warps
-BLOCKS = $BLOCKS
-
+$CONFIG_TABLE
 
 @triton.jit
 def _logits(logits_ptr, rows, cols, stride, row_limit, n_experts, MASKED: tl.constexpr):
@@ -157,13 +159,15 @@ class ModelNew(nn.Module):
         counts = torch.empty((n_experts,), dtype=torch.int64, device=dev)
         aux = torch.empty((), dtype=logits.dtype, device=dev)
         std = torch.empty((), dtype=logits.dtype, device=dev)
+        config = config_for(logits)
+        tokens = config["TOKENS"]
         # no more blocks a program than the tokens fill (a small batch keeps its programs)
-        blocks = min(BLOCKS, triton.next_power_of_2(triton.cdiv(n_tokens, TOKENS)))
-        route_top2[(triton.cdiv(n_tokens, TOKENS * blocks),)](
+        blocks = min(config["BLOCKS"], triton.next_power_of_2(triton.cdiv(n_tokens, tokens)))
+        route_top2[(triton.cdiv(n_tokens, tokens * blocks),)](
             logits, weights, experts, hits, prob_sum, n_tokens, n_experts, logits.stride(0),
-            TOKENS=TOKENS, EXPERTS=experts_block, BLOCKS=blocks,
-            PADDED=experts_block != n_experts, RAGGED=n_tokens % (TOKENS * blocks) != 0,
-            num_warps=NUM_WARPS)
+            TOKENS=tokens, EXPERTS=experts_block, BLOCKS=blocks,
+            PADDED=experts_block != n_experts, RAGGED=n_tokens % (tokens * blocks) != 0,
+            num_warps=config["num_warps"])
         balance_stats[(1,)](hits, prob_sum, counts, aux, std, n_tokens, n_experts,
                             EXPERTS=experts_block, num_warps=1)
         return weights, experts, counts, aux, std
@@ -172,4 +176,6 @@ class ModelNew(nn.Module):
 
 def render(config: dict, ops: set[str]) -> str:
     from string import Template
-    return Template(SOURCE).substitute(config)
+
+    from kernels.shapes import table_source
+    return Template(SOURCE).substitute(CONFIG_TABLE=table_source(config))

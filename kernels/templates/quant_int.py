@@ -6,7 +6,8 @@ its even and odd lanes (two strided loads of the input had left half of every se
 Codes round half to even in two adds instead of floor, fraction and parity: compiled for sm_90
 offline, 302 PTX instructions a program for int8 (446 before) and 346 for int4 (490)
 (benchmarks/measured/cpu-sm90-offline); on the H200 (run-7) int8 was at 94% of copy bandwidth,
-a tie with torch.compile, and int4 at 94%. Not yet measured on a GPU since.
+a tie with torch.compile, and int4 at 94%; in run-8, with the two adds, int8 at 93% and int4
+at 94% again: both were at the memory ceiling already.
 
 Tunables: GROUPS (groups per program), num_warps; read per call for the input's shape class
 (kernels/shapes: SHAPE_AWARE). The bit width comes from the problem: a problem that shifts

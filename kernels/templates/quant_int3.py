@@ -5,8 +5,8 @@ values, so the round trip costs one read and about 1.1 writes of the input.
 
 On the H200 (2026-12-03, run-7) it ran at 87% of copy bandwidth with some 42 PTX instructions a
 value per thread (669 a program compiled for sm_90 offline); rounding half to even in two adds
-instead of floor, fraction and parity brings that to 525 (benchmarks/measured/cpu-sm90-offline),
-not yet measured on a GPU.
+instead of floor, fraction and parity brings that to 525 (benchmarks/measured/cpu-sm90-offline):
+90% in run-8 (0.0744 ms against 0.0775 on 32768x8x128).
 
 Tunables: GROUPS (groups per program), num_warps.
 """

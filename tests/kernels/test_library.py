@@ -167,7 +167,9 @@ def test_argmax_picks_the_first_of_tied_maxima(config, shapes, tmp_path):
 ])
 def test_moe_routing_full_and_masked_tiles(tokens, experts, blocks, tmp_path):
     """The routing kernel takes its unmasked loads only where the tile is whole: both paths
-    give torch's experts, weights, counts and statistics."""
+    give torch's experts, weights, counts and statistics. The blocks a program come from the
+    table of the input's shape class (the default takes one), so the test reaches them only
+    through that table."""
     from kernels.library import render
     from tools.bench import bench
     source = (CATALOG / "moe_top2_routing.py").read_text().replace(
@@ -178,9 +180,16 @@ def test_moe_routing_full_and_masked_tiles(tokens, experts, blocks, tmp_path):
     problem = tmp_path / "moe.py"
     problem.write_text(source.replace(line, f"SHAPES = [({tokens}, {experts})]"))
     kernel = tmp_path / "k.py"
-    kernel.write_text(render(match(problem), {"TOKENS": 32, "num_warps": 4, "BLOCKS": blocks}))
-    report = bench(problem, kernel, device="cpu")
+    shape_class = f"{1 << (tokens - 1).bit_length()}x{1 << (experts - 1).bit_length()}"
+    kernel.write_text(render(match(problem), {
+        "TOKENS": 16, "num_warps": 2, "BLOCKS": 1,
+        "by_shape": {shape_class: {"TOKENS": 32, "num_warps": 4, "BLOCKS": blocks}}}))
+    report = bench(problem, kernel, device="cpu", use_cache=False, record_launches=True)
     assert report.status == "correct", report.feedback()
+    programs = {launch["grid"][0] for found in report.launch_record["sets"]
+                for launch in found["launches"] if launch["kernel"] == "route_top2"}
+    # a program takes 32 tokens a block and at most as many blocks as the tokens fill
+    assert programs == {-(-tokens // (32 * min(blocks, 1 << (-(-tokens // 32) - 1).bit_length())))}
 
 
 @pytest.mark.parametrize("problem, top", [("kv_quant_int3", 3), ("kv_quant_int4", 7),

@@ -22,7 +22,9 @@ thread's 16 in a program): its instructions, not memory, look like the limit. Th
 the plain-max experts since: 0.056 ms, 31%, in run-8 (2026-12-03, the whole catalog), with
 32 tokens, 4 warps and 4 blocks a program, the configuration best over every input set; the
 same screen timed 64 tokens, 4 warps, 1 block at 0.046 ms on the default set, hence one
-configuration per shape class since.
+configuration per shape class since: 0.0456 ms alone on the card (38% of copy bandwidth;
+benchmarks/measured/h200-kernel_library/moe-5610bcf.json), where a plain copy of the same
+73 MB reaches 72% (benchmarks/copy_by_size.py).
 
 Tunables: TOKENS (tokens per block), num_warps, BLOCKS (blocks per program); read per call
 for the input's shape class (kernels/shapes: SHAPE_AWARE).

@@ -180,7 +180,9 @@ def test_moe_routing_full_and_masked_tiles(tokens, experts, blocks, tmp_path):
     problem = tmp_path / "moe.py"
     problem.write_text(source.replace(line, f"SHAPES = [({tokens}, {experts})]"))
     kernel = tmp_path / "k.py"
-    shape_class = f"{1 << (tokens - 1).bit_length()}x{1 << (experts - 1).bit_length()}"
+    def next_power_of_2(n):
+        return 1 << (n - 1).bit_length()
+    shape_class = f"{next_power_of_2(tokens)}x{next_power_of_2(experts)}"
     kernel.write_text(render(match(problem), {
         "TOKENS": 16, "num_warps": 2, "BLOCKS": 1,
         "by_shape": {shape_class: {"TOKENS": 32, "num_warps": 4, "BLOCKS": blocks}}}))
@@ -188,8 +190,9 @@ def test_moe_routing_full_and_masked_tiles(tokens, experts, blocks, tmp_path):
     assert report.status == "correct", report.feedback()
     programs = {launch["grid"][0] for found in report.launch_record["sets"]
                 for launch in found["launches"] if launch["kernel"] == "route_top2"}
-    # a program takes 32 tokens a block and at most as many blocks as the tokens fill
-    assert programs == {-(-tokens // (32 * min(blocks, 1 << (-(-tokens // 32) - 1).bit_length())))}
+    # the table's 32 tokens a block, and no more blocks a program than the tokens fill
+    per_program = 32 * min(blocks, next_power_of_2(-(-tokens // 32)))
+    assert programs == {-(-tokens // per_program)}, programs
 
 
 @pytest.mark.parametrize("problem, top", [("kv_quant_int3", 3), ("kv_quant_int4", 7),

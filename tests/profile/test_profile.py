@@ -46,6 +46,10 @@ def test_coalesced_and_strided_loads_are_told_apart():
     assert any(line.startswith("uncoalesced global loads in strided_copy: 12% of each "
                                "32-byte sector used, 32.0 sectors per request") for line in lines)
     assert not any("uncoalesced" in line for line in diagnose(None, [], [coalesced], None))
+    # a TMA kernel makes no load requests: ncu gives 0% sector use and no sectors per request
+    # (the H200's attention, 2026-12-03, was called uncoalesced on that)
+    tma = dict(strided, sector_use_pct=0.0, sectors_per_request=None)
+    assert not any("uncoalesced" in line for line in diagnose(None, [], [tma], None))
 
 
 def test_spills_are_seen_in_the_counters():

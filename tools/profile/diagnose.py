@@ -77,8 +77,10 @@ def _ncu_lines(row: dict, roofline: dict | None, n_rows: int) -> list[str]:
     name = row["kernel"]
     out = []
     use, spr = row.get("sector_use_pct"), row.get("sectors_per_request")
-    if (use is not None and use < SECTOR_USE_MIN_PCT) or \
-            (use is None and spr is not None and spr > SECTORS_PER_REQUEST_MAX):
+    # no sectors per request: the kernel made no load requests of its own (TMA's copies do not
+    # count as such), and ncu's 0% sector use then means nothing to coalesce
+    if spr is not None and (use < SECTOR_USE_MIN_PCT if use is not None else
+                            spr > SECTORS_PER_REQUEST_MAX):
         detail = f"{use:.0f}% of each 32-byte sector used" if use is not None else ""
         if spr is not None:
             detail += (", " if detail else "") + f"{spr:.1f} sectors per request"

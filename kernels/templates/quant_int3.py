@@ -8,9 +8,11 @@ value per thread (669 a program compiled for sm_90 offline); rounding half to ev
 instead of floor, fraction and parity brings that to 525 (benchmarks/measured/cpu-sm90-offline):
 90% in run-8 (0.0744 ms against 0.0775 on 32768x8x128).
 
-Tunables: GROUPS (groups per program), num_warps.
+Tunables: GROUPS (groups per program), num_warps; read per call for the input's shape class
+(kernels/shapes: SHAPE_AWARE).
 """
 FAMILY = "quant_int3"
+SHAPE_AWARE = True
 REQUIRES = [{"round", "amax", "rshift", "lshift"}]  # bit planes shift both ways
 PARAMS = {"GROUPS": [16, 32, 64, 128], "num_warps": [2, 4, 8]}
 DEFAULT = {"GROUPS": 64, "num_warps": 4}
@@ -26,9 +28,7 @@ import torch.nn as nn
 import triton
 import triton.language as tl
 
-GROUPS = $GROUPS
-NUM_WARPS = $num_warps
-
+$CONFIG_TABLE
 
 $CODES
 
@@ -55,13 +55,17 @@ class ModelNew(nn.Module):
         planes = torch.empty((n_groups, 3), dtype=torch.int32, device=x.device)
         scale = torch.empty((n_groups,), dtype=x.dtype, device=x.device)
         deq = torch.empty_like(x)
-        int3_roundtrip[(triton.cdiv(n_groups, GROUPS),)](x, planes, scale, deq, n_groups,
-                                                        GROUPS=GROUPS, num_warps=NUM_WARPS)
+        config = config_for(x)
+        int3_roundtrip[(triton.cdiv(n_groups, config["GROUPS"]),)](
+            x, planes, scale, deq, n_groups, GROUPS=config["GROUPS"],
+            num_warps=config["num_warps"])
         return planes, scale, deq
 '''
 
 
 def render(config: dict, ops: set[str]) -> str:
     from string import Template
+
+    from kernels.shapes import table_source
     from kernels.templates.quant_int import CODES
-    return Template(SOURCE).substitute(config, CODES=CODES)
+    return Template(SOURCE).substitute(CONFIG_TABLE=table_source(config), CODES=CODES)

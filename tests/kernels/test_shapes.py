@@ -94,3 +94,20 @@ def test_on_a_gpu_the_composed_candidate_is_judged_before_a_seed_fast_on_one_set
     assert result.attempts[3].screen_ms == 1.0  # A's time on the default set
     assert result.attempts[3].screen_by_set == {"default": 1.0, "set1": 0.25}  # A's, then B's
     assert result.attempts[1].screen_by_set == {"default": 0.9, "set1": 0.35}
+
+
+def test_every_shape_aware_template_reads_its_table_per_call():
+    """A template marked SHAPE_AWARE renders the table and calls `config_for` (a composed
+    candidate whose kernel ignored its table would be judged as something it is not); one not
+    marked renders no table."""
+    seen = set()
+    for problem in sorted(CATALOG.glob("*.py")):
+        found = match(problem)
+        if found is None or found.family in seen:
+            continue
+        seen.add(found.family)
+        default = found.template.DEFAULT
+        source = render(found, {**default, BY_SHAPE: {"2x2": default}})
+        aware = getattr(found.template, "SHAPE_AWARE", False)
+        assert ("'2x2':" in source and source.count("config_for(") >= 2) == aware, found.family
+    assert {"moe_routing", "quant_int3", "quant_int"} <= seen

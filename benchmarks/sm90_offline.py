@@ -62,7 +62,8 @@ PRESETS = {
     "attention": {
         "template": "attention", "function": "causal_gqa_fwd",
         "config": {"BLOCK_M": 128, "BLOCK_N": 64, "num_warps": 4, "num_stages": 2,
-                   "HEADS_FIRST": 0, "LAZY_RESCALE": 0, "RAGGED_TMA": 1, "PERSISTENT": 0},
+                   "HEADS_FIRST": 0, "LAZY_RESCALE": 0, "RAGGED_TMA": 1, "PERSISTENT": 0,
+                   "MAXNREG": 0},
         # pointer loads (TMA 0): a host-side descriptor needs the driver to be encoded
         "odd": {"kv_heads"},  # 8 KV heads on the default set
         "signature": dict({f"{t}_src": "*bf16" for t in "qkvo"}, sm_scale="fp32",
@@ -73,7 +74,7 @@ PRESETS = {
                                  "HEAD_DIM": 128, "TMA": 0, **{
                                      k: v for k, v in c.items()
                                      if k not in ("BLOCK_M", "BLOCK_N", "num_warps",
-                                                  "num_stages", "RAGGED_TMA")}},
+                                                  "num_stages", "RAGGED_TMA", "MAXNREG")}},
     },
 }
 
@@ -105,7 +106,9 @@ def compile_for_sm90(preset: dict, config: dict, template_source: Path | None):
     return triton.compile(ASTSource(fn, signature, constexprs, aligned),
                           target=GPUTarget("cuda", 90, 32),
                           options={"num_warps": config.get("num_warps", 4),
-                                   "num_stages": config.get("num_stages", 3)})
+                                   "num_stages": config.get("num_stages", 3),
+                                   **({"maxnreg": config["MAXNREG"]} if config.get("MAXNREG")
+                                      else {})})
 
 
 def summarise(compiled) -> dict:

@@ -22,8 +22,14 @@ has risen by more than a factor of 2^8: rescaling the whole BLOCK_M x HEAD_DIM a
 then skipped on most steps, at the cost of one program-wide max per step. The result is the
 same: acc and l_i always share their reference.
 
+MAXNREG caps the registers a thread may use (Triton's `maxnreg`; 0: the compiler's choice), for 8
+warps only. On the H200 (Triton 3.6, 2026-12-03) the 4-warp 128x64 winner takes 255 registers
+and spills 24 bytes a thread, which still lets two programs share an SM (FlashAttention-3's two
+warp groups, by other means); the 8-warp 128x64 takes 140, so only one 8-warp program fits, and
+128 would fit two (benchmarks/measured/h200-profile-attention-2026-12-03.txt). Not yet measured.
+
 Tunables: BLOCK_M (queries per program), BLOCK_N (keys per step; divides BLOCK_M), num_warps,
-num_stages, HEADS_FIRST, LAZY_RESCALE, PERSISTENT, RAGGED_TMA (0: pointer loads where the
+num_stages, HEADS_FIRST, LAZY_RESCALE, PERSISTENT, MAXNREG, RAGGED_TMA (0: pointer loads where the
 sequence is not a whole number of query blocks, as before the 3-D descriptors; the search
 keeps both until a GPU has measured them); read per call for the input's shape class
 (kernels/shapes: SHAPE_AWARE), so a short sequence can take its own tiles. Triton 3.6's warp
@@ -40,27 +46,34 @@ SHAPE_AWARE = True
 REQUIRES = [{"scaled_dot_product_attention", "causal"}]
 PARAMS = {"BLOCK_M": [128, 64], "BLOCK_N": [64, 128, 32], "num_warps": [4, 8],
           "num_stages": [2, 3, 4], "HEADS_FIRST": [0, 1], "LAZY_RESCALE": [0, 1],
-          "RAGGED_TMA": [1, 0], "PERSISTENT": [0, 1]}
+          "RAGGED_TMA": [1, 0], "PERSISTENT": [0, 1], "MAXNREG": [0, 128]}
 
 
-def _point(m, n, warps, stages, heads_first=0, lazy_rescale=0, ragged_tma=1, persistent=0):
+def _point(m, n, warps, stages, heads_first=0, lazy_rescale=0, ragged_tma=1, persistent=0,
+           maxnreg=0):
     return {"BLOCK_M": m, "BLOCK_N": n, "num_warps": warps, "num_stages": stages,
             "HEADS_FIRST": heads_first, "LAZY_RESCALE": lazy_rescale, "RAGGED_TMA": ragged_tma,
-            "PERSISTENT": persistent}
+            "PERSISTENT": persistent, "MAXNREG": maxnreg}
 
 
 DEFAULT = _point(128, 64, 4, 2)
-# the H200's screen (2026-12-02) ranked 128x64/4 warps/2 stages first on the default set, then
-# heads-first order, then 64x64/4/3 (first on the shorter sets); lazy rescale and 8 warps
-# behind. Those, with pointer loads on ragged sequences and persistent, before the rest
-PREFERRED = [_point(64, 64, 4, 3), _point(128, 64, 4, 2, 1), _point(128, 64, 4, 2, persistent=1),
-             _point(64, 64, 4, 3, persistent=1), _point(128, 64, 4, 2, ragged_tma=0),
-             _point(64, 64, 4, 3, ragged_tma=0), _point(128, 64, 4, 2, 0, 1),
-             _point(128, 128, 8, 3)]
+# the H200's screen in run-8 (2026-12-03, ms on 4x32x4096 / 2x32x1000): 128x64/4 warps/2
+# stages 1.059 / 0.067, pointer loads 1.062 / 0.096, heads first 1.076 / 0.052, 64x64/4/3 1.113
+# / 0.058 (first on the two short sets), lazy rescale 1.148, 128x128/8/3 1.219; every
+# persistent variant 1.54-1.99. So: those, one persistent, and the 8-warp 128x64 and 128x128
+# points the screen had not timed, with and without a register cap of 128
+PREFERRED = [_point(64, 64, 4, 3), _point(128, 64, 4, 2, 1), _point(128, 64, 4, 2, ragged_tma=0),
+             _point(64, 64, 4, 3, ragged_tma=0), _point(128, 64, 4, 2, 1, ragged_tma=0),
+             _point(128, 128, 8, 3), _point(128, 64, 8, 2), _point(128, 64, 8, 2, maxnreg=128),
+             _point(128, 64, 8, 3), _point(128, 64, 8, 3, maxnreg=128), _point(128, 128, 8, 2),
+             _point(128, 64, 8, 2, 1, maxnreg=128), _point(128, 64, 4, 2, 0, 1),
+             _point(64, 64, 4, 2), _point(128, 64, 4, 2, persistent=1)]
 
 
 def valid(config: dict) -> bool:
-    return config["BLOCK_M"] % config["BLOCK_N"] == 0
+    # a 4-warp program's 255 registers capped at 128 would mostly spill
+    return config["BLOCK_M"] % config["BLOCK_N"] == 0 and (
+        not config.get("MAXNREG") or config["num_warps"] == 8)
 
 
 SOURCE = r'''
@@ -223,7 +236,8 @@ class ModelNew(nn.Module):
                              HEAD_DIM=head_dim, TMA=tma, HEADS_FIRST=config["HEADS_FIRST"],
                              LAZY_RESCALE=config["LAZY_RESCALE"],
                              PERSISTENT=config.get("PERSISTENT", 0),
-                             num_warps=config["num_warps"], num_stages=config["num_stages"])
+                             num_warps=config["num_warps"], num_stages=config["num_stages"],
+                             **({"maxnreg": config["MAXNREG"]} if config.get("MAXNREG") else {}))
         return out
 '''
 

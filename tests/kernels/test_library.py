@@ -125,6 +125,9 @@ def test_solve_cli_json(tmp_path):
     ("gqa_causal_attention", {"BLOCK_M": 64, "BLOCK_N": 32, "num_warps": 4, "num_stages": 2,
                               "HEADS_FIRST": 0, "LAZY_RESCALE": 0, "RAGGED_TMA": 1,
                               "PERSISTENT": 1}),  # 3 programs walk every (block, head) tile
+    ("gqa_causal_attention", {"BLOCK_M": 64, "BLOCK_N": 32, "num_warps": 8, "num_stages": 2,
+                              "HEADS_FIRST": 0, "LAZY_RESCALE": 0, "RAGGED_TMA": 1,
+                              "MAXNREG": 128}),  # the register cap is a launch option
     ("matmul_bias_gelu", {"BLOCK_M": 64, "BLOCK_N": 128, "BLOCK_K": 32, "GROUP_M": 8,
                           "num_warps": 4, "num_stages": 3, "PERSISTENT": 0}),  # one tile each
 ])

@@ -81,9 +81,8 @@ def _ncu_lines(row: dict, roofline: dict | None, n_rows: int) -> list[str]:
     # count as such), and ncu's 0% sector use then means nothing to coalesce
     if spr is not None and (use < SECTOR_USE_MIN_PCT if use is not None else
                             spr > SECTORS_PER_REQUEST_MAX):
-        detail = f"{use:.0f}% of each 32-byte sector used" if use is not None else ""
-        if spr is not None:
-            detail += (", " if detail else "") + f"{spr:.1f} sectors per request"
+        detail = f"{use:.0f}% of each 32-byte sector used, " if use is not None else ""
+        detail += f"{spr:.1f} sectors per request"
         out.append(f"uncoalesced global loads in {name}: {detail}: make neighbouring threads "
                    "read neighbouring addresses")
     if roofline and n_rows == 1 and row.get("dram_bytes"):

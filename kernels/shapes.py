@@ -7,17 +7,24 @@ other shape. So a (33, 4096) input gets its own warps instead of the (8192, 4096
 timed inside the candidate.
 
     config = {"MAX_SINGLE": 16384, "WARPS_PER_KB": 2, "by_shape": {"64x4096": {...}}}
-    table_source(config)  # the CONFIGS table and config_for(x), for the template's source
+    rendered(SOURCE, config)  # the template's source with its CONFIGS table and config_for(x)
 """
 from __future__ import annotations
 
 import math
+from string import Template
 
 BY_SHAPE = "by_shape"  # the key of a configuration's per-class table (JSON: string keys)
 
 
 def default_of(config: dict) -> dict:
     return {k: v for k, v in config.items() if k != BY_SHAPE}
+
+
+def rendered(source: str, config: dict, **fields) -> str:
+    """A SHAPE_AWARE template's source (a `string.Template` with $CONFIG_TABLE) with the
+    configuration's table and the template's other fields filled in."""
+    return Template(source).substitute(CONFIG_TABLE=table_source(config), **fields)
 
 
 def table_source(config: dict) -> str:

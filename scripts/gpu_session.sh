@@ -2,10 +2,10 @@
 # One device call's worth of issue-20 measurements on a GPU machine (the `device` tool; carry
 # .whl .deb .dev from scripts/device_bundle.sh): the card and versions, then, as asked,
 #   GPUTESTS=1  the GPU tests (GPUTEST_PATHS, default tests/adversarial tests/profile tests/bench)
-#   VERIFY=1    the verifier over the catalog
+#   VERIFY=1    the verifier over the catalog (about 6 s a kernel on the H200, a fresh sandbox each)
 #   and unless NO_KL=1 the kernel library at budget 16 over the catalog (JOBS, default 17; ONLY)
-# each bounded by its own limit (GPUTESTS_LIMIT, KL_LIMIT seconds) so that the call returns what
-# finished. Logs and JSON go to $OUT (what the call brings back).
+# each bounded by its own limit (GPUTESTS_LIMIT, VERIFY_LIMIT, KL_LIMIT seconds) so that the call
+# returns what finished. Logs and JSON go to $OUT (what the call brings back).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${OUT:-/tmp}"
@@ -18,7 +18,7 @@ if [ -n "${GPUTESTS:-}" ]; then
   echo "gpu tests: exit $?"; tail -30 "$out/gputests.log"
 fi
 if [ -n "${VERIFY:-}" ]; then
-  timeout 120 python3 benchmarks/verify_speed.py --catalog --json "$out/verify_catalog.json" \
+  timeout "${VERIFY_LIMIT:-240}" python3 benchmarks/verify_speed.py --catalog --json "$out/verify_catalog.json" \
     2>&1 | tail -25
 fi
 if [ -z "${NO_KL:-}" ]; then

@@ -106,10 +106,8 @@ SWIGLU_MODEL = '''class ModelNew(nn.Module):
 
 
 def render(config: dict, ops: set[str], problem: str = "") -> str:
-    from string import Template
-
     from kernels.construction import construction
-    from kernels.shapes import table_source
+    from kernels.shapes import rendered
     model = GELU_MODEL if "gelu" in ops else SWIGLU_MODEL
     own = construction(problem) if problem else None
     found = own.operation() if own else None
@@ -117,5 +115,4 @@ def render(config: dict, ops: set[str], problem: str = "") -> str:
     if found and found[0] in ("gelu", "silu") and found[1]["input"].isidentifier():
         kind = found[1]["approximate"] if found[0] == "gelu" else "'silu'"
         model = own.model_new(f"return unary({found[1]['input']}, {kind})")
-    return Template(SOURCE).substitute(CONFIG_TABLE=table_source(config), MODEL=model,
-                                       TANH=int("gelu_tanh" in ops))
+    return rendered(SOURCE, config, MODEL=model, TANH=int("gelu_tanh" in ops))

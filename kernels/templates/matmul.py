@@ -172,8 +172,6 @@ class ModelNew(nn.Module):
 
 
 def render(config: dict, ops: set[str]) -> str:
-    from string import Template
-
-    from kernels.shapes import table_source
+    from kernels.shapes import rendered
     act = next((code for name, code in ACTIVATIONS.items() if name in ops), 0)
-    return Template(SOURCE).substitute(CONFIG_TABLE=table_source(config), ACT=act)
+    return rendered(SOURCE, config, ACT=act)

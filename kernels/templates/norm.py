@@ -152,10 +152,8 @@ def _summands(text: str) -> list[str] | None:
 
 
 def render(config: dict, ops: set[str], problem: str = "") -> str:
-    from string import Template
-
     from kernels.construction import construction
-    from kernels.shapes import table_source
+    from kernels.shapes import rendered
     rms = "layer_norm" not in ops
     model = RMSNORM_RESIDUAL_MODEL if rms else LAYERNORM_MODEL
     own = construction(problem) if problem and not rms else None
@@ -166,5 +164,4 @@ def render(config: dict, ops: set[str], problem: str = "") -> str:
         residual = f", residual={inputs[1]}" if len(inputs) == 2 else ""
         model = own.model_new(f"return layer_norm({inputs[0]}, {a['normalized_shape']}, "
                               f"{a['weight']}, {a['bias']}, {a['eps']}{residual})")
-    return Template(SOURCE).substitute(CONFIG_TABLE=table_source(config), RMS=rms, RESIDUAL=rms,
-                                       MODEL=model)
+    return rendered(SOURCE, config, RMS=rms, RESIDUAL=rms, MODEL=model)

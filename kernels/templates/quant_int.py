@@ -90,8 +90,5 @@ class ModelNew(nn.Module):
 
 
 def render(config: dict, ops: set[str]) -> str:
-    from string import Template
-
-    from kernels.shapes import table_source
-    return Template(SOURCE).substitute(CONFIG_TABLE=table_source(config), CODES=CODES,
-                                       BITS=4 if "lshift" in ops else 8)
+    from kernels.shapes import rendered
+    return rendered(SOURCE, config, CODES=CODES, BITS=4 if "lshift" in ops else 8)

@@ -64,8 +64,6 @@ class ModelNew(nn.Module):
 
 
 def render(config: dict, ops: set[str]) -> str:
-    from string import Template
-
-    from kernels.shapes import table_source
+    from kernels.shapes import rendered
     from kernels.templates.quant_int import CODES
-    return Template(SOURCE).substitute(CONFIG_TABLE=table_source(config), CODES=CODES)
+    return rendered(SOURCE, config, CODES=CODES)

@@ -133,8 +133,6 @@ class ModelNew(nn.Module):
 
 
 def render(config: dict, ops: set[str]) -> str:
-    from string import Template
-
-    from kernels.shapes import table_source
+    from kernels.shapes import rendered
     op = next(code for name, code in sorted(OPS.items(), key=lambda kv: -kv[1]) if name in ops)
-    return Template(SOURCE).substitute(CONFIG_TABLE=table_source(config), OP=op)
+    return rendered(SOURCE, config, OP=op)

@@ -104,7 +104,5 @@ class ModelNew(nn.Module):
 
 
 def render(config: dict, ops: set[str]) -> str:
-    from string import Template
-
-    from kernels.shapes import table_source
-    return Template(SOURCE).substitute(CONFIG_TABLE=table_source(config))
+    from kernels.shapes import rendered
+    return rendered(SOURCE, config)

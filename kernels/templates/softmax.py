@@ -122,8 +122,5 @@ class ModelNew(nn.Module):
 
 
 def render(config: dict, ops: set[str]) -> str:
-    from string import Template
-
-    from kernels.shapes import table_source
-    return Template(SOURCE).substitute(CONFIG_TABLE=table_source(config),
-                                       LOG="log_softmax" in ops)
+    from kernels.shapes import rendered
+    return rendered(SOURCE, config, LOG="log_softmax" in ops)

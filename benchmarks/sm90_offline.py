@@ -10,9 +10,18 @@ the tensor-core dots (`warp_group_dot`) how many are asynchronous and which the 
 for right after issuing them with no dot left pending (nothing overlaps those; named after the
 source variable they compute).
 `--template-source` renders from another copy of the template module (an earlier commit's:
-`git show REV:kernels/templates/attention.py > FILE`). This machine's Triton (3.9 on the CPU
-machine, 3.6 on the H200 in 2026-12) is not necessarily the GPU machine's: the counts are a proxy
-for its code, never a timing.
+`git show REV:kernels/templates/attention.py > FILE`). Registers and stack bytes a thread (where
+spills go) come from the cubin, as the bundled cuobjdump reads them. The counts are those of
+the Triton that runs this script: the GPU machine's is 3.6 (2026-12), this machine's 3.9. For
+3.6's code, install it beside the project's and put it first on the path:
+
+    pip download triton==3.6.0 --no-deps -d /tmp/w && pip install --no-deps --target /tmp/t36 /tmp/w/*.whl
+    PYTHONPATH=/tmp/t36 python benchmarks/sm90_offline.py attention
+
+so compiled, the attention preset (its tiles by TMA, as on the default set) gave the registers
+and spills ncu read on the H200 for the same three configurations (255 registers and 24 bytes
+spilled at 4 warps 128x64, 140 at 8 warps, 187 at 8 warps 128x128:
+benchmarks/measured/h200-profile-attention-2026-12-03.txt). Never a timing.
 """
 from __future__ import annotations
 
@@ -21,6 +30,7 @@ import importlib.util
 import json
 import os
 import re
+import subprocess
 import sys
 import tempfile
 from collections import Counter
@@ -64,14 +74,17 @@ PRESETS = {
         "config": {"BLOCK_M": 128, "BLOCK_N": 64, "num_warps": 4, "num_stages": 2,
                    "HEADS_FIRST": 0, "LAZY_RESCALE": 0, "RAGGED_TMA": 1, "PERSISTENT": 0,
                    "MAXNREG": 0},
-        # pointer loads (TMA 0): a host-side descriptor needs the driver to be encoded
+        # the default set's tiles by TMA over the flattened rows (TMA 1): a descriptor per
+        # tensor, its block the rows of the tile
         "odd": {"kv_heads"},  # 8 KV heads on the default set
-        "signature": dict({f"{t}_src": "*bf16" for t in "qkvo"}, sm_scale="fp32",
-                          **{n: "i32" for n in ("seq", "q_heads", "kv_heads", "n_bh", "sqb",
-                                                "sqh", "sqs", "skb", "skh", "sks", "svb",
-                                                "svh", "svs", "sob", "soh", "sos")}),
+        "signature": lambda c: dict(
+            {f"{t}_src": f"tensordesc<bf16[{rows}, 128]>" for t, rows in
+             zip("qkvo", (c["BLOCK_M"], c["BLOCK_N"], c["BLOCK_N"], c["BLOCK_M"]))},
+            sm_scale="fp32", **{n: "i32" for n in (
+                "seq", "q_heads", "kv_heads", "n_bh", "sqb", "sqh", "sqs", "skb", "skh", "sks",
+                "svb", "svh", "svs", "sob", "soh", "sos")}),
         "constexprs": lambda c: {"BLOCK_M": c["BLOCK_M"], "BLOCK_N": c["BLOCK_N"],
-                                 "HEAD_DIM": 128, "TMA": 0, **{
+                                 "HEAD_DIM": 128, "TMA": 1, **{
                                      k: v for k, v in c.items()
                                      if k not in ("BLOCK_M", "BLOCK_N", "num_warps",
                                                   "num_stages", "RAGGED_TMA", "MAXNREG")}},
@@ -99,9 +112,10 @@ def compile_for_sm90(preset: dict, config: dict, template_source: Path | None):
         kernel.write_text(template.render(config, preset.get("ops", set())))
         fn = getattr(_module(kernel, "kernel"), preset["function"])
     constexprs = preset["constexprs"](config)
-    signature = {name: preset["signature"].get(name, "constexpr") for name in fn.arg_names}
+    types = preset["signature"](config) if callable(preset["signature"]) else preset["signature"]
+    signature = {name: types.get(name, "constexpr") for name in fn.arg_names}
     aligned = {(i,): [["tt.divisibility", 16]] for i, name in enumerate(fn.arg_names)
-               if signature[name] not in ("constexpr", "fp32") and
+               if (signature[name][0] == "*" or signature[name] == "i32") and
                name not in preset.get("odd", ())}
     return triton.compile(ASTSource(fn, signature, constexprs, aligned),
                           target=GPUTarget("cuda", 90, 32),
@@ -109,6 +123,20 @@ def compile_for_sm90(preset: dict, config: dict, template_source: Path | None):
                                    "num_stages": config.get("num_stages", 3),
                                    **({"maxnreg": config["MAXNREG"]} if config.get("MAXNREG")
                                       else {})})
+
+
+def resources(compiled) -> dict:
+    """Registers a thread and stack bytes a thread (spilled registers live there) of the cubin,
+    as the bundled cuobjdump reads them: what ncu's launch statistics show on the GPU."""
+    import triton
+    tool = Path(triton.__file__).parent / "backends" / "nvidia" / "bin" / "cuobjdump"
+    with tempfile.NamedTemporaryFile(suffix=".cubin") as cubin:
+        cubin.write(compiled.asm["cubin"])
+        cubin.flush()
+        usage = subprocess.run([str(tool), "--dump-resource-usage", cubin.name],
+                               capture_output=True, text=True, check=True).stdout
+    found = re.search(r"REG:(\d+) STACK:(\d+)", usage)
+    return {"registers": int(found[1]), "stack_bytes": int(found[2])}
 
 
 def summarise(compiled) -> dict:
@@ -126,7 +154,7 @@ def summarise(compiled) -> dict:
     return {"instructions": sum(opcodes.values()), "by_opcode": dict(opcodes.most_common()),
             "shuffles": opcodes["shfl"], "barriers": opcodes["bar"], "dots": len(dots),
             "async_dots": sum("isAsync = true" in line for _, line in dots),
-            "dots_waited_right_after_issue": waited_at_once}
+            "dots_waited_right_after_issue": waited_at_once, **resources(compiled)}
 
 
 def main() -> None:
@@ -155,7 +183,9 @@ def main() -> None:
            "triton": triton.__version__, "target": "cuda sm_90", "commit": commit(), **summary}
     mix = ", ".join(f"{k} {v}" for k, v in list(summary["by_opcode"].items())[:12])
     print(f"{args.kernel} ({preset['function']}) for sm_90 with Triton {triton.__version__}, "
-          f"{config}:\n  {summary['instructions']} PTX instructions ({mix})\n"
+          f"{config}:\n  {summary['registers']} registers a thread, "
+          f"{summary['stack_bytes']} bytes of stack (spills)\n"
+          f"  {summary['instructions']} PTX instructions ({mix})\n"
           f"  tensor-core dots: {summary['dots']}, {summary['async_dots']} asynchronous, "
           f"waited for right after issue: {summary['dots_waited_right_after_issue'] or 'none'}")
     if args.json:

@@ -23,10 +23,11 @@ then skipped on most steps, at the cost of one program-wide max per step. The re
 same: acc and l_i always share their reference.
 
 MAXNREG caps the registers a thread may use (Triton's `maxnreg`; 0: the compiler's choice), for 8
-warps only. On the H200 (Triton 3.6, 2026-12-03) the 4-warp 128x64 winner takes 255 registers
-and spills 24 bytes a thread, which still lets two programs share an SM (FlashAttention-3's two
-warp groups, by other means); the 8-warp 128x64 takes 140, so only one 8-warp program fits, and
-128 would fit two (benchmarks/measured/h200-profile-attention-2026-12-03.txt). Not yet measured.
+warps only. On the H200 (Triton 3.6) the 4-warp 128x64 winner takes 255 registers and spills 24
+bytes a thread, which still lets two programs share an SM (FlashAttention-3's two warp groups,
+by other means); the 8-warp 128x64 takes 140, so only one 8-warp program fits, and 128 fits two
+(benchmarks/measured/h200-profile-attention-2026-12-03.txt). Run-9 (2026-12-03) timed the cap:
+8-warp 128x64 1.475 ms uncapped, 1.113-1.130 ms capped, against the 4-warp winner's 1.067.
 
 Tunables: BLOCK_M (queries per program), BLOCK_N (keys per step; divides BLOCK_M), num_warps,
 num_stages, HEADS_FIRST, LAZY_RESCALE, PERSISTENT, MAXNREG, RAGGED_TMA (0: pointer loads where the
@@ -57,11 +58,11 @@ def _point(m, n, warps, stages, heads_first=0, lazy_rescale=0, ragged_tma=1, per
 
 
 DEFAULT = _point(128, 64, 4, 2)
-# the H200's screen in run-8 (2026-12-03, ms on 4x32x4096 / 2x32x1000): 128x64/4 warps/2
-# stages 1.059 / 0.067, pointer loads 1.062 / 0.096, heads first 1.076 / 0.052, 64x64/4/3 1.113
-# / 0.058 (first on the two short sets), lazy rescale 1.148, 128x128/8/3 1.219; every
-# persistent variant 1.54-1.99. So: those, one persistent, and the 8-warp 128x64 and 128x128
-# points the screen had not timed, with and without a register cap of 128
+# the H200's screens (ms on 4x32x4096 / 2x32x1000), run-8: 128x64/4 warps/2 stages 1.059 /
+# 0.067, pointer loads 1.062 / 0.096, heads first 1.076 / 0.052, 64x64/4/3 1.113 / 0.058 (first
+# on the two short sets), lazy rescale 1.148, 128x128/8/3 1.219, every persistent variant
+# 1.54-1.99; run-9: 8-warp 128x64 capped at 128 registers 1.113-1.130, uncapped 1.475-1.481,
+# 128x128/8/2 1.296
 PREFERRED = [_point(64, 64, 4, 3), _point(128, 64, 4, 2, 1), _point(128, 64, 4, 2, ragged_tma=0),
              _point(64, 64, 4, 3, ragged_tma=0), _point(128, 64, 4, 2, 1, ragged_tma=0),
              _point(128, 128, 8, 3), _point(128, 64, 8, 2), _point(128, 64, 8, 2, maxnreg=128),
@@ -190,7 +191,8 @@ def _tile(q_src, k_src, v_src, o_src, sm_scale, seq, q_heads, kv_heads,
     acc, l_i, m_i = _attend(acc, l_i, m_i, q, k_src, v_src, kv_head, sks, svs, offs_m, diagonal,
                             tl.minimum(diagonal + BLOCK_M, seq), seq, qk_scale, BLOCK_N,
                             HEAD_DIM, True, TMA, LAZY_RESCALE)
-    out = (acc / l_i[:, None]).to(q.dtype)
+    # one reciprocal a row, not BLOCK_M x HEAD_DIM IEEE divisions (131 div.rn.f32 a thread)
+    out = (acc * (1.0 / l_i)[:, None]).to(q.dtype)
     if TMA == 1:
         o_src.store([bh * seq + start_m * BLOCK_M, 0], out)
     elif TMA == 2:

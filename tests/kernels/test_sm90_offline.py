@@ -25,3 +25,20 @@ def test_a_configuration_the_template_rejects_is_one_line_and_exit_2():
                            "--config", '{"TOKENS": 48}'], capture_output=True, text=True)
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "sm90_offline:" in proc.stderr
+
+
+def test_attention_compiles_through_tma_descriptors_and_its_register_cap_holds(tmp_path):
+    def compiled(config):
+        out = tmp_path / "attention.json"
+        proc = subprocess.run([sys.executable, str(ROOT / "benchmarks/sm90_offline.py"),
+                               "attention", "--config", json.dumps(config), "--json", str(out)],
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return json.loads(out.read_text())
+    free = compiled({"num_warps": 8})
+    capped = compiled({"num_warps": 8, "MAXNREG": 128})
+    # the tensor cores' dots (wgmma) and the cubin's registers, read back from the cubin
+    assert free["dots"] >= 2 and free["by_opcode"].get("wgmma", 0) > 0
+    assert 128 < free["registers"] <= 255 and capped["registers"] <= 128
+    # no per-element division left in the epilogue: one reciprocal a row
+    assert free["by_opcode"].get("div", 0) < 8

@@ -45,7 +45,7 @@ head dimension must be a power of two (it is one tile).
 FAMILY = "attention"
 SHAPE_AWARE = True
 REQUIRES = [{"scaled_dot_product_attention", "causal"}]
-PARAMS = {"BLOCK_M": [128, 64], "BLOCK_N": [64, 128, 32], "num_warps": [4, 8],
+PARAMS = {"BLOCK_M": [128, 64, 256], "BLOCK_N": [64, 128, 32], "num_warps": [4, 8],
           "num_stages": [2, 3, 4], "HEADS_FIRST": [0, 1], "LAZY_RESCALE": [0, 1],
           "RAGGED_TMA": [1, 0], "PERSISTENT": [0, 1], "MAXNREG": [0, 128]}
 
@@ -61,14 +61,16 @@ DEFAULT = _point(128, 64, 4, 2)
 # the H200's screens (ms on 4x32x4096 / 2x32x1000), run-8: 128x64/4 warps/2 stages 1.059 /
 # 0.067, pointer loads 1.062 / 0.096, heads first 1.076 / 0.052, 64x64/4/3 1.113 / 0.058 (first
 # on the two short sets), lazy rescale 1.148, 128x128/8/3 1.219, every persistent variant
-# 1.54-1.99; run-9: 8-warp 128x64 capped at 128 registers 1.113-1.130, uncapped 1.475-1.481,
-# 128x128/8/2 1.296
+# 1.54-1.99; run-9: 8-warp 128x64 capped at 128 registers 1.113-1.130, uncapped 1.290-1.481,
+# 128x128/8/2 1.296. So those that came close, and 8-warp 256-query blocks, untimed so far:
+# each warp group the 4-warp 128x64's code (255 registers, Triton 3.6 for sm_90 offline), the
+# two sharing each key and value tile; and 32-key steps (224 registers, no spills)
 PREFERRED = [_point(64, 64, 4, 3), _point(128, 64, 4, 2, 1), _point(128, 64, 4, 2, ragged_tma=0),
              _point(64, 64, 4, 3, ragged_tma=0), _point(128, 64, 4, 2, 1, ragged_tma=0),
-             _point(128, 128, 8, 3), _point(128, 64, 8, 2), _point(128, 64, 8, 2, maxnreg=128),
-             _point(128, 64, 8, 3), _point(128, 64, 8, 3, maxnreg=128), _point(128, 128, 8, 2),
-             _point(128, 64, 8, 2, 1, maxnreg=128), _point(128, 64, 4, 2, 0, 1),
-             _point(64, 64, 4, 2), _point(128, 64, 4, 2, persistent=1)]
+             _point(256, 64, 8, 2), _point(256, 64, 8, 2, 1), _point(256, 32, 8, 2),
+             _point(128, 32, 4, 2), _point(256, 64, 8, 3), _point(128, 64, 8, 2, maxnreg=128),
+             _point(128, 64, 8, 2, 1, maxnreg=128), _point(128, 128, 8, 3),
+             _point(64, 64, 4, 2), _point(256, 32, 8, 3)]
 
 
 def valid(config: dict) -> bool:

@@ -360,3 +360,14 @@ def test_a_candidate_rejected_for_more_than_its_timing_is_not_measured_again(
     found, attempt, calls = _first_passing_with(
         monkeypatch, tmp_path, [_measured(0.13, ["stream-or-thread", "inputs-modified"])], 0.130)
     assert len(calls) == 1 and found is None and attempt.measured_before == []
+
+
+@pytest.mark.parametrize("seq", [512, 300])  # whole 256-query blocks / a partial last one
+def test_attention_256_query_blocks(seq, tmp_path):
+    """8 warps over 256 queries (two warp groups sharing each key tile): four 64-key steps on
+    the diagonal, and past the sequence's end in the partial block."""
+    _attention_is_correct(tmp_path, (
+        f"def get_inputs(seq={seq}, head_dim=16):\n"
+        "    return [torch.randn(1, 4, seq, head_dim), torch.randn(1, 2, seq, head_dim),"
+        " torch.randn(1, 2, seq, head_dim)]\n"),
+        [(seq, 16)], BLOCK_M=256, BLOCK_N=64, num_warps=8, LAZY_RESCALE=0)

@@ -74,9 +74,11 @@ PREFERRED = [_point(64, 64, 4, 3), _point(128, 64, 4, 2, 1), _point(128, 64, 4, 
 
 
 def valid(config: dict) -> bool:
-    # a 4-warp program's 255 registers capped at 128 would mostly spill
+    # a 4-warp program's 255 registers capped at 128 would mostly spill; a warp group (4
+    # warps) holding more than 128 rows' accumulators would too
     return config["BLOCK_M"] % config["BLOCK_N"] == 0 and (
-        not config.get("MAXNREG") or config["num_warps"] == 8)
+        not config.get("MAXNREG") or config["num_warps"] == 8) and \
+        config["BLOCK_M"] <= 32 * config["num_warps"]
 
 
 SOURCE = r'''

@@ -371,3 +371,10 @@ def test_attention_256_query_blocks(seq, tmp_path):
         "    return [torch.randn(1, 4, seq, head_dim), torch.randn(1, 2, seq, head_dim),"
         " torch.randn(1, 2, seq, head_dim)]\n"),
         [(seq, 16)], BLOCK_M=256, BLOCK_N=64, num_warps=8, LAZY_RESCALE=0)
+
+
+def test_attention_search_space_keeps_a_warp_group_to_128_rows():
+    from kernels.templates import attention
+    assert attention.valid(attention._point(256, 64, 8, 2))
+    assert not attention.valid(attention._point(256, 64, 4, 2))  # 256 rows on one warp group
+    assert not attention.valid(attention._point(128, 64, 4, 2, maxnreg=128))

@@ -15,7 +15,8 @@ spills go) come from the cubin, as the bundled cuobjdump reads them. The counts 
 the Triton that runs this script: the GPU machine's is 3.6 (2026-12), this machine's 3.9. For
 3.6's code, install it beside the project's and put it first on the path:
 
-    pip download triton==3.6.0 --no-deps -d /tmp/w && pip install --no-deps --target /tmp/t36 /tmp/w/*.whl
+    pip download triton==3.6.0 --no-deps -d /tmp/w
+    pip install --no-deps --target /tmp/t36 /tmp/w/*.whl
     PYTHONPATH=/tmp/t36 python benchmarks/sm90_offline.py attention
 
 so compiled, the attention preset (its tiles by TMA, as on the default set) gave the registers

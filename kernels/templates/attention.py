@@ -29,18 +29,21 @@ by other means); the 8-warp 128x64 takes 140, so only one 8-warp program fits, a
 (benchmarks/measured/h200-profile-attention-2026-12-03.txt). Run-9 (2026-12-03) timed the cap:
 8-warp 128x64 1.475 ms uncapped, 1.113-1.130 ms capped, against the 4-warp winner's 1.067.
 
-Tunables: BLOCK_M (queries per program), BLOCK_N (keys per step; divides BLOCK_M), num_warps,
-num_stages, HEADS_FIRST, LAZY_RESCALE, PERSISTENT, MAXNREG, RAGGED_TMA (0: pointer loads where the
-sequence is not a whole number of query blocks, as before the 3-D descriptors; the search
-keeps both until a GPU has measured them); read per call for the input's shape class
-(kernels/shapes: SHAPE_AWARE), so a short sequence can take its own tiles. Triton 3.6's warp
-specialization of the key loop was tried on an H100: no faster, and it crashed the compiler at
-128x64 with 4 warps. Issuing the next key block's scores before this block's softmax (the overlap
-FlashAttention-3 gets within a warp group) was written and compiled for sm_90 offline (Triton
-3.9's bundled ptxas, 2026-12-03): the compiler waits for that dot right after issuing it
-(`warp_group_dot_wait`, no pending dots) before the softmax, so nothing overlaps, and the second
-score tile only adds registers; it was not kept (benchmarks/measured/cpu-sm90-offline). The
-head dimension must be a power of two (it is one tile).
+Tunables: BLOCK_M (queries per program, at most 32 a warp), BLOCK_N (keys per step; divides
+BLOCK_M), num_warps, num_stages, HEADS_FIRST, LAZY_RESCALE, PERSISTENT, MAXNREG, RAGGED_TMA (0:
+pointer loads where the sequence is not a whole number of query blocks, as before the 3-D
+descriptors; the search keeps both until a GPU has measured them); read per call for the input's
+shape class (kernels/shapes: SHAPE_AWARE), so a short sequence can take its own tiles. Triton
+3.6's warp specialization of the key loop was tried on an H100: no faster, and it crashed the
+compiler at 128x64 with 4 warps; compiled for sm_90 offline with Triton 3.6 (2026-12-03) it
+still crashes there, and at 8 warps (128x64, 256x64, 128x128) the code is the same as without it
+(registers and instructions): that Hopper pass leaves this loop alone. Issuing the next key
+block's scores before this block's softmax (the overlap FlashAttention-3 gets within a warp
+group) was written and compiled for sm_90 offline (Triton 3.9's bundled ptxas, 2026-12-03): the
+compiler waits for that dot right after issuing it (`warp_group_dot_wait`, no pending dots)
+before the softmax, so nothing overlaps, and the second score tile only adds registers; it was
+not kept (benchmarks/measured/cpu-sm90-offline). The head dimension must be a power of two (it
+is one tile).
 """
 FAMILY = "attention"
 SHAPE_AWARE = True

@@ -37,7 +37,7 @@ from . import judge, runtime
 from .judge import BadTolerance
 from .static import builds_extension, check_source, rejections
 
-HARNESS_VERSION = "9"  # bump when a verdict or what the reference writes changes: caches key on it
+HARNESS_VERSION = "10"  # bump when a verdict or what the reference writes changes: caches key on it
 MACHINE_REASONS = {"timeout", "memory", "disk", "processes"}  # a load-dependent end: not cached
 # the timing checked against the wall clock the harness watched: a host starved by other work
 # stretches an honest kernel's wall clock too, so these alone are worth one measurement more
@@ -414,7 +414,8 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
             cand_box.borrow_screen_compiles(problem)
         shutil.copyfile(problem, cand_box.scratch / "problem.py")  # the child deletes its copy
         plan = {**plan, "sets": [s["label"] for s in sets], "dtype": meta["dtype"],
-                "record_launches": record_launches, "claim_card": gpu}
+                "record_dtype": meta["declared_dtype"], "record_launches": record_launches,
+                "claim_card": gpu}
         (cand_box.scratch / "plan.json").write_text(json.dumps(plan))
         inside = cand_box.inside_scratch
         candidate_started = time.perf_counter()

@@ -49,19 +49,31 @@ def draw_all(problem_path: str, device: str, dtype, plan: dict) -> dict:
     if plan["timing"] and "default" in draws:
         draws["default"]["after"] = runtime.draw(problem, None, runtime.AFTER_SEED, device, dtype)
     if plan.get("record_launches"):  # every set's layout, for recording (not drawn)
-        draws["layouts"] = {label: runtime.layout(problem, spec) for label, spec in specs.items()}
+        draws["layouts"] = {label: runtime.layout(problem, spec, record_dtype(plan))
+                            for label, spec in specs.items()}
     return draws
 
 
-def record_launches(model, init, layouts: dict) -> dict:
+def record_dtype(plan: dict):
+    """The problem's declared dtype, which launches are recorded in (also on the CPU, whose
+    trials run a bfloat16 problem in float32): the verdict is about the kernel asked for."""
+    import torch
+    return getattr(torch, plan["record_dtype"].split(".")[-1]) if plan.get("record_dtype") \
+        else None
+
+
+def record_launches(model, init, layouts: dict, dtype) -> dict:
     """Every input set's Triton launches, recorded instead of run (as `tools.verify.record`
-    does in a process of its own), on a fresh CPU instance built as the verifier's is."""
+    does in a process of its own), on a fresh CPU instance built as the verifier's is, its
+    parameters in `dtype` as its inputs' layouts are."""
     import torch
 
     from tools.verify.record import as_data
     from tools.verify.trace import LaunchRecorder, mark_outputs
     torch.manual_seed(42)
     fresh = type(model)(*init)
+    if dtype is not None:
+        fresh = fresh.to(dtype)
     sets = []
     for label, described in layouts.items():
         inputs = runtime.materialize(described)
@@ -198,7 +210,8 @@ def run(problem_path, kernel_path, init_path, state_path, device, plan, report) 
             return
         clock.lap("judged")  # the harness comparing this set's outputs
     if layouts is not None:
-        record = record_launches(model, runtime.load(init_path), layouts)
+        record = record_launches(model, runtime.load(init_path), layouts,
+                                 record_dtype(plan))
         record["kernel_file"] = str(Path(kernel_path).resolve())
         Path("launches.json").write_text(json.dumps(record, default=str))
         clock.lap("record")

@@ -65,16 +65,17 @@ def draw(problem, spec, seed: int, device: str, dtype) -> list:
     return prepare(make_inputs(problem, spec, device), device, dtype)
 
 
-def layout(problem, spec) -> list[dict]:
+def layout(problem, spec, dtype=None) -> list[dict]:
     """Each input's shape, strides and dtype, or its value, without drawing it: on the meta
-    device where the problem's get_inputs allows it, else on the CPU."""
+    device where the problem's get_inputs allows it, else on the CPU; floating inputs in
+    `dtype` (the problem's), as `draw` gives them to the candidate."""
     import torch
 
     from tools.problem import make_inputs
     try:
-        inputs = make_inputs(problem, spec, "meta")
+        inputs = prepare(make_inputs(problem, spec, "meta"), "meta", dtype)
     except Exception:  # an op with no meta kernel: draw it for real
-        inputs = make_inputs(problem, spec, "cpu")
+        inputs = prepare(make_inputs(problem, spec, "cpu"), "cpu", dtype)
     return [{"shape": list(x.shape), "stride": list(x.stride()), "dtype": str(x.dtype)}
             if isinstance(x, torch.Tensor) else {"value": x} for x in inputs]
 

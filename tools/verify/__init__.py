@@ -24,7 +24,7 @@ from tools.cache import cache_path, write_atomic
 from tools.bench.static import builds_extension
 from tools.sandbox import Sandbox, SandboxUnavailable, zygote
 
-VERIFIER_VERSION = "10"  # bump when the analysis changes: cached reports are keyed on it
+VERIFIER_VERSION = "11"  # bump when the analysis changes: cached reports are keyed on it
 STATUS_ORDER = ["error", "violated", "unsupported", "unknown", "proved"]
 
 

@@ -2,8 +2,9 @@
 
     python -m tools.verify.record PROBLEM_COPY.py KERNEL.py
 
-Draws each input set's inputs (on the CPU, seed 0), drops the problem, imports the candidate,
-and runs its `forward` once per set with every launch recorded instead of run. Writes
+Draws each input set's inputs (on the CPU, seed 0, floats in the problem's DTYPE as the harness
+gives them), drops the problem, imports the candidate (its parameters in DTYPE too), and runs
+its `forward` once per set with every launch recorded instead of run. Writes
 `launches.json`: per set, each launch's kernel name, grid, configuration and arguments
 (tensors by dtype, shape, strides, extent and identity; scalars by value). The analysis
 (`tools.verify.worker`) runs elsewhere and rebuilds the kernels from the source itself.
@@ -40,23 +41,27 @@ def encode(value, tensors: dict, name: str):
 def record(problem_path: str, kernel_path: str) -> dict:
     import torch
 
+    from tools.bench.runtime import prepare
     from tools.problem import (ProblemError, forget_problem, input_sets, load_candidate,
                                load_problem, make_inputs)
 
     from .trace import LaunchRecorder, mark_outputs
     try:
         problem = load_problem(problem_path)
+        dtype = getattr(problem, "DTYPE", None)  # as the harness runs it: floats in DTYPE
         torch.manual_seed(42)
         init = list(problem.get_init_inputs())
         sets = []
         for label, spec in input_sets(problem):
             torch.manual_seed(0)
-            sets.append((label, make_inputs(problem, spec)))
+            sets.append((label, prepare(make_inputs(problem, spec), "cpu", dtype)))
     except Exception as err:
         raise ProblemError(f"problem file: {type(err).__name__}: {err}") from err
     forget_problem(problem_path)
     torch.manual_seed(42)
     model = load_candidate(kernel_path).ModelNew(*init)
+    if dtype is not None:
+        model = model.to(dtype)
     out = []
     for label, inputs in sets:
         with LaunchRecorder() as rec, torch.no_grad():

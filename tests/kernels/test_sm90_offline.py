@@ -1,4 +1,5 @@
-"""benchmarks/sm90_offline.py: a template's kernel compiled for sm_90 on a machine without a GPU."""
+"""benchmarks/sm90_offline.py: a catalog problem's template kernels compiled for sm_90 from the
+launches its ModelNew makes, on a machine without a GPU."""
 import json
 import subprocess
 import sys
@@ -7,36 +8,42 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_moe_routing_compiles_for_sm90_and_is_counted(tmp_path):
-    out = tmp_path / "moe.json"
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks/sm90_offline.py"), "moe",
-                           "--config", '{"BLOCKS": 2}', "--json", str(out)],
+def compiled(tmp_path, problem: str, config: dict) -> dict:
+    out = tmp_path / f"{problem}.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks/sm90_offline.py"), problem,
+                           "--config", json.dumps(config), "--json", str(out)],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    doc = json.loads(out.read_text())
+    return json.loads(out.read_text())
+
+
+def test_moe_routing_compiles_for_sm90_and_is_counted(tmp_path):
+    doc = compiled(tmp_path, "moe_top2_routing", {"BLOCKS": 2})
     assert doc["config"]["BLOCKS"] == 2 and doc["target"] == "cuda sm_90"
+    # the routing pass and the one-program finishing kernel, as ModelNew launches them
+    route, finish = doc["kernels"]
+    assert route["function"] == "route_top2" and finish["function"] == "balance_stats"
+    assert route["options"] == {"num_warps": 4} and finish["options"] == {"num_warps": 1}
     # a routing pass: global loads, exp2 and shuffles, no tensor-core dot
-    assert doc["instructions"] > 100 and doc["shuffles"] > 0 and doc["dots"] == 0
-    assert doc["by_opcode"].get("ex2", 0) > 0 and "ld" in doc["by_opcode"]
+    assert route["instructions"] > 100 and route["shuffles"] > 0 and route["dots"] == 0
+    assert route["by_opcode"].get("ex2", 0) > 0 and "ld" in route["by_opcode"]
+    assert 0 < route["registers"] <= 255
 
 
 def test_a_configuration_the_template_rejects_is_one_line_and_exit_2():
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks/sm90_offline.py"), "moe",
-                           "--config", '{"TOKENS": 48}'], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks/sm90_offline.py"),
+                           "moe_top2_routing", "--config", '{"TOKENS": 48}'],
+                          capture_output=True, text=True)
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "sm90_offline:" in proc.stderr
 
 
 def test_attention_compiles_through_tma_descriptors_and_its_register_cap_holds(tmp_path):
-    def compiled(config):
-        out = tmp_path / "attention.json"
-        proc = subprocess.run([sys.executable, str(ROOT / "benchmarks/sm90_offline.py"),
-                               "attention", "--config", json.dumps(config), "--json", str(out)],
-                              capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        return json.loads(out.read_text())
-    free = compiled({"num_warps": 8})
-    capped = compiled({"num_warps": 8, "MAXNREG": 128})
+    [free] = compiled(tmp_path, "gqa_causal_attention", {"num_warps": 8})["kernels"]
+    [capped] = compiled(tmp_path, "gqa_causal_attention",
+                        {"num_warps": 8, "MAXNREG": 128})["kernels"]
+    # the launch's own options: the cap reaches the compiler as Triton's maxnreg
+    assert capped["options"] == {"num_warps": 8, "num_stages": 2, "maxnreg": 128}
     # the tensor cores' dots (wgmma) and the cubin's registers, read back from the cubin
     assert free["dots"] >= 2 and free["by_opcode"].get("wgmma", 0) > 0
     assert 128 < free["registers"] <= 255 and capped["registers"] <= 128

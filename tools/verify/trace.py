@@ -163,12 +163,30 @@ def _signature(launch: Launch) -> tuple[dict, dict]:
     return signature, constexprs
 
 
-def ast_source(launch: Launch):
-    """The launch as Triton's compiler input (signature and constexprs made concrete)."""
+def _specialised(launch: Launch, signature: dict, constexprs: dict) -> dict:
+    """As Triton's launcher specialises a launch on a GPU: an integer equal to 1 becomes a
+    constant, and pointers 16-byte aligned and integers divisible by 16 are marked so (the
+    attributes Triton compiles with). Changes `signature` and `constexprs`; the attributes."""
+    attrs = {}
+    for i, (name, value) in enumerate(launch.params):
+        if signature[name] == "constexpr" or isinstance(value, bool):
+            continue
+        if isinstance(value, int) and value == 1:
+            signature[name], constexprs[name] = "constexpr", 1
+        elif isinstance(value, int) and value % 16 == 0 or \
+                isinstance(value, torch.Tensor) and value.data_ptr() % 16 == 0:
+            attrs[(i,)] = [["tt.divisibility", 16]]
+    return attrs
+
+
+def ast_source(launch: Launch, specialise: bool = False):
+    """The launch as Triton's compiler input (signature and constexprs made concrete); with
+    `specialise`, specialised on its values as a GPU launch is (what the card would run)."""
     from triton.compiler import ASTSource
     signature, constexprs = _signature(launch)
+    attrs = _specialised(launch, signature, constexprs) if specialise else {}
     try:
-        return ASTSource(launch.fn, signature, constexprs)
+        return ASTSource(launch.fn, signature, constexprs, attrs)
     except Exception:  # older Triton keys constexprs by argument index
         names = [n for n, _ in launch.params]
         return ASTSource(launch.fn, signature,

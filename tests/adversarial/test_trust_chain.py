@@ -276,3 +276,28 @@ def test_the_trust_chain_on_a_gpu(tmp_path, monkeypatch):
     assert honest.status == "correct", honest.feedback()
     assert honest.dynamic_check["status"] == "clean"
     assert all(s["observed_ms_per_run"] > 0 for s in honest.timing["sets"])
+
+
+@pytest.mark.gpu
+def test_on_a_gpu_the_launches_verified_are_the_launches_run(tmp_path):
+    """The harness records a candidate's launches for the verifier on the card it ran on, in
+    the problem's dtype: the persistent matmul's grid is one program per SM (capped by its
+    tiles), not the CPU's four, and its tensors are bfloat16."""
+    import torch
+
+    from kernels.library import CATALOG, match, render
+    from tools.verify import verify
+    problem = CATALOG / "matmul_bias_gelu.py"
+    found = match(problem)
+    kernel = tmp_path / "k.py"
+    kernel.write_text(render(found, {**found.template.DEFAULT, "PERSISTENT": 1}))
+    report = bench(problem, kernel, device="cuda", repeats=5, baselines=False,
+                   record_launches=True)
+    assert report.status == "correct", report.feedback()
+    sms = torch.cuda.get_device_properties(0).multi_processor_count
+    [default] = [s for s in report.launch_record["sets"] if s["input_set"] == "default"]
+    [launch] = default["launches"]
+    assert launch["grid"][0] == sms, launch["grid"]  # 8192x8192: more tiles than SMs
+    assert {t["dtype"] for t in launch["tensors"].values()} == {"torch.bfloat16"}
+    verdict = verify(problem, kernel, launches=report.launch_record, use_cache=False)
+    assert verdict.status == "proved", verdict.feedback()

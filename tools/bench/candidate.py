@@ -62,21 +62,22 @@ def record_dtype(plan: dict):
         else None
 
 
-def record_launches(model, init, layouts: dict, dtype) -> dict:
+def record_launches(model, init, layouts: dict, dtype, device: str) -> dict:
     """Every input set's Triton launches, recorded instead of run (as `tools.verify.record`
-    does in a process of its own), on a fresh CPU instance built as the verifier's is, its
-    parameters in `dtype` as its inputs' layouts are."""
+    does in a process of its own), on a fresh instance built as the verifier's is, its
+    parameters in `dtype` as its inputs' layouts are, on the device the trials ran on: a
+    persistent kernel sizes its grid to the card it sees (on the CPU, to a few programs)."""
     import torch
 
     from tools.verify.record import as_data
     from tools.verify.trace import LaunchRecorder, mark_outputs
     torch.manual_seed(42)
-    fresh = type(model)(*init)
+    fresh = type(model)(*init).to(device)
     if dtype is not None:
         fresh = fresh.to(dtype)
     sets = []
     for label, described in layouts.items():
-        inputs = runtime.materialize(described)
+        inputs = runtime.materialize(described, device)
         with LaunchRecorder() as recorder, torch.no_grad():
             outputs = fresh(*inputs)
         mark_outputs(recorder.launches, outputs)
@@ -211,7 +212,7 @@ def run(problem_path, kernel_path, init_path, state_path, device, plan, report) 
         clock.lap("judged")  # the harness comparing this set's outputs
     if layouts is not None:
         record = record_launches(model, runtime.load(init_path), layouts,
-                                 record_dtype(plan))
+                                 record_dtype(plan), device)
         record["kernel_file"] = str(Path(kernel_path).resolve())
         Path("launches.json").write_text(json.dumps(record, default=str))
         clock.lap("record")

@@ -80,9 +80,9 @@ def layout(problem, spec, dtype=None) -> list[dict]:
             if isinstance(x, torch.Tensor) else {"value": x} for x in inputs]
 
 
-def materialize(described: list[dict]) -> list:
-    """Inputs of a layout, for recording launches (nothing runs on them): floats left
-    uninitialised (no cost for large sets), integers zero."""
+def materialize(described: list[dict], device: str) -> list:
+    """Inputs of a layout on `device`, for recording launches (nothing runs on them): floats
+    left uninitialised (no cost for large sets), integers zero."""
     import torch
     out = []
     for d in described:
@@ -90,7 +90,7 @@ def materialize(described: list[dict]) -> list:
             out.append(d["value"])
             continue
         dtype = getattr(torch, d["dtype"].replace("torch.", ""))
-        t = torch.empty_strided(d["shape"], d["stride"], dtype=dtype)
+        t = torch.empty_strided(d["shape"], d["stride"], dtype=dtype, device=device)
         out.append(t if dtype.is_floating_point else t.zero_())
     return out
 

@@ -4,7 +4,9 @@
 
 Draws each input set's inputs (on the CPU, seed 0, floats in the problem's DTYPE as the harness
 gives them), drops the problem, imports the candidate (its parameters in DTYPE too), and runs
-its `forward` once per set with every launch recorded instead of run. Writes
+its `forward` once per set with every launch recorded instead of run, on the CPU (a persistent
+kernel sizes its grid to a few programs here; in a search on a GPU the harness's candidate
+process records the launches on the card instead: `tools.bench.candidate`). Writes
 `launches.json`: per set, each launch's kernel name, grid, configuration and arguments
 (tensors by dtype, shape, strides, extent and identity; scalars by value). The analysis
 (`tools.verify.worker`) runs elsewhere and rebuilds the kernels from the source itself.

@@ -4,16 +4,17 @@ machine without a GPU.
     python benchmarks/sm90_offline.py PROBLEM [--config JSON] [--template-source FILE]
         [--json OUT]
 
-PROBLEM is a catalog name (kernels/catalog: gqa_causal_attention, moe_top2_routing, ...) or a
+PROBLEM is a catalog name (kernels/problems: gqa_causal_attention, moe_top2_routing, ...) or a
 problem file a template fits. Its template is rendered with the configuration (the template's
-default, with --config over it), its ModelNew runs on the problem's default input set on the
-CPU with every Triton launch recorded instead of run (the verifier's recorder), and each
-launched kernel is compiled for sm_90 with its arguments' types and Triton's launch-time
-specialisation (pointers 16-byte aligned, integers divisible by 16, integers equal to 1), its
-warps, stages and register cap: the code a GPU would compile for that launch. Triton's bundled
-ptxas compiles for sm_90 without a driver, so the code of a candidate can be read before a GPU
-session: registers and stack bytes a thread (where spills go, from the cubin, as the bundled
-cuobjdump reads them), the PTX instruction count and mix (an instruction-bound kernel such as
+default, with --config over it), its ModelNew runs on the problem's default input set on the CPU
+with every Triton launch recorded instead of run (the verifier's recorder), and each launched
+kernel is compiled for sm_90 with its arguments' types and Triton's launch-time specialisation
+(pointers 16-byte aligned, integers divisible by 16, integers equal to 1), its warps, stages and
+register cap: the code a GPU would compile for that launch (but for a persistent kernel's
+program count, the CPU's few here, which the matmul takes as a constant). Triton's bundled ptxas
+compiles for sm_90 without a driver, so the code of a candidate can be read before a GPU
+session: registers and stack bytes a thread (where spills go) and machine (SASS) instructions
+from the cubin, as the bundled cuobjdump reads them, the PTX instruction count and mix (an instruction-bound kernel such as
 MoE routing is as fast as its instructions per element allow), shuffles and barriers, and for
 the tensor-core dots (`warp_group_dot`) how many are asynchronous and which the compiler waits
 for right after issuing them with no dot left pending (nothing overlaps those; named after the

@@ -127,6 +127,30 @@ def test_cache_makes_reverification_free(tmp_path, monkeypatch):
     assert again.findings == first.findings
 
 
+def test_a_cached_verdict_is_of_the_same_launches(tmp_path, monkeypatch):
+    """A verdict cached from the verifier's own recording is not the answer for a launch record
+    a caller gives (a GPU's, whose grids differ); one record of the same launches, at other
+    addresses, is the same answer."""
+    import copy
+
+    from tools.verify import record_launches
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    problem, kernel = CASES / "vector_add_problem.py", CASES / "vector_add_ok.py"
+    assert verify(problem, kernel).status == "proved"
+    record = record_launches(problem, kernel)
+    given = verify(problem, kernel, launches=record)
+    assert given.status == "proved" and not given.cached
+    assert verify(problem, kernel, launches=record_launches(problem, kernel)).cached
+    # the same kernel told the length is a block longer than its tensors: stores past the end
+    longer = copy.deepcopy(record)
+    for found in longer["sets"]:
+        for launch in found["launches"]:
+            launch["params"] = [[n, {"value": v["value"] + 256} if n == "n" else v]
+                                for n, v in launch["params"]]
+    told = verify(problem, kernel, launches=longer)
+    assert told.status == "violated" and not told.cached, told.feedback()
+
+
 def test_bad_input_is_an_error_not_a_crash(tmp_path):
     missing = verify(tmp_path / "nope.py", CASES / "vector_add_ok.py")
     assert missing.status == "error" and missing.exit_code == 2

@@ -73,11 +73,30 @@ def _overall(findings: list[dict], unsupported: list[str]) -> str:
     return "proved" if findings else "unsupported"
 
 
-def _cache_key(problem: Path, kernel: Path, coverage: bool) -> str:
+def _launches_digest(launches: dict | None) -> bytes:
+    """What a caller's launch record says, for the cache key: a verdict on the launches a GPU
+    ran (their grids sized to the card) is not one on the CPU's own recording. Addresses and
+    paths differ from run to run; which arguments share a tensor does not."""
+    if launches is None:
+        return b"recorded here"
+    seen: dict = {}
+
+    def plain(value):
+        if isinstance(value, dict):
+            return {k: (seen.setdefault(v, len(seen)) if k == "data_ptr" else plain(v))
+                    for k, v in value.items() if k not in ("file", "kernel_file")}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+    return json.dumps(plain(launches), sort_keys=True, default=str).encode()
+
+
+def _cache_key(problem: Path, kernel: Path, coverage: bool, launches: dict | None) -> str:
     import triton
     h = hashlib.sha256()
     for part in (problem.read_bytes(), kernel.read_bytes(), str(coverage).encode(),
-                 VERIFIER_VERSION.encode(), triton.__version__.encode()):
+                 VERIFIER_VERSION.encode(), triton.__version__.encode(),
+                 _launches_digest(launches)):
         h.update(hashlib.sha256(part).digest())
     return h.hexdigest()
 
@@ -97,7 +116,8 @@ def verify(problem: str | Path, kernel: str | Path, *, timeout: float = 300,
         return VerifyReport("unsupported", unsupported=[
             "C++/CUDA extension: Z3 reads Triton kernels only; compute-sanitizer (memcheck, "
             "racecheck, initcheck) watches this one's accesses instead"])
-    key = _cache_key(problem, kernel, coverage)
+    given = launches if isinstance(launches, dict) and "sets" in launches else None
+    key = _cache_key(problem, kernel, coverage, given)
     cached = cache_path("verify", f"{key}.json")
     if use_cache and cached.is_file():
         data = json.loads(cached.read_text())
@@ -106,8 +126,7 @@ def verify(problem: str | Path, kernel: str | Path, *, timeout: float = 300,
                             analysis_seconds=data.get("analysis_seconds"))
     start = time.perf_counter()
     try:
-        launches = launches if isinstance(launches, dict) and "sets" in launches else \
-            record_launches(problem, kernel, timeout)
+        launches = given or record_launches(problem, kernel, timeout)
         if "error" in launches:
             return VerifyReport("error", error=launches["error"],
                                 seconds=time.perf_counter() - start)

@@ -14,11 +14,11 @@ register cap: the code a GPU would compile for that launch (but for a persistent
 program count, the CPU's few here, which the matmul takes as a constant). Triton's bundled ptxas
 compiles for sm_90 without a driver, so the code of a candidate can be read before a GPU
 session: registers and stack bytes a thread (where spills go) and machine (SASS) instructions
-from the cubin, as the bundled cuobjdump reads them, the PTX instruction count and mix (an instruction-bound kernel such as
-MoE routing is as fast as its instructions per element allow), shuffles and barriers, and for
-the tensor-core dots (`warp_group_dot`) how many are asynchronous and which the compiler waits
-for right after issuing them with no dot left pending (nothing overlaps those; named after the
-source variable they compute).
+from the cubin, as the bundled cuobjdump reads them, the PTX instruction count and mix (an
+instruction-bound kernel such as MoE routing is as fast as its instructions per element allow),
+shuffles and barriers, and for the tensor-core dots (`warp_group_dot`) how many are asynchronous
+and which the compiler waits for right after issuing them with no dot left pending (nothing
+overlaps those; named after the source variable they compute).
 `--template-source` renders from another copy of the template module (an earlier commit's:
 `git show REV:kernels/templates/attention.py > FILE`). The counts are those of the Triton that
 runs this script: the GPU machine's is 3.6 (2026-12), this machine's 3.9. For 3.6's code,
@@ -55,27 +55,21 @@ os.environ.setdefault("TRITON_DEFAULT_FP_FUSION", "1")
 def recorded_launches(problem_path: Path, config: dict | None, template_source: Path | None):
     """The problem's template rendered with `config` over its default, and the launches its
     ModelNew makes on the default input set (recorded, not run). Returns (config, launches)."""
-    import importlib.util
-
     import torch
 
     from kernels.library import Match, match, render
-    from tools.bench.runtime import prepare
-    from tools.problem import input_sets, load_candidate, load_problem, make_inputs
+    from tools.bench.runtime import draw
+    from tools.problem import load_candidate, load_module, load_problem
     from tools.verify.trace import LaunchRecorder
     found = match(problem_path)
     if found is None:
         raise ValueError(f"no template fits {problem_path}")
     if template_source:
-        spec = importlib.util.spec_from_file_location("template_copy", template_source)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        found = Match(module, found.ops, found.source)
+        found = Match(load_module(template_source, "template_copy"), found.ops, found.source)
     config = {**found.template.DEFAULT, **(config or {})}
     problem = load_problem(problem_path)
     dtype = getattr(problem, "DTYPE", None)  # as the GPU runs it
-    torch.manual_seed(0)
-    inputs = prepare(make_inputs(problem, input_sets(problem)[0][1]), "cpu", dtype)
+    inputs = draw(problem, None, 0, "cpu", dtype)  # the default set
     kernel = Path(tempfile.mkdtemp()) / "kernel.py"
     kernel.write_text(render(found, config))
     model = load_candidate(kernel).ModelNew(*problem.get_init_inputs())

@@ -255,43 +255,21 @@ def test_an_impure_extern_call_stays_unsupported():
         assert executor.unsupported == unsupported and executor.env["%1"].kind == "data"
 
 
-# a problem declared in bfloat16, and a kernel whose bfloat16 path (only) stores past the end
-_BF16_ADD = ("import torch\nimport torch.nn as nn\nDTYPE = torch.bfloat16\nATOL, RTOL = 1e-2, 1e-2\n"
-             "class Model(nn.Module):\n    def forward(self, x, y):\n        return x + y\n"
-             "def get_inputs(n=1000):\n    return [torch.randn(n), torch.randn(n)]\n"
-             "def get_init_inputs():\n    return []\nSHAPES = [(129,)]\n")
-_WRONG_IN_BF16 = '''import torch
-import torch.nn as nn
-import triton
-import triton.language as tl
-
-
-@triton.jit
-def add(x_ptr, y_ptr, out_ptr, n, BLOCK: tl.constexpr):
-    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
-    mask = offs < n
-    tl.store(out_ptr + offs, tl.load(x_ptr + offs, mask=mask) + tl.load(y_ptr + offs, mask=mask),
-             mask=mask)
-
-
-class ModelNew(nn.Module):
-    def forward(self, x, y):
-        out = torch.empty_like(x)
-        # the two-byte path rounds the length up to whole blocks: past the end
-        n = triton.cdiv(x.numel(), 256) * 256 if x.element_size() == 2 else x.numel()
-        add[(triton.cdiv(x.numel(), 256),)](x, y, out, n, BLOCK=256)
-        return out
-'''
-
-
 def test_launches_are_recorded_in_the_problems_dtype(tmp_path):
     """The harness runs a candidate on inputs in the problem's DTYPE; a verdict recorded on
     float32 inputs would be about another launch. Both recorders, the verifier's own and the
     harness's, must see the bfloat16 path, and its store past the end."""
     from tools.bench import bench
     problem, kernel = tmp_path / "problem.py", tmp_path / "kernel.py"
-    problem.write_text(_BF16_ADD)
-    kernel.write_text(_WRONG_IN_BF16)
+    # vector_add declared in bfloat16, and its kernel rounding the length up to whole blocks
+    # on the two-byte path only (so storing past the end there)
+    source = (CASES / "vector_add_problem.py").read_text()
+    problem.write_text(source.replace("import torch.nn as nn\n", "import torch.nn as nn\n"
+                                      "DTYPE = torch.bfloat16\nATOL, RTOL = 1e-2, 1e-2\n", 1))
+    source = (CASES / "vector_add_ok.py").read_text()
+    kernel.write_text(source.replace("n = x.numel()", "n = triton.cdiv(x.numel(), 256) * 256 "
+                                     "if x.element_size() == 2 else x.numel()"))
+    assert "DTYPE" in problem.read_text() and "element_size" in kernel.read_text()
     own = verify(problem, kernel, use_cache=False)
     assert own.status == "violated", own.feedback()
     assert violations(own, "in bounds")

@@ -43,9 +43,9 @@ def encode(value, tensors: dict, name: str):
 def record(problem_path: str, kernel_path: str) -> dict:
     import torch
 
-    from tools.bench.runtime import prepare
+    from tools.bench.runtime import draw
     from tools.problem import (ProblemError, forget_problem, input_sets, load_candidate,
-                               load_problem, make_inputs)
+                               load_problem)
 
     from .trace import LaunchRecorder, mark_outputs
     try:
@@ -55,8 +55,7 @@ def record(problem_path: str, kernel_path: str) -> dict:
         init = list(problem.get_init_inputs())
         sets = []
         for label, spec in input_sets(problem):
-            torch.manual_seed(0)
-            sets.append((label, prepare(make_inputs(problem, spec), "cpu", dtype)))
+            sets.append((label, draw(problem, spec, 0, "cpu", dtype)))
     except Exception as err:
         raise ProblemError(f"problem file: {type(err).__name__}: {err}") from err
     forget_problem(problem_path)

@@ -301,3 +301,12 @@ def test_on_a_gpu_the_launches_verified_are_the_launches_run(tmp_path):
     assert {t["dtype"] for t in launch["tensors"].values()} == {"torch.bfloat16"}
     verdict = verify(problem, kernel, launches=report.launch_record, use_cache=False)
     assert verdict.status == "proved", verdict.feedback()
+    # the loop's verify node proves the same launches: the card's grid, not the CPU's four
+    from agents.graph import verify as verify_node
+    state = {"task_id": "t", "attempt": 1, "feedback": [],
+             "problem_source": problem.read_text(), "kernel_source": kernel.read_text()}
+    update = verify_node(state, {"configurable": {"lab_root": str(tmp_path), "device": "cuda"}})
+    assert update["verification"]["status"] == "proved", update["verification"]
+    grids = {launch["grid"][0] for launch in update["verification"]["launches"]
+             if launch["input_set"] == "default"}
+    assert grids == {sms}, grids

@@ -272,6 +272,30 @@ def test_an_unproved_kernel_without_a_dynamic_check_goes_to_a_human(tmp_path, mo
     assert "outcome" not in update and after_measure({**state, **update}) == "review"
 
 
+def test_on_a_gpu_a_kernel_whose_launches_were_not_recorded_is_not_proved(tmp_path, monkeypatch):
+    """The verify node proves the launches the card runs; a GPU run that recorded none (the
+    candidate failed there) is `unknown`, never a proof of the verifier's own CPU recording,
+    so the measure node runs it under compute-sanitizer."""
+    import tools.bench
+    import tools.verify
+    from agents.graph import verify
+    from tools.bench import BenchReport
+    asked = {}
+
+    def fake_bench(*files, device, record_launches, researchers_problem, **gpu):
+        asked.update(device=device, record=record_launches, **gpu)
+        return BenchReport("rejected", rejections=[{"reason": "crash", "detail": "exit 1"}])
+    monkeypatch.setattr(tools.bench, "bench", fake_bench)
+    monkeypatch.setattr(tools.verify, "verify", lambda *a, **k: pytest.fail("verified anyway"))
+    state = {"task_id": "t", "attempt": 1, "problem_source": "# problem\n",
+             "kernel_source": "# kernel\n", "feedback": []}
+    update = verify(state, {"configurable": {"lab_root": str(tmp_path), "device": "cuda"}})
+    assert asked == {"device": "cuda", "record": True, "repeats": 5, "baselines": False}
+    assert update["verification"]["status"] == "unknown"
+    assert "could not be recorded (rejected)" in update["verification"]["error"]
+    assert "crash" in update["verification"]["error"] and "feedback" not in update
+
+
 @pytest.mark.parametrize("second, outcome", [("correct", "review"), ("rejected", "code")])
 def test_a_kernel_rejected_for_its_timing_alone_is_measured_once_more(
         tmp_path, monkeypatch, second, outcome):

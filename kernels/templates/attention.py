@@ -65,15 +65,12 @@ DEFAULT = _point(128, 64, 4, 2)
 # 0.067, pointer loads 1.062 / 0.096, heads first 1.076 / 0.052, 64x64/4/3 1.113 / 0.058 (first
 # on the two short sets), lazy rescale 1.148, 128x128/8/3 1.219, every persistent variant
 # 1.54-1.99; run-9: 8-warp 128x64 capped at 128 registers 1.113-1.130, uncapped 1.290-1.481,
-# 128x128/8/2 1.296. So those that came close, and 8-warp 256-query blocks, untimed so far:
-# each warp group the 4-warp 128x64's code (255 registers, Triton 3.6 for sm_90 offline), the
-# two sharing each key and value tile; and 32-key steps (224 registers, no spills)
+# 128x128/8/2 1.296; run-10: 256-query blocks on 8 warps 1.265 (64 keys, 3 stages) to 1.750
+# (32 keys), the 4-warp 128x32 1.425, so those are gone. The ones that came close:
 PREFERRED = [_point(64, 64, 4, 3), _point(128, 64, 4, 2, 1), _point(128, 64, 4, 2, ragged_tma=0),
              _point(64, 64, 4, 3, ragged_tma=0), _point(128, 64, 4, 2, 1, ragged_tma=0),
-             _point(256, 64, 8, 2), _point(256, 64, 8, 2, 1), _point(256, 32, 8, 2),
-             _point(128, 32, 4, 2), _point(256, 64, 8, 3), _point(128, 64, 8, 2, maxnreg=128),
-             _point(128, 64, 8, 2, 1, maxnreg=128), _point(128, 128, 8, 3),
-             _point(64, 64, 4, 2), _point(256, 32, 8, 3)]
+             _point(128, 64, 8, 2, maxnreg=128), _point(128, 64, 8, 2, 1, maxnreg=128),
+             _point(128, 128, 8, 3), _point(64, 64, 4, 2)]
 
 
 def valid(config: dict) -> bool:

@@ -54,6 +54,9 @@ class TaskState(TypedDict, total=False):
     config: dict
     search: list
     verification: dict
+    # the launches verified as the harness recorded them on this run's device (None: the
+    # verifier recorded its own, on the CPU); `approve` re-verifies these
+    launch_record: dict
     measurement: dict
     profile: dict
     measured_at: str
@@ -242,7 +245,7 @@ def verify(state: TaskState, config: RunnableConfig) -> dict:
                               f"recorded ({recorded.status}): {recorded.feedback()}")
     else:  # a cached CPU verdict carries no record: the verifier records its own, on the CPU
         report = run_verify(*files, launches=recorded.launch_record)
-    update: dict = {"verification": report.to_dict()}
+    update: dict = {"verification": report.to_dict(), "launch_record": recorded.launch_record}
     if report.status in ("violated", "error"):
         update["feedback"] = state.get("feedback", []) + [
             f"attempt {state['attempt']}, verifier: {report.feedback()}"]

@@ -108,6 +108,24 @@ def test_evidence_that_does_not_match_its_files_is_refused(lab):
     assert checks(lab, state)["task"]["id"] == TASK  # the loop's own commit passes
 
 
+def test_approve_re_verifies_the_launches_the_run_verified(lab):
+    """On a GPU the verify node proves the launches recorded on the card, which the checkpoint
+    keeps; approve re-verifies those, not a CPU recording of its own: a record whose grid runs
+    past the rows is refused though the files prove on the CPU's own recording."""
+    from agents.loop import DecisionError
+    from tools.verify import record_launches
+    state = loop_state(lab)
+    folder = lab / ".autodocket" / "worktrees" / TASK / RID
+    record = record_launches(folder / "problem.py", folder / "kernel.py")
+    assert checks(lab, {**state, "launch_record": record})["task"]["id"] == TASK
+    for launches in record["sets"]:
+        for launch in launches["launches"]:
+            launch["grid"][0] *= 2  # twice the rows: past the end of every tensor
+    with pytest.raises(DecisionError, match="a fresh verification of the merged files says "
+                       "violated"):
+        checks(lab, {**state, "launch_record": record})
+
+
 def test_the_task_is_ticked_by_its_text_and_no_hook_ran(lab):
     """A task with the same title added above takes over the id fused-row-softmax; approve
     still ticks the line the loop worked on."""

@@ -177,10 +177,24 @@ def scoreboard(docket: DocketOpt = None, json_out: JsonOpt = False) -> None:
 def verify(problem: Path, kernel: Path, json_out: JsonOpt = False,
            no_coverage: Annotated[bool, typer.Option("--no-coverage", help="Skip the check "
                                                      "that every output element is written.")] = False,
-           no_cache: Annotated[bool, typer.Option("--no-cache")] = False) -> None:
-    """Prove a candidate's Triton kernels in bounds and race-free with Z3 (CPU only)."""
+           no_cache: Annotated[bool, typer.Option("--no-cache")] = False,
+           device: Annotated[str, typer.Option(
+               help="where the launches proved are recorded: auto, cpu or cuda (the GPU's "
+                    "launches: a persistent grid is the card's)")] = "auto") -> None:
+    """Prove a candidate's Triton kernels in bounds and race-free with Z3, over the launches
+    it makes on this machine's device (the proof itself runs on the CPU)."""
+    from tools.bench import resolve_device
     from tools.verify import verify as run_verify
-    report = run_verify(problem, kernel, coverage=not no_coverage, use_cache=not no_cache)
+    from tools.verify import verify_on_card
+    try:
+        device = resolve_device(device)
+    except ValueError as err:
+        _fail(str(err))
+    if device == "cuda":
+        report, _ = verify_on_card(problem, kernel, researchers_problem=True,
+                                   coverage=not no_coverage, use_cache=not no_cache)
+    else:
+        report = run_verify(problem, kernel, coverage=not no_coverage, use_cache=not no_cache)
     if json_out:
         _emit_json(report.to_dict())
         raise typer.Exit(report.exit_code)

@@ -226,26 +226,22 @@ def code(state: TaskState, config: RunnableConfig) -> dict:
 
 
 def verify(state: TaskState, config: RunnableConfig) -> dict:
-    """Z3 over the launches this machine runs, recorded by the harness's candidate process on
-    this run's device in the problem's dtype: on a GPU a persistent kernel's grid is the
-    card's, not the CPU's. On the CPU that is the correctness run the measure node needs
-    anyway (and then finds cached); on a GPU a short run of its own, untimed against the
-    baselines. A GPU run that records nothing (the candidate failed there) proves nothing:
-    `unknown`, so the measure node watches it under compute-sanitizer."""
+    """Z3 over the launches this run's device runs, as the harness's candidate process
+    recorded them in the problem's dtype: on a GPU the card's (`verify_on_card`); on the CPU
+    the correctness run the measure node needs anyway (and then finds cached; a cached
+    verdict carries no record, so the verifier records its own, on the CPU too)."""
     from tools.bench import bench
-    from tools.verify import VerifyReport
     from tools.verify import verify as run_verify
+    from tools.verify import verify_on_card
     files = _files(state, config)
-    device = config["configurable"]["device"]
-    gpu = {"repeats": 5, "baselines": False} if device == "cuda" else {}
-    recorded = bench(*files, device=device, record_launches=True,
-                     researchers_problem=state.get("problem_origin") == "researcher", **gpu)
-    if gpu and recorded.launch_record is None:
-        report = VerifyReport("unknown", error="its launches on the card could not be "
-                              f"recorded ({recorded.status}): {recorded.feedback()}")
-    else:  # a cached CPU verdict carries no record: the verifier records its own, on the CPU
-        report = run_verify(*files, launches=recorded.launch_record)
-    update: dict = {"verification": report.to_dict(), "launch_record": recorded.launch_record}
+    researchers = state.get("problem_origin") == "researcher"
+    if config["configurable"]["device"] == "cuda":
+        report, record = verify_on_card(*files, researchers_problem=researchers)
+    else:
+        record = bench(*files, device="cpu", record_launches=True,
+                       researchers_problem=researchers).launch_record
+        report = run_verify(*files, launches=record)
+    update: dict = {"verification": report.to_dict(), "launch_record": record}
     if report.status in ("violated", "error"):
         update["feedback"] = state.get("feedback", []) + [
             f"attempt {state['attempt']}, verifier: {report.feedback()}"]

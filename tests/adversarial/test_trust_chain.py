@@ -310,3 +310,12 @@ def test_on_a_gpu_the_launches_verified_are_the_launches_run(tmp_path):
     grids = {launch["grid"][0] for launch in update["verification"]["launches"]
              if launch["input_set"] == "default"}
     assert grids == {sms}, grids
+    # and so does `autodocket verify` on a GPU machine
+    ran = subprocess.run([sys.executable, "-m", "agents.cli", "verify", str(problem),
+                          str(kernel), "--device", "cuda", "--json", "--no-cache"],
+                         capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    verdict = json.loads(ran.stdout)
+    assert verdict["status"] == "proved"
+    assert {launch["grid"][0] for launch in verdict["launches"]
+            if launch["input_set"] == "default"} == {sms}

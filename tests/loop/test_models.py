@@ -294,6 +294,7 @@ def test_on_a_gpu_a_kernel_whose_launches_were_not_recorded_is_not_proved(tmp_pa
     assert update["verification"]["status"] == "unknown"
     assert "could not be recorded (rejected)" in update["verification"]["error"]
     assert "crash" in update["verification"]["error"] and "feedback" not in update
+    assert update["launch_record"] is None  # approve has no card record to re-verify
 
 
 @pytest.mark.parametrize("second, outcome", [("correct", "review"), ("rejected", "code")])

@@ -161,6 +161,22 @@ def test_bad_input_is_an_error_not_a_crash(tmp_path):
     assert report.status == "error" and "boom" in report.error
 
 
+def test_the_command_proves_on_the_device_asked_and_refuses_an_unknown_one():
+    """`autodocket verify --device cpu` records the launches on the CPU; a device it does not
+    know is one line and exit 2. (`--device cuda`, the card's launches, is in the GPU tests.)"""
+    import json
+    import subprocess
+    import sys
+    files = [str(CASES / "vector_add_problem.py"), str(CASES / "vector_add_ok.py")]
+    ran = subprocess.run([sys.executable, "-m", "agents.cli", "verify", *files, "--device",
+                          "cpu", "--json"], capture_output=True, text=True)
+    assert ran.returncode == 0 and json.loads(ran.stdout)["status"] == "proved", ran.stderr
+    wrong = subprocess.run([sys.executable, "-m", "agents.cli", "verify", *files, "--device",
+                            "tpu"], capture_output=True, text=True)
+    assert wrong.returncode == 2 and wrong.stdout == ""
+    assert wrong.stderr.strip() == "autodocket: device must be auto, cpu or cuda, not 'tpu'"
+
+
 def test_kernel_without_triton_launch_is_unsupported(tmp_path):
     torch_only = tmp_path / "torch_only.py"
     torch_only.write_text("import torch\nclass ModelNew(torch.nn.Module):\n"

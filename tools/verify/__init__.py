@@ -144,6 +144,23 @@ def verify(problem: str | Path, kernel: str | Path, *, timeout: float = 300,
     return report
 
 
+def verify_on_card(problem: str | Path, kernel: str | Path, *, researchers_problem: bool = False,
+                   coverage: bool = True, use_cache: bool = True) -> tuple[VerifyReport, dict | None]:
+    """Proved over the launches the GPU runs: recorded by the harness's candidate process on
+    the card, in the problem's dtype (a persistent kernel's grid is one program per SM there,
+    a few on the CPU), in a short run untimed against the baselines. A run that records
+    nothing (the candidate failed on the card) proves nothing: `unknown`, never a proof of a
+    CPU recording. Returns the report and the record it judged."""
+    from tools.bench import bench
+    recorded = bench(problem, kernel, device="cuda", repeats=5, baselines=False,
+                     record_launches=True, researchers_problem=researchers_problem)
+    if recorded.launch_record is None:
+        return VerifyReport("unknown", error="its launches on the card could not be recorded "
+                            f"({recorded.status}): {recorded.feedback()}"), None
+    return verify(problem, kernel, coverage=coverage, use_cache=use_cache,
+                  launches=recorded.launch_record), recorded.launch_record
+
+
 def record_launches(problem: Path, kernel: Path, timeout: float = 300) -> dict:
     """The candidate's launches, recorded in its own fresh sandbox (it runs `forward`): what
     `verify` reads when the harness has not recorded them already."""

@@ -163,7 +163,8 @@ def test_bad_input_is_an_error_not_a_crash(tmp_path):
 
 def test_the_command_proves_on_the_device_asked_and_refuses_an_unknown_one():
     """`autodocket verify --device cpu` records the launches on the CPU; a device it does not
-    know is one line and exit 2. (`--device cuda`, the card's launches, is in the GPU tests.)"""
+    know, or a GPU this machine lacks, is one line and exit 2. (`--device cuda` on a GPU, the
+    card's launches, is in the GPU tests.)"""
     import json
     import subprocess
     import sys
@@ -175,6 +176,12 @@ def test_the_command_proves_on_the_device_asked_and_refuses_an_unknown_one():
                             "tpu"], capture_output=True, text=True)
     assert wrong.returncode == 2 and wrong.stdout == ""
     assert wrong.stderr.strip() == "autodocket: device must be auto, cpu or cuda, not 'tpu'"
+    import torch
+    if not torch.cuda.is_available():  # the card's launches asked for where there is none
+        no_card = subprocess.run([sys.executable, "-m", "agents.cli", "verify", *files,
+                                  "--device", "cuda"], capture_output=True, text=True)
+        assert no_card.returncode == 2 and len(no_card.stderr.strip().splitlines()) == 1
+        assert no_card.stderr.startswith("autodocket: the harness could not run: ")
 
 
 def test_kernel_without_triton_launch_is_unsupported(tmp_path):

@@ -150,10 +150,13 @@ def verify_on_card(problem: str | Path, kernel: str | Path, *, researchers_probl
     the card, in the problem's dtype (a persistent kernel's grid is one program per SM there,
     a few on the CPU), in a short run untimed against the baselines. A run that records
     nothing (the candidate failed on the card) proves nothing: `unknown`, never a proof of a
-    CPU recording. Returns the report and the record it judged."""
+    CPU recording; one that could not run at all is an `error`. Returns the report and the
+    record it judged."""
     from tools.bench import bench
     recorded = bench(problem, kernel, device="cuda", repeats=5, baselines=False,
                      record_launches=True, researchers_problem=researchers_problem)
+    if recorded.status == "error":  # the files or this machine, not the candidate
+        return VerifyReport("error", error=f"the harness could not run: {recorded.error}"), None
     if recorded.launch_record is None:
         return VerifyReport("unknown", error="its launches on the card could not be recorded "
                             f"({recorded.status}): {recorded.feedback()}"), None

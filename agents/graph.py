@@ -241,7 +241,10 @@ def verify(state: TaskState, config: RunnableConfig) -> dict:
         record = bench(*files, device="cpu", record_launches=True,
                        researchers_problem=researchers).launch_record
         report = run_verify(*files, launches=record)
-    update: dict = {"verification": report.to_dict(), "launch_record": record}
+    # where the launches proved were recorded: the evidence's guarantee names it
+    update: dict = {"verification": {**report.to_dict(),
+                                     "launches_on": config["configurable"]["device"]},
+                    "launch_record": record}
     if report.status in ("violated", "error"):
         update["feedback"] = state.get("feedback", []) + [
             f"attempt {state['attempt']}, verifier: {report.feedback()}"]

@@ -53,7 +53,8 @@ def evidence(state: dict, problem: Path, kernel: Path) -> dict:
         "coder": {"note": state.get("coder_note"),
                   "config": state.get("config"), "search": state.get("search")},
         "verification": {k: v.get(k) for k in ("status", "counts", "seconds", "analysis_seconds",
-                                               "findings", "unsupported", "error")},
+                                               "findings", "unsupported", "error",
+                                               "launches_on")},
         # a run that watched every memory access; what licenses a kernel Z3 did not prove
         "dynamic_check": m.get("dynamic_check"),
         "correctness": {"status": m["status"], "input_sets": m.get("correctness"),
@@ -129,7 +130,10 @@ def guarantee(ev: dict) -> str:
     status = ev["verification"]["status"]
     dynamic = ev.get("dynamic_check") or {}
     if status == "proved":
-        return "proved in bounds and race-free by Z3"
+        on = ev["verification"].get("launches_on")
+        where = {"cuda": f" over its launches on the {(ev.get('device') or {}).get('name', 'GPU')}",
+                 "cpu": " over its launches on the CPU (Triton's interpreter)"}.get(on, "")
+        return f"proved in bounds and race-free by Z3{where}"
     if dynamic.get("status") == "clean":
         where = f" on input set {dynamic['input_set']}" if dynamic.get("input_set") else ""
         return f"Z3: {status}; {dynamic['kind']}{where}: clean (not a proof)"

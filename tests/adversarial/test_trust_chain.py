@@ -307,6 +307,7 @@ def test_on_a_gpu_the_launches_verified_are_the_launches_run(tmp_path):
              "problem_source": problem.read_text(), "kernel_source": kernel.read_text()}
     update = verify_node(state, {"configurable": {"lab_root": str(tmp_path), "device": "cuda"}})
     assert update["verification"]["status"] == "proved", update["verification"]
+    assert update["verification"]["launches_on"] == "cuda"
     grids = {launch["grid"][0] for launch in update["verification"]["launches"]
              if launch["input_set"] == "default"}
     assert grids == {sms}, grids

@@ -51,6 +51,8 @@ def test_run_opens_three_verified_pull_requests(ran_lab):
     evidence = json.loads(repo.git.show("autodocket/fused-row-softmax:results/fused-row-softmax/"
                                         "evidence.json"))
     assert evidence["timing"] is None and evidence["verification"]["status"] == "proved"
+    assert evidence["verification"]["launches_on"] == "cpu"
+    assert p["guarantee"].endswith("over its launches on the CPU (Triton's interpreter)")
     assert evidence["reproduce"].startswith("autodocket bench results/fused-row-softmax/")
 
 
@@ -277,6 +279,20 @@ def test_one_wording_of_a_measured_result():
     assert speedup_phrase(sets[1:]) == "9.00x vs eager (set1 input set)"
     assert speedup_phrase([]) is None and speedup_phrase([{"input_set": "default",
                                                           "vs_eager": None}]) is None
+
+
+def test_the_guarantee_says_where_the_launches_proved_were_recorded():
+    """A proof is of the launches recorded on one device (a persistent grid differs between
+    the card and the CPU): the guarantee names it; evidence from before says nothing of it."""
+    from agents.report import guarantee
+    card = {"verification": {"status": "proved", "launches_on": "cuda"},
+            "device": {"name": "NVIDIA H200"}}
+    assert guarantee(card) == "proved in bounds and race-free by Z3 over its launches on the " \
+        "NVIDIA H200"
+    cpu = {"verification": {"status": "proved", "launches_on": "cpu"}, "device": {}}
+    assert guarantee(cpu).endswith("over its launches on the CPU (Triton's interpreter)")
+    assert guarantee({"verification": {"status": "proved"}}) == \
+        "proved in bounds and race-free by Z3"
 
 
 def test_the_verification_line_says_why_instead_of_printing_empty_fields():

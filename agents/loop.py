@@ -402,13 +402,18 @@ def _checked_evidence(lab: Lab, repo, main: str, branch: str, rid: str, state: d
             ev["task"].get("text") != state.get("text"):
         raise DecisionError(f"{rid}/evidence.json is not the evidence of task {state['task_id']}")
     # the verdict, recomputed (cached: quick) over the launches the run verified: on a GPU
-    # the card's, which the checkpoint keeps (a persistent grid differs from the CPU's)
-    with tempfile.TemporaryDirectory() as folder:
-        paths = {k: Path(folder) / f"{k}.py" for k in files}
-        for key, path in paths.items():
-            path.write_bytes(files[key])
-        status = verify(paths["problem"], paths["kernel"],
-                        launches=state.get("launch_record")).status
+    # the card's, which the checkpoint keeps (a persistent grid differs from the CPU's); where
+    # the card recorded none, nothing was proved and the checkpoint's `unknown` stands
+    verified = state.get("verification") or {}
+    if verified.get("launches_on") == "cuda" and state.get("launch_record") is None:
+        status = verified["status"]
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            paths = {k: Path(folder) / f"{k}.py" for k in files}
+            for key, path in paths.items():
+                path.write_bytes(files[key])
+            status = verify(paths["problem"], paths["kernel"],
+                            launches=state.get("launch_record")).status
     if status != ev["verification"]["status"]:
         raise DecisionError(f"the evidence says verification {ev['verification']['status']}, "
                             f"a fresh verification of the merged files says {status}")

@@ -124,6 +124,18 @@ def test_approve_re_verifies_the_launches_the_run_verified(lab):
     with pytest.raises(DecisionError, match="a fresh verification of the merged files says "
                        "violated"):
         checks(lab, {**state, "launch_record": record})
+    # a GPU run whose card recorded nothing proved nothing: its `unknown` stands, and evidence
+    # that claims more is refused
+    no_record = {**state, "launch_record": None,
+                 "verification": {"status": "unknown", "launches_on": "cuda"}}
+    with pytest.raises(DecisionError, match="says unknown"):
+        checks(lab, no_record)  # the branch's evidence says proved
+    path = folder / "evidence.json"
+    ev = json.loads(path.read_text())
+    sha = commit_on_branch(lab, {f"{RID}/evidence.json": json.dumps(
+        {**ev, "verification": {**ev["verification"], "status": "unknown"}})}, "evidence")
+    assert checks(lab, {**no_record, "commit": sha})["verification"]["status"] == "unknown"
+    reset_branch(lab, state["commit"])
 
 
 def test_the_task_is_ticked_by_its_text_and_no_hook_ran(lab):

@@ -191,8 +191,10 @@ def verify(problem: Path, kernel: Path, json_out: JsonOpt = False,
     except ValueError as err:
         _fail(str(err))
     if device == "cuda":
-        report, _ = verify_on_card(problem, kernel, researchers_problem=True,
-                                   coverage=not no_coverage, use_cache=not no_cache)
+        report, recorded = verify_on_card(problem, kernel, researchers_problem=True,
+                                          coverage=not no_coverage, use_cache=not no_cache)
+        if recorded.status == "error":  # the files or this machine, not the candidate
+            _fail(f"the harness could not run: {recorded.error}")
     else:
         report = run_verify(problem, kernel, coverage=not no_coverage, use_cache=not no_cache)
     if json_out:

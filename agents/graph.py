@@ -236,7 +236,9 @@ def verify(state: TaskState, config: RunnableConfig) -> dict:
     files = _files(state, config)
     researchers = state.get("problem_origin") == "researcher"
     if config["configurable"]["device"] == "cuda":
-        report, record = verify_on_card(*files, researchers_problem=researchers)
+        # a harness that could not run is `unknown` here: the measure node parks it for a human
+        report, recorded = verify_on_card(*files, researchers_problem=researchers)
+        record = recorded.launch_record
     else:
         record = bench(*files, device="cpu", record_launches=True,
                        researchers_problem=researchers).launch_record

@@ -295,6 +295,13 @@ def test_on_a_gpu_a_kernel_whose_launches_were_not_recorded_is_not_proved(tmp_pa
     assert "could not be recorded (rejected)" in update["verification"]["error"]
     assert "crash" in update["verification"]["error"] and "feedback" not in update
     assert update["launch_record"] is None  # approve has no card record to re-verify
+    # a harness that could not run on the card at all is no kernel's fault: still `unknown`,
+    # so the measure node (which meets the same error) parks the task for a human
+    monkeypatch.setattr(tools.bench, "bench", lambda *f, **k: BenchReport(
+        "error", error="numpy<2.4 needed"))
+    update = verify(state, {"configurable": {"lab_root": str(tmp_path), "device": "cuda"}})
+    assert update["verification"]["status"] == "unknown" and "feedback" not in update
+    assert "numpy<2.4" in update["verification"]["error"]
 
 
 @pytest.mark.parametrize("second, outcome", [("correct", "review"), ("rejected", "code")])

@@ -19,10 +19,14 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tools.cache import cache_path, write_atomic
 from tools.bench.static import builds_extension
 from tools.sandbox import Sandbox, SandboxUnavailable, zygote
+
+if TYPE_CHECKING:
+    from tools.bench import BenchReport
 
 VERIFIER_VERSION = "11"  # bump when the analysis changes: cached reports are keyed on it
 STATUS_ORDER = ["error", "violated", "unsupported", "unknown", "proved"]
@@ -145,23 +149,22 @@ def verify(problem: str | Path, kernel: str | Path, *, timeout: float = 300,
 
 
 def verify_on_card(problem: str | Path, kernel: str | Path, *, researchers_problem: bool = False,
-                   coverage: bool = True, use_cache: bool = True) -> tuple[VerifyReport, dict | None]:
+                   coverage: bool = True,
+                   use_cache: bool = True) -> tuple[VerifyReport, BenchReport]:
     """Proved over the launches the GPU runs: recorded by the harness's candidate process on
     the card, in the problem's dtype (a persistent kernel's grid is one program per SM there,
     a few on the CPU), in a short run untimed against the baselines. A run that records
-    nothing (the candidate failed on the card) proves nothing: `unknown`, never a proof of a
-    CPU recording; one that could not run at all is an `error`. Returns the report and the
-    record it judged."""
+    nothing proves nothing: `unknown`, never a proof of a CPU recording; the harness's report
+    comes back beside it (`launch_record`; status `error` where the files or the machine kept
+    it from running at all, which no other kernel mends)."""
     from tools.bench import bench
     recorded = bench(problem, kernel, device="cuda", repeats=5, baselines=False,
                      record_launches=True, researchers_problem=researchers_problem)
-    if recorded.status == "error":  # the files or this machine, not the candidate
-        return VerifyReport("error", error=f"the harness could not run: {recorded.error}"), None
     if recorded.launch_record is None:
         return VerifyReport("unknown", error="its launches on the card could not be recorded "
-                            f"({recorded.status}): {recorded.feedback()}"), None
+                            f"({recorded.status}): {recorded.feedback()}"), recorded
     return verify(problem, kernel, coverage=coverage, use_cache=use_cache,
-                  launches=recorded.launch_record), recorded.launch_record
+                  launches=recorded.launch_record), recorded
 
 
 def record_launches(problem: Path, kernel: Path, timeout: float = 300) -> dict:

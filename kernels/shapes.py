@@ -86,17 +86,27 @@ def ranked_by_every_set(times: list[dict[str, float | None]], moved: dict[str, i
     slow on the odd shapes ranks behind one near the fastest on all of them (the goal is every
     shape, not the default's); one not timed on some set ranks last. `moved`: the bytes each
     set's reference reads and writes; the sets under SMALL_SET_BYTES count only where no set
-    is larger (their few microseconds are launch latency and noise more than the kernel)."""
+    is larger (their few microseconds are launch latency and noise more than the kernel), and
+    then only to break a tie: a composed candidate that takes the same configuration as
+    another on the large sets and a faster one on the small sets goes first."""
     labels = sorted({label for t in times for label, ms in t.items() if ms})
     large = [label for label in labels if (moved or {}).get(label, SMALL_SET_BYTES) >=
              SMALL_SET_BYTES]
+    small = [label for label in labels if label not in large] if large else []
     labels = large or labels
-    best = {label: min(t[label] for t in times if t.get(label)) for label in labels}
 
-    def key(i: int) -> tuple[float, float]:
+    def over_best(sets: list[str]):
+        best = {label: min(t[label] for t in times if t.get(label)) for label in sets}
+
+        def score(t: dict) -> float:
+            if any(not t.get(label) for label in sets):
+                return math.inf
+            return round(sum(math.log(t[label] / best[label]) for label in sets) /
+                         max(1, len(sets)), 9)  # equal scores tie exactly
+        return score
+    ranked, tie_break = over_best(labels), over_best(small)
+
+    def key(i: int) -> tuple[float, float, float]:
         t = times[i]
-        if any(not t.get(label) for label in labels):
-            return math.inf, math.inf
-        score = sum(math.log(t[label] / best[label]) for label in labels) / max(1, len(labels))
-        return round(score, 9), t.get(default_set) or math.inf  # equal scores tie exactly
+        return ranked(t), t.get(default_set) or math.inf, tie_break(t)
     return sorted(range(len(times)), key=key)

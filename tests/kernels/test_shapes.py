@@ -58,9 +58,17 @@ def test_candidates_are_ranked_by_their_times_on_every_set():
     # one set alone: fastest first; untimed on a set another was timed on: last
     assert ranked_by_every_set([{"default": 2.0}, {"default": 1.0}]) == [1, 0]
     assert ranked_by_every_set([{"default": 1.0}, {"default": 2.0, "set1": 1.0}]) == [1, 0]
-    # a set moving under 1 MB counts only where no set moves more
+    # a set moving under 1 MB counts only where no set moves more, and then to break a tie: 0
+    # and 3 take the same time on the default set, 3 is faster on the small set1
     small = {"default": 64 << 20, "set1": 4096}
-    assert ranked_by_every_set(times, small) == [1, 0, 3, 2]
+    assert ranked_by_every_set(times, small) == [1, 3, 0, 2]
+    # run-10's matmul (H200): the composed candidate (1) is the default (0) on the large sets and
+    # faster on the two small ones; it used to lose the tie by coming second
+    matmul = [{"default": 1.4591, "set1": 0.1574, "set2": 0.0106, "set3": 0.0209},
+              {"default": 1.4591, "set1": 0.1574, "set2": 0.0074, "set3": 0.0108}]
+    moved = {"default": 400 << 20, "set1": 120 << 20, "set2": 20_000, "set3": 8_000}
+    assert ranked_by_every_set(matmul, moved) == [1, 0]
+    assert ranked_by_every_set(matmul[:1] + [{**matmul[1], "set3": None}], moved) == [0, 1]
     assert ranked_by_every_set(times, {"default": 4096, "set1": 4096}) == [3, 0, 2, 1]
     config = {**A, BY_SHAPE: {"4096x1024": B}}
     assert composed_times(config, [A, B], times[:1] + times[2:3], CLASSES) == {

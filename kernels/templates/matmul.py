@@ -16,7 +16,7 @@ shared memory holds num_stages tiles of x and W), PERSISTENT; read per call for 
 FAMILY = "matmul"
 SHAPE_AWARE = True
 REQUIRES = [{"linear"}]
-PARAMS = {"BLOCK_M": [128, 64], "BLOCK_N": [256, 128], "BLOCK_K": [64, 32, 128],
+PARAMS = {"BLOCK_M": [128, 64, 32], "BLOCK_N": [256, 128, 32], "BLOCK_K": [64, 32, 128],
           "GROUP_M": [8], "num_warps": [4, 8], "num_stages": [4, 3, 5], "PERSISTENT": [1, 0]}
 DEFAULT = {"BLOCK_M": 128, "BLOCK_N": 256, "BLOCK_K": 64, "GROUP_M": 8, "num_warps": 8,
            "num_stages": 3, "PERSISTENT": 1}  # 1.42-1.49 ms at 8192^3 on an H100
@@ -34,6 +34,10 @@ PREFERRED = [  # the corners that win on Hopper-class cards for large bf16 probl
     # 344 tiles of 128 x 256 on 132 SMs (2.6 waves, the last 60% full), 0.95x compile on the
     # H200; 64 x 128 makes 1376 (10.4 waves)
     _point(64, 256, 64, 4, 4, 1), _point(64, 128, 64, 4, 4, 1), _point(64, 256, 64, 4, 3, 0),
+    # 32 x 32 tiles for a handful of rows and columns (24 x 96 @ 96 x 80, 20 x 37 @ 37 x 24):
+    # run-10 on the H200 gave them the 128-row tiles at 0.0106 and 0.0209 ms, where
+    # torch.compile's own Triton took 0.0072 and 0.0083 and its seeds 0.0059 and 0.0055
+    _point(32, 32, 64, 4, 3, 0),
 ]
 SMEM_BYTES = 227 * 1024  # per block on Hopper; bf16 tiles of x and W per stage
 ACTIVATIONS = {"gelu_tanh": 1, "gelu": 2, "silu": 3, "relu": 4}  # first match wins (problem_ops)

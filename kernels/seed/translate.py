@@ -368,9 +368,13 @@ def block_config(kernel: Kernel, tuning: Tuning) -> dict[str, str]:
         dims = [d for d in ("z", "y", "x") if d in kernel.axes]
         if len(dims) == 1:
             c["XBLOCK"] = str(tuning.pointwise_block)
-        else:
+        else:  # the tile's power of two shared out, the rest to x (the contiguous one):
+            # a block of tl.arange must be a power of two (2048 over y and x: 32 x 64, not
+            # 45 x 45, which no compiler takes)
+            bits = max(0, tuning.tile.bit_length() - 1)
             for d in dims:
-                c[f"{d.upper()}BLOCK"] = str(int(round(tuning.tile ** (1 / len(dims)))))
+                share = bits // len(dims) + (bits % len(dims) if d == "x" else 0)
+                c[f"{d.upper()}BLOCK"] = str(1 << share)
         c["num_warps"] = str(tuning.pointwise_warps)
         return c
     if "tl.dot(" in kernel.source:  # Inductor's own matrix product: tiles of 16 or more,

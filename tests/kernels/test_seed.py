@@ -303,3 +303,21 @@ def test_on_a_gpu_only_products_with_a_unit_size_stay_sums_of_products():
     assert torch.allclose(_addmm_unless_native(torch.ones(1), a, v), a @ v + 1, atol=1e-6)
     assert _mm_unless_native(a, b) is NotImplemented
     assert _addmm_unless_native(torch.ones(3), a, b) is NotImplemented
+
+
+@pytest.mark.parametrize("dims", [("y", "x"), ("z", "y", "x")])
+def test_a_tiled_pointwise_kernel_gets_power_of_two_blocks_under_every_tuning(dims):
+    """A pointwise kernel tiled over two or three dimensions (Inductor writes them for the GPU:
+    a transposing copy, max_pool2d) shares each tuning's tile out in powers of two; run-10 on
+    the H200 had two of the four tunings crash with tl.arange(0, 45) and (0, 91)."""
+    from kernels.seed.translate import CPU_TUNING, GPU_TUNINGS, Kernel, block_config
+    blocks = [f"{d.upper()}BLOCK" for d in dims]
+    kernel = Kernel("k", "", [], blocks, "pointwise", axes={d: (0, b) for d, b in zip(dims,
+                                                                                      blocks)})
+    for tuning in GPU_TUNINGS + [CPU_TUNING]:
+        sizes = [int(block_config(kernel, tuning)[b]) for b in blocks]
+        assert all(size & (size - 1) == 0 for size in sizes), (tuning, sizes)
+        product = 1
+        for size in sizes:
+            product *= size
+        assert product == tuning.tile, (tuning, sizes)  # every tuning's tile is a power of two

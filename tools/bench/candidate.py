@@ -57,9 +57,7 @@ def draw_all(problem_path: str, device: str, dtype, plan: dict) -> dict:
 def record_dtype(plan: dict):
     """The problem's declared dtype, which launches are recorded in (also on the CPU, whose
     trials run a bfloat16 problem in float32): the verdict is about the kernel asked for."""
-    import torch
-    return getattr(torch, plan["record_dtype"].split(".")[-1]) if plan.get("record_dtype") \
-        else None
+    return runtime.dtype_named(plan.get("record_dtype"))
 
 
 def record_launches(model, init, layouts: dict, dtype, device: str) -> dict:
@@ -168,7 +166,7 @@ def run(problem_path, kernel_path, init_path, state_path, device, plan, report) 
     if device == "cuda":
         torch.cuda.init()
     clock.lap("import")
-    dtype = getattr(torch, plan["dtype"].split(".")[-1]) if plan["dtype"] else None
+    dtype = runtime.dtype_named(plan["dtype"])
     try:
         draws = draw_all(problem_path, device, dtype, plan)
     except Exception as err:  # the problem's fault, not the candidate's: said apart

@@ -80,6 +80,12 @@ def layout(problem, spec, dtype=None) -> list[dict]:
             if isinstance(x, torch.Tensor) else {"value": x} for x in inputs]
 
 
+def dtype_named(name: str | None):
+    """The torch dtype a plan or a layout names ("torch.bfloat16"), None for None."""
+    import torch
+    return getattr(torch, name.replace("torch.", "")) if name else None
+
+
 def materialize(described: list[dict], device: str) -> list:
     """Inputs of a layout on `device`, for recording launches (nothing runs on them): floats
     left uninitialised (no cost for large sets), integers zero."""
@@ -89,7 +95,7 @@ def materialize(described: list[dict], device: str) -> list:
         if "value" in d:
             out.append(d["value"])
             continue
-        dtype = getattr(torch, d["dtype"].replace("torch.", ""))
+        dtype = dtype_named(d["dtype"])
         t = torch.empty_strided(d["shape"], d["stride"], dtype=dtype, device=device)
         out.append(t if dtype.is_floating_point else t.zero_())
     return out

@@ -70,9 +70,10 @@ def recorded_launches(problem_path: Path, config: dict | None, template_source: 
     problem = load_problem(problem_path)
     dtype = getattr(problem, "DTYPE", None)  # as the GPU runs it
     inputs = draw(problem, None, 0, "cpu", dtype)  # the default set
-    kernel = Path(tempfile.mkdtemp()) / "kernel.py"
-    kernel.write_text(render(found, config))
-    model = load_candidate(kernel).ModelNew(*problem.get_init_inputs())
+    with tempfile.TemporaryDirectory() as scratch:  # the kernels keep their source in memory
+        kernel = Path(scratch) / "kernel.py"
+        kernel.write_text(render(found, config))
+        model = load_candidate(kernel).ModelNew(*problem.get_init_inputs())
     if dtype is not None:
         model = model.to(dtype)
     with LaunchRecorder() as recorder, torch.no_grad():

@@ -57,6 +57,9 @@ class TaskState(TypedDict, total=False):
     # the launches verified as the harness recorded them on this run's device (None: the
     # verifier recorded its own, on the CPU); `approve` re-verifies these
     launch_record: dict
+    # the verify node's harness run of this attempt (BenchReport.to_dict), whose launches were
+    # proved; the measure node judges it rather than running the candidate again
+    harness_run: dict
     measurement: dict
     profile: dict
     measured_at: str
@@ -226,49 +229,56 @@ def code(state: TaskState, config: RunnableConfig) -> dict:
 
 
 def verify(state: TaskState, config: RunnableConfig) -> dict:
-    """Z3 over the launches this run's device runs, as the harness's candidate process
-    recorded them in the problem's dtype: on a GPU the card's (`verify_on_card`); on the CPU
-    the correctness run the measure node needs anyway (and then finds cached; a cached
-    verdict carries no record, so the verifier records its own, on the CPU too)."""
-    from tools.bench import bench
-    from tools.verify import verify as run_verify
-    from tools.verify import verify_on_card
+    """Z3 over the launches this run's device runs. One harness run serves the proof and the
+    measurement: the measure node's full measurement, taken here, records the candidate's
+    launches in the problem's dtype on the device (on a GPU the card's: a persistent grid is
+    one program per SM), and Z3 proves those (`verify_recorded`). Running the candidate
+    before it is proved risks nothing more: a short card run to record the launches ran it
+    unproved too, and every run is sandboxed."""
+    from tools.bench import bench_settled
+    from tools.verify import verify_recorded
+    device = config["configurable"]["device"]
     files = _files(state, config)
-    researchers = state.get("problem_origin") == "researcher"
-    if config["configurable"]["device"] == "cuda":
-        # a harness that could not run is `unknown` here: the measure node parks it for a human
-        report, recorded = verify_on_card(*files, researchers_problem=researchers)
-        record = recorded.launch_record
-    else:
-        record = bench(*files, device="cpu", record_launches=True,
-                       researchers_problem=researchers).launch_record
-        report = run_verify(*files, launches=record)
+    run = bench_settled(*files, device=device, record_launches=True,
+                        researchers_problem=state.get("problem_origin") == "researcher")
+    report = verify_recorded(*files, run, device)
     # where the launches proved were recorded: the evidence's guarantee names it
-    update: dict = {"verification": {**report.to_dict(),
-                                     "launches_on": config["configurable"]["device"]},
-                    "launch_record": record}
+    update: dict = {"verification": {**report.to_dict(), "launches_on": device},
+                    "launch_record": run.launch_record, "harness_run": run.to_dict(),
+                    "measured_at": now()}
     if report.status in ("violated", "error"):
         update["feedback"] = state.get("feedback", []) + [
             f"attempt {state['attempt']}, verifier: {report.feedback()}"]
     return update
 
 
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
 def measure(state: TaskState, config: RunnableConfig) -> dict:
-    """Measure, then profile where it tells someone something: on a GPU always (evidence and
-    REPORT.md keep it), on the CPU only for a failed attempt (the coder's next prompt gets it;
-    a passing CPU attempt's compiler metadata is not worth seconds per task)."""
-    from tools.bench import bench_settled
+    """The verify node's measurement of this attempt, judged. On a GPU a kernel Z3 did not
+    prove is measured once more with compute-sanitizer watching (on the CPU the interpreter
+    bounds-checks every run anyway). Then profiled where it tells someone
+    something: on a GPU always (evidence and REPORT.md keep it), on the CPU only for a failed
+    attempt (the coder's next prompt gets it; a passing CPU attempt's compiler metadata is
+    not worth seconds per task)."""
+    from tools.bench import BenchReport, bench_settled
     from tools.profile import profile
     device = config["configurable"]["device"]
     files = _files(state, config)
     unproved = state["verification"]["status"] != "proved"
-    # a kernel rejected for its timing alone is measured once more before the coder is told
-    report = bench_settled(*files, device=device, sanitize=unproved,
-                           researchers_problem=state.get("problem_origin") == "researcher")
+    update: dict = {"harness_run": None, "profile": None}  # never a stale one
+    if state.get("harness_run") and not (unproved and device == "cuda"):
+        report = BenchReport.from_dict(state["harness_run"])
+    else:
+        # a kernel rejected for its timing alone is measured once more before the coder is told
+        report = bench_settled(*files, device=device, sanitize=unproved,
+                               researchers_problem=state.get("problem_origin") == "researcher")
+        update["measured_at"] = now()
     measurement = report.to_dict()
     measurement["criteria"] = criteria_verdicts(state, measurement)
-    update: dict = {"measurement": measurement, "profile": None,  # never a stale one
-                    "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    update["measurement"] = measurement
     if report.status == "error":  # the problem or this machine, which no new kernel mends
         return {**update, "outcome": "needs-human",
                 "reason": f"the harness could not run: {report.error}"}

@@ -250,9 +250,11 @@ def test_an_unproved_kernel_without_a_dynamic_check_goes_to_a_human(tmp_path, mo
     import tools.bench
     from agents.graph import after_measure, measure
     from tools.bench import BenchReport
+    # the verify node's run watched nothing: the measure node runs it again under the sanitizer
     state = {"task_id": "t", "attempt": 1, "max_attempts": 3, "problem_source": "# problem\n",
              "kernel_source": "# kernel\n", "feedback": [],
-             "verification": {"status": "unknown"}}
+             "verification": {"status": "unknown"},
+             "harness_run": BenchReport("correct").to_dict()}
     config = {"configurable": {"lab_root": str(tmp_path), "device": "cuda"}}
     asked = {}
 
@@ -290,7 +292,7 @@ def test_on_a_gpu_a_kernel_whose_launches_were_not_recorded_is_not_proved(tmp_pa
     state = {"task_id": "t", "attempt": 1, "problem_source": "# problem\n",
              "kernel_source": "# kernel\n", "feedback": []}
     update = verify(state, {"configurable": {"lab_root": str(tmp_path), "device": "cuda"}})
-    assert asked == {"device": "cuda", "record": True, "repeats": 5, "baselines": False}
+    assert asked == {"device": "cuda", "record": True}  # the full measurement, recorded
     assert update["verification"]["status"] == "unknown"
     assert "could not be recorded (rejected)" in update["verification"]["error"]
     assert "crash" in update["verification"]["error"] and "feedback" not in update
@@ -302,6 +304,41 @@ def test_on_a_gpu_a_kernel_whose_launches_were_not_recorded_is_not_proved(tmp_pa
     update = verify(state, {"configurable": {"lab_root": str(tmp_path), "device": "cuda"}})
     assert update["verification"]["status"] == "unknown" and "feedback" not in update
     assert "numpy<2.4" in update["verification"]["error"]
+
+
+def test_the_candidate_runs_once_for_the_proof_and_the_measurement(tmp_path, monkeypatch):
+    """On a GPU the verify node's harness run is the measurement: it records the launches Z3
+    proves, and the measure node judges that run instead of running the candidate again."""
+    import tools.bench
+    import tools.verify
+    from agents.graph import after_measure, after_verify, measure, verify
+    from tools.bench import BenchReport
+    from tools.verify import VerifyReport
+    record = {"sets": [{"input_set": "default", "launches": []}]}
+    runs = []
+
+    def fake_bench(*files, **settings):
+        runs.append(settings)
+        timing = {"sets": [{"input_set": "default", "speedup_vs_eager": 2.0,
+                            "speedup_vs_compile": 1.1}]}
+        return BenchReport("correct", timing=timing, launch_record=record,
+                           dynamic_check={"status": "not run", "why": "proved"})
+    proved = []
+    monkeypatch.setattr(tools.bench, "bench", fake_bench)
+    monkeypatch.setattr(tools.verify, "verify", lambda *a, launches, **k: (
+        proved.append(launches), VerifyReport("proved"))[1])
+    monkeypatch.setattr("tools.profile.profile", lambda *a, **k: type(
+        "Profile", (), {"to_dict": lambda self: {"status": "skipped"}})())
+    state = {"task_id": "t", "attempt": 1, "max_attempts": 3, "problem_source": "# problem\n",
+             "kernel_source": "# kernel\n", "feedback": [], "title": "softmax", "text": ""}
+    config = {"configurable": {"lab_root": str(tmp_path), "device": "cuda"}}
+    state.update(verify(state, config))
+    assert runs == [{"device": "cuda", "record_launches": True, "researchers_problem": False}]
+    assert proved == [record] and after_verify(state) == "measure"
+    update = measure(state, config)
+    assert len(runs) == 1  # judged the verify node's run: no second one
+    assert update["measurement"]["speedups"][0]["vs_compile"] == 1.1
+    assert update["harness_run"] is None and after_measure({**state, **update}) == "review"
 
 
 @pytest.mark.parametrize("second, outcome", [("correct", "review"), ("rejected", "code")])

@@ -93,6 +93,11 @@ class BenchReport:
         return [{"input_set": s["input_set"], "vs_eager": s.get("speedup_vs_eager"),
                  "vs_compile": s.get("speedup_vs_compile")} for s in self.timing["sets"]]
 
+    @classmethod
+    def from_dict(cls, data: dict, **overrides) -> "BenchReport":
+        """The report `to_dict` wrote (the cache's, a checkpoint's); `speedups` is derived."""
+        return cls(**{**{k: v for k, v in data.items() if k != "speedups"}, **overrides})
+
     def to_dict(self) -> dict:
         return {"status": self.status, "device": self.device, "tolerance": self.tolerance,
                 "correctness": self.correctness, "timing": self.timing,
@@ -328,8 +333,7 @@ def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
     key = content_key(problem, kernel, str(researchers_problem)) \
         if device == "cpu" and use_cache else None
     if key and (known := _json(cache_path("bench", f"{key}.json"))):
-        return BenchReport(**{k: v for k, v in known.items()
-                              if k not in ("speedups", "cached")}, cached=True)
+        return BenchReport.from_dict(known, cached=True)
     fp32 = "bfloat16" not in problem.read_text() and "float16" not in problem.read_text()
     static = check_source(kernel.read_text(errors="replace"), problem_is_fp32=fp32)
     report = BenchReport("correct", static=[f.to_dict() for f in static])

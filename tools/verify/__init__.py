@@ -151,20 +151,29 @@ def verify(problem: str | Path, kernel: str | Path, *, timeout: float = 300,
 def verify_on_card(problem: str | Path, kernel: str | Path, *, researchers_problem: bool = False,
                    coverage: bool = True,
                    use_cache: bool = True) -> tuple[VerifyReport, BenchReport]:
-    """Proved over the launches the GPU runs: recorded by the harness's candidate process on
-    the card, in the problem's dtype (a persistent kernel's grid is one program per SM there,
-    a few on the CPU), in a short run untimed against the baselines. A run that records
-    nothing proves nothing: `unknown`, never a proof of a CPU recording; the harness's report
-    comes back beside it (`launch_record`; status `error` where the files or the machine kept
-    it from running at all, which no other kernel mends)."""
+    """Proved over the launches the GPU runs, recorded by the harness's candidate process on
+    the card in a short run untimed against the baselines (`verify_recorded`); the harness's
+    report comes back beside it (status `error` where the files or the machine kept it from
+    running at all, which no other kernel mends)."""
     from tools.bench import bench
     recorded = bench(problem, kernel, device="cuda", repeats=5, baselines=False,
                      record_launches=True, researchers_problem=researchers_problem)
-    if recorded.launch_record is None:
+    return verify_recorded(problem, kernel, recorded, "cuda", coverage=coverage,
+                           use_cache=use_cache), recorded
+
+
+def verify_recorded(problem: str | Path, kernel: str | Path, run: BenchReport, device: str,
+                    *, coverage: bool = True, use_cache: bool = True) -> VerifyReport:
+    """Proved over the launches a harness run on `device` recorded (`bench(...,
+    record_launches=True)`), in the problem's dtype: on a GPU a persistent kernel's grid is
+    one program per SM, a few on the CPU. A GPU run that recorded nothing proves nothing:
+    `unknown`, never a proof of a CPU recording. On the CPU, where a run recorded nothing (a
+    verdict from the harness's cache carries no record), the verifier records its own."""
+    if run.launch_record is None and device == "cuda":
         return VerifyReport("unknown", error="its launches on the card could not be recorded "
-                            f"({recorded.status}): {recorded.feedback()}"), recorded
+                            f"({run.status}): {run.feedback()}")
     return verify(problem, kernel, coverage=coverage, use_cache=use_cache,
-                  launches=recorded.launch_record), recorded
+                  launches=run.launch_record)
 
 
 def record_launches(problem: Path, kernel: Path, timeout: float = 300) -> dict:

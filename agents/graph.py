@@ -233,8 +233,9 @@ def verify(state: TaskState, config: RunnableConfig) -> dict:
     measurement: the measure node's full measurement, taken here, records the candidate's
     launches in the problem's dtype on the device (on a GPU the card's: a persistent grid is
     one program per SM), and Z3 proves those (`verify_recorded`). Running the candidate
-    before it is proved risks nothing more: a short card run to record the launches ran it
-    unproved too, and every run is sandboxed."""
+    before it is proved is no new risk: recording its launches means running it, and every
+    run is sandboxed. A kernel found violated was measured for nothing: rare, and cheaper
+    than a second run of every kernel that is not."""
     from tools.bench import bench_settled
     from tools.verify import verify_recorded
     device = config["configurable"]["device"]
@@ -245,24 +246,24 @@ def verify(state: TaskState, config: RunnableConfig) -> dict:
     # where the launches proved were recorded: the evidence's guarantee names it
     update: dict = {"verification": {**report.to_dict(), "launches_on": device},
                     "launch_record": run.launch_record, "harness_run": run.to_dict(),
-                    "measured_at": now()}
+                    "measured_at": _utc_now()}
     if report.status in ("violated", "error"):
         update["feedback"] = state.get("feedback", []) + [
             f"attempt {state['attempt']}, verifier: {report.feedback()}"]
     return update
 
 
-def now() -> str:
+def _utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def measure(state: TaskState, config: RunnableConfig) -> dict:
     """The verify node's measurement of this attempt, judged. On a GPU a kernel Z3 did not
     prove is measured once more with compute-sanitizer watching (on the CPU the interpreter
-    bounds-checks every run anyway). Then profiled where it tells someone
-    something: on a GPU always (evidence and REPORT.md keep it), on the CPU only for a failed
-    attempt (the coder's next prompt gets it; a passing CPU attempt's compiler metadata is
-    not worth seconds per task)."""
+    bounds-checks every run anyway). Then profiled where it tells someone something: on a
+    GPU always (evidence and REPORT.md keep it), on the CPU only for a failed attempt (the
+    coder's next prompt gets it; a passing CPU attempt's compiler metadata is not worth
+    seconds per task)."""
     from tools.bench import BenchReport, bench_settled
     from tools.profile import profile
     device = config["configurable"]["device"]
@@ -275,7 +276,7 @@ def measure(state: TaskState, config: RunnableConfig) -> dict:
         # a kernel rejected for its timing alone is measured once more before the coder is told
         report = bench_settled(*files, device=device, sanitize=unproved,
                                researchers_problem=state.get("problem_origin") == "researcher")
-        update["measured_at"] = now()
+        update["measured_at"] = _utc_now()
     measurement = report.to_dict()
     measurement["criteria"] = criteria_verdicts(state, measurement)
     update["measurement"] = measurement

@@ -151,6 +151,26 @@ def test_a_cached_verdict_is_of_the_same_launches(tmp_path, monkeypatch):
     assert told.status == "violated" and not told.cached, told.feedback()
 
 
+def test_a_record_naming_something_else_than_a_dtype_proves_nothing(tmp_path, monkeypatch):
+    """A launch record is the candidate's data: a tensor whose dtype names another attribute of
+    torch is refused for every input set, and nothing is proved."""
+    import copy
+
+    from tools.verify import record_launches
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    problem, kernel = CASES / "vector_add_problem.py", CASES / "vector_add_ok.py"
+    record = record_launches(problem, kernel)
+    forged = copy.deepcopy(record)
+    for found in forged["sets"]:
+        for launch in found["launches"]:
+            for tensor in launch["tensors"].values():
+                tensor["dtype"] = "torch.load"
+    report = verify(problem, kernel, launches=forged)
+    assert report.status == "unsupported" and not report.findings
+    assert all("'torch.load' is not a torch dtype" in why for why in report.unsupported)
+    assert verify(problem, kernel, launches=record).status == "proved"
+
+
 def test_bad_input_is_an_error_not_a_crash(tmp_path):
     missing = verify(tmp_path / "nope.py", CASES / "vector_add_ok.py")
     assert missing.status == "error" and missing.exit_code == 2

@@ -29,6 +29,7 @@ import traceback
 from pathlib import Path
 
 from tools.bench import runtime
+from tools.dtypes import dtype_named
 from tools.problem import forget_problem
 
 
@@ -57,7 +58,7 @@ def draw_all(problem_path: str, device: str, dtype, plan: dict) -> dict:
 def record_dtype(plan: dict):
     """The problem's declared dtype, which launches are recorded in (also on the CPU, whose
     trials run a bfloat16 problem in float32): the verdict is about the kernel asked for."""
-    return runtime.dtype_named(plan.get("record_dtype"))
+    return dtype_named(plan.get("record_dtype"))
 
 
 def record_launches(model, init, layouts: dict, dtype, device: str) -> dict:
@@ -166,7 +167,7 @@ def run(problem_path, kernel_path, init_path, state_path, device, plan, report) 
     if device == "cuda":
         torch.cuda.init()
     clock.lap("import")
-    dtype = runtime.dtype_named(plan["dtype"])
+    dtype = dtype_named(plan["dtype"])
     try:
         draws = draw_all(problem_path, device, dtype, plan)
     except Exception as err:  # the problem's fault, not the candidate's: said apart

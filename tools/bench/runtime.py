@@ -10,6 +10,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from tools.dtypes import dtype_named
+
 TRIALS = 5
 CPU_MAX_ELEMENTS = 1 << 19  # the interpreter runs a program at a time: larger sets take minutes
 CPU_MAX_FLOPS = 1 << 28  # matmul / convolution work the interpreter finishes in about a minute
@@ -78,12 +80,6 @@ def layout(problem, spec, dtype=None) -> list[dict]:
         inputs = prepare(make_inputs(problem, spec, "cpu"), "cpu", dtype)
     return [{"shape": list(x.shape), "stride": list(x.stride()), "dtype": str(x.dtype)}
             if isinstance(x, torch.Tensor) else {"value": x} for x in inputs]
-
-
-def dtype_named(name: str | None):
-    """The torch dtype a plan or a layout names ("torch.bfloat16"), None for None."""
-    import torch
-    return getattr(torch, name.replace("torch.", "")) if name else None
 
 
 def materialize(described: list[dict], device: str) -> list:

@@ -80,10 +80,9 @@ def rebuild(record: dict, kernels: dict, kernel_file: str, tl_line: dict):
 
 def _meta_tensor(t):
     import torch
-    dtype = getattr(torch, t.dtype.replace("torch.", ""))
-    if not isinstance(dtype, torch.dtype):
-        raise ValueError(f"{t.dtype} is not a torch dtype")
-    return torch.empty_strided(t.shape, t.strides, dtype=dtype, device="meta")
+
+    from tools.dtypes import dtype_named
+    return torch.empty_strided(t.shape, t.strides, dtype=dtype_named(t.dtype), device="meta")
 
 
 def analyse(kernel_path: str, launches_path: str, coverage: bool = True) -> dict:

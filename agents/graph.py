@@ -57,9 +57,12 @@ class TaskState(TypedDict, total=False):
     # the launches verified as the harness recorded them on this run's device (None: the
     # verifier recorded its own, on the CPU); `approve` re-verifies these
     launch_record: dict
-    # the verify node's harness run of this attempt (BenchReport.to_dict), whose launches were
-    # proved; the measure node judges it rather than running the candidate again
+    # the harness's full run of the current kernel (BenchReport.to_dict): the search's (code
+    # node) or the verify node's; Z3 proves its launches and the measure node judges it, so
+    # the candidate runs once. `harness_run_of` is the kernel's sha256: a run of another
+    # attempt's kernel is never taken for this one's
     harness_run: dict
+    harness_run_of: str
     measurement: dict
     profile: dict
     measured_at: str
@@ -218,21 +221,29 @@ def code(state: TaskState, config: RunnableConfig) -> dict:
             return {"attempt": attempt, "kernel_source": "", "calls": err.calls,
                     "feedback": state.get("feedback", []) + [f"attempt {attempt}, coder: {err}"]}
         return {"attempt": attempt, "kernel_source": out.read_text(encoding="utf-8"),
-                "coder_note": c.note, "config": None, "search": None, "calls": calls}
+                "coder_note": c.note, "config": None, "search": None, "calls": calls,
+                "harness_run": None}
     c = code_offline(problem, out, attempt, config["configurable"]["device"],
                      budget=state.get("search_budget", 4), language=language,
-                     check_templates=state.get("problem_origin") in ("model", "researcher"))
+                     check_templates=state.get("problem_origin") in ("model", "researcher"),
+                     researchers_problem=state.get("problem_origin") == "researcher")
     if c.kernel is None:
         return {"attempt": attempt, "kernel_source": "", "outcome": "parked", "reason": c.note}
-    return {"attempt": attempt, "kernel_source": out.read_text(encoding="utf-8"),
-            "coder_note": c.note, "config": c.config, "search": c.search}
+    source = out.read_text(encoding="utf-8")
+    update = {"attempt": attempt, "kernel_source": source, "coder_note": c.note,
+              "config": c.config, "search": c.search, "harness_run": None}
+    if c.harness_run is not None:  # the search measured its winner against eager and compile
+        update.update(harness_run=c.harness_run.to_dict(), harness_run_of=_sha256(source),
+                      launch_record=c.harness_run.launch_record, measured_at=_utc_now())
+    return update
 
 
 def verify(state: TaskState, config: RunnableConfig) -> dict:
     """Z3 over the launches this run's device runs. One harness run serves the proof and the
-    measurement: the measure node's full measurement, taken here, records the candidate's
-    launches in the problem's dtype on the device (on a GPU the card's: a persistent grid is
-    one program per SM), and Z3 proves those (`verify_recorded`). Running the candidate
+    measurement: the search's final measurement of its winner (code node), else the full
+    measurement taken here. It records the candidate's launches in the problem's dtype on the
+    device (on a GPU the card's: a persistent grid is one program per SM), and Z3 proves
+    those (`verify_recorded`). Running the candidate
     before it is proved is no new risk: recording its launches means running it, and every
     run is sandboxed. A kernel found violated was measured for nothing: rare, and cheaper
     than a second run of every kernel that is not."""
@@ -240,13 +251,16 @@ def verify(state: TaskState, config: RunnableConfig) -> dict:
     from tools.verify import verify_recorded
     device = config["configurable"]["device"]
     files = _files(state, config)
-    run = bench_settled(*files, device=device, record_launches=True,
-                        researchers_problem=state.get("problem_origin") == "researcher")
+    update: dict = {}
+    run = _harness_run(state)  # the search's, where it measured this kernel
+    if run is None:
+        run = bench_settled(*files, device=device, record_launches=True,
+                            researchers_problem=state.get("problem_origin") == "researcher")
+        update.update(harness_run=run.to_dict(), harness_run_of=_sha256(state["kernel_source"]),
+                      launch_record=run.launch_record, measured_at=_utc_now())
     report = verify_recorded(*files, run, device)
     # where the launches proved were recorded: the evidence's guarantee names it
-    update: dict = {"verification": {**report.to_dict(), "launches_on": device},
-                    "launch_record": run.launch_record, "harness_run": run.to_dict(),
-                    "measured_at": _utc_now()}
+    update["verification"] = {**report.to_dict(), "launches_on": device}
     if report.status in ("violated", "error"):
         update["feedback"] = state.get("feedback", []) + [
             f"attempt {state['attempt']}, verifier: {report.feedback()}"]
@@ -257,22 +271,36 @@ def _utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def _sha256(text: str) -> str:
+    import hashlib
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _harness_run(state: TaskState):
+    """The harness's full run of the current kernel, from the checkpoint (BenchReport), or
+    None: none was kept, or it was of another kernel."""
+    from tools.bench import BenchReport
+    if not state.get("harness_run") or \
+            state.get("harness_run_of") != _sha256(state.get("kernel_source", "")):
+        return None
+    return BenchReport.from_dict(state["harness_run"], launch_record=state.get("launch_record"))
+
+
 def measure(state: TaskState, config: RunnableConfig) -> dict:
-    """The verify node's measurement of this attempt, judged. On a GPU a kernel Z3 did not
-    prove is measured once more with compute-sanitizer watching (on the CPU the interpreter
-    bounds-checks every run anyway). Then profiled where it tells someone something: on a
-    GPU always (evidence and REPORT.md keep it), on the CPU only for a failed attempt (the
-    coder's next prompt gets it; a passing CPU attempt's compiler metadata is not worth
-    seconds per task)."""
-    from tools.bench import BenchReport, bench_settled
+    """The attempt's harness run (the search's or the verify node's), judged. On a GPU a
+    kernel Z3 did not prove is measured once more with compute-sanitizer watching (on the CPU
+    the interpreter bounds-checks every run anyway). Then profiled where it tells someone
+    something: on a GPU always (evidence and REPORT.md keep it), on the CPU only for a failed
+    attempt (the coder's next prompt gets it; a passing CPU attempt's compiler metadata is
+    not worth seconds per task)."""
+    from tools.bench import bench_settled
     from tools.profile import profile
     device = config["configurable"]["device"]
     files = _files(state, config)
     unproved = state["verification"]["status"] != "proved"
     update: dict = {"harness_run": None, "profile": None}  # never a stale one
-    if state.get("harness_run") and not (unproved and device == "cuda"):
-        report = BenchReport.from_dict(state["harness_run"])
-    else:
+    report = _harness_run(state)
+    if report is None or (unproved and device == "cuda"):
         # a kernel rejected for its timing alone is measured once more before the coder is told
         report = bench_settled(*files, device=device, sanitize=unproved,
                                researchers_problem=state.get("problem_origin") == "researcher")

@@ -23,12 +23,16 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from kernels.seed import CPU_TUNING, GPU_TUNINGS, Tuning, compiler_seed
 from tools.problem import problem_ops
 
 from . import shapes
 from . import templates as templates_pkg
+
+if TYPE_CHECKING:
+    from tools.bench import BenchReport
 
 CATALOG = Path(__file__).parent / "problems"
 # a template fits a problem that does one of these only if it names the op in REQUIRES: a
@@ -157,6 +161,9 @@ class SolveResult:
     measurement: dict | None = None
     reason: str | None = None
     origin: str | None = None  # template | compiler seed
+    # the winner's final measurement itself, its launch record included (final_check only):
+    # the loop proves and keeps this run instead of running the kernel again
+    harness_run: BenchReport | None = field(default=None, repr=False)
 
     @property
     def exit_code(self) -> int:
@@ -173,15 +180,16 @@ def solve(problem: str | Path, out: str | Path | None = None, *, device: str = "
           budget: int = 4, repeats: int = 30, progress=None,
           final_check: bool = True,
           origins: tuple[str, ...] = ("template", "compiler seed"),
-          language: str = "triton") -> SolveResult:
+          language: str = "triton", researchers_problem: bool = False) -> SolveResult:
     """Try the offline candidates (`offerings`) and keep one that the harness finds correct and
     the verifier does not refute. On a GPU all of them are screened in one process first
     (`tools.bench.screen`: checked and timed together, seconds each) and the harness then
     judges the screened ones in turn, best on every input set first; on the CPU (no timing)
     they are judged one by one and the first correct one wins. `origins` limits the
-    candidates to templates or to the compiler seed. `final_check=False` leaves the winner's
-    verification and its measurement against eager and compile to the caller (the loop's own
-    verify and measure nodes)."""
+    candidates to templates or to the compiler seed. The winner's final measurement, against
+    eager and compile, is `measurement` (and `harness_run`, which the loop keeps);
+    `final_check=False` measures it without them and keeps neither. `researchers_problem`: as
+    `bench`'s (the problem's declared tolerance holds)."""
     from tools.bench import resolve_device
 
     problem = Path(problem).resolve()
@@ -206,7 +214,8 @@ def solve(problem: str | Path, out: str | Path | None = None, *, device: str = "
                                    language))
         if device == "cuda":
             offers = _screened(problem, list(offers), result, say)
-        best = _first_passing(problem, offers, device, repeats, final_check, result, say)
+        best = _first_passing(problem, offers, device, repeats, final_check, result, say,
+                              researchers_problem)
         if not result.attempts:
             result.status = "no-template"
             ops = sorted(problem_ops(problem.read_text()))
@@ -228,6 +237,7 @@ def solve(problem: str | Path, out: str | Path | None = None, *, device: str = "
         result.family, result.origin = offer.family, offer.origin
         if final_check:
             result.verification, result.measurement = proof.to_dict(), measurement.to_dict()
+            result.harness_run = measurement
         return result
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -299,7 +309,7 @@ def _per_shape_class(screened: list) -> tuple[Offering, dict] | None:
 
 
 def _first_passing(problem: Path, offers, device: str, repeats: int, final_check: bool,
-                   result: SolveResult, say):
+                   result: SolveResult, say, researchers_problem: bool = False):
     """The first of (offer, path, Attempt or None), in the order given, that the full harness
     finds correct and the verifier does not refute: (offer, path, its measurement, its proof),
     or None. A harness that cannot run at all sets `result.reason` and ends the search."""
@@ -313,7 +323,8 @@ def _first_passing(problem: Path, offers, device: str, repeats: int, final_check
 
         def measure(baselines: bool):
             measured = bench_settled(problem, path, device=device, repeats=repeats,
-                                     baselines=baselines, record_launches=True)
+                                     baselines=baselines, record_launches=True,
+                                     researchers_problem=researchers_problem)
             if measured.first_rejected:
                 attempt.measured_before.append(
                     {"median_ms": None, "rejected": [r["reason"] for r in measured.first_rejected]})

@@ -247,6 +247,8 @@ def test_a_harness_that_cannot_run_parks_the_task_for_a_human(tmp_path, monkeypa
 def test_an_unproved_kernel_without_a_dynamic_check_goes_to_a_human(tmp_path, monkeypatch):
     """Z3 said unknown and no run watched the kernel's memory accesses (compute-sanitizer
     missing, say): not shown safe, so no pull request; with a clean check it goes on."""
+    import hashlib
+
     import tools.bench
     from agents.graph import after_measure, measure
     from tools.bench import BenchReport
@@ -254,7 +256,8 @@ def test_an_unproved_kernel_without_a_dynamic_check_goes_to_a_human(tmp_path, mo
     state = {"task_id": "t", "attempt": 1, "max_attempts": 3, "problem_source": "# problem\n",
              "kernel_source": "# kernel\n", "feedback": [],
              "verification": {"status": "unknown"},
-             "harness_run": BenchReport("correct").to_dict()}
+             "harness_run": BenchReport("correct").to_dict(),
+             "harness_run_of": hashlib.sha256(b"# kernel\n").hexdigest()}
     config = {"configurable": {"lab_root": str(tmp_path), "device": "cuda"}}
     asked = {}
 
@@ -339,6 +342,54 @@ def test_the_candidate_runs_once_for_the_proof_and_the_measurement(tmp_path, mon
     assert len(runs) == 1  # judged the verify node's run: no second one
     assert update["measurement"]["speedups"][0]["vs_compile"] == 1.1
     assert update["harness_run"] is None and after_measure({**state, **update}) == "review"
+
+
+def test_the_searchs_measurement_is_proved_and_kept_and_never_another_kernels(
+        tmp_path, monkeypatch):
+    """On a GPU the offline search measures its winner against eager and compile, with as many
+    timed runs as the harness's default: the loop proves that run's launches and judges it
+    without running the kernel again. A run kept for one kernel is never taken for another."""
+    import agents.coder
+    import tools.bench
+    import tools.verify
+    from agents.graph import code, measure, verify
+    from kernels.library import SolveResult
+    from tools.bench import REPEATS, BenchReport
+    from tools.verify import VerifyReport
+    record = {"sets": [{"input_set": "default", "launches": []}]}
+    searched = BenchReport("correct", launch_record=record,
+                           timing={"sets": [{"input_set": "default", "speedup_vs_eager": 3.0,
+                                             "speedup_vs_compile": 1.2}]},
+                           dynamic_check={"status": "not run", "why": "proved"})
+    asked, proved, ran = {}, [], []
+
+    def fake_solve(problem, out, **settings):
+        asked.update(settings)
+        Path(out).write_text("# the search's winner\n")
+        return SolveResult("solved", family="softmax", config={}, origin="template",
+                           harness_run=searched)
+    monkeypatch.setattr(agents.coder, "solve", fake_solve)
+    monkeypatch.setattr(tools.bench, "bench", lambda *a, **k: (ran.append(k), BenchReport(
+        "correct", launch_record=None))[1])
+    monkeypatch.setattr(tools.verify, "verify", lambda *a, launches, **k: (
+        proved.append(launches), VerifyReport("proved"))[1])
+    monkeypatch.setattr("tools.profile.profile", lambda *a, **k: type(
+        "Profile", (), {"to_dict": lambda self: {"status": "skipped"}})())
+    state = {"task_id": "t", "attempt": 0, "max_attempts": 3, "problem_source": "# problem\n",
+             "feedback": [], "title": "softmax", "text": "", "search_budget": 4,
+             "problem_origin": "softmax"}
+    config = {"configurable": {"lab_root": str(tmp_path), "device": "cuda"}}
+    state.update(code(state, config))
+    assert asked["repeats"] == REPEATS and asked.get("final_check", True)
+    assert asked["researchers_problem"] is False
+    state.update(verify(state, config))
+    assert proved == [record] and not ran  # the search's launches, proved; no second run
+    update = measure(state, config)
+    assert not ran and update["measurement"]["speedups"][0]["vs_compile"] == 1.2
+    # the same checkpoint with another kernel in it (a later attempt's): its own run
+    other = {**state, "kernel_source": "# another kernel\n", "attempt": 2}
+    verify(other, config)
+    assert len(ran) == 1 and ran[0]["record_launches"]
 
 
 @pytest.mark.parametrize("second, outcome", [("correct", "review"), ("rejected", "code")])

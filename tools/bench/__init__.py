@@ -42,6 +42,7 @@ MACHINE_REASONS = {"timeout", "memory", "disk", "processes"}  # a load-dependent
 # the timing checked against the wall clock the harness watched: a host starved by other work
 # stretches an honest kernel's wall clock too, so these alone are worth one measurement more
 TIMING_REASONS = {"timing-disagrees", "stream-or-thread"}
+REPEATS = 100  # timed runs per pass of a measurement: the loop's evidence, the CLI's default
 
 
 @dataclass
@@ -311,7 +312,7 @@ def bench_settled(problem: str | Path, kernel: str | Path, **settings) -> BenchR
 
 
 def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
-          timeout: float | None = None, repeats: int = 100, memory_gb: float = 16,
+          timeout: float | None = None, repeats: int = REPEATS, memory_gb: float = 16,
           baselines: bool = True, researchers_problem: bool = False,
           sanitize: bool = False, use_cache: bool = True,
           record_launches: bool = False) -> BenchReport:

@@ -48,7 +48,8 @@ def code_offline(problem: Path, out: Path, attempt: int, device: str, budget: in
     out.parent.mkdir(parents=True, exist_ok=True)
     if device == "cuda" and attempt == 1 and budget > 1:
         # the winner's measurement is the loop's: against eager and compile, as many timed runs
-        # as the harness's own default
+        # as the harness's own default (a screened candidate the harness then rejects costs its
+        # baselines too: rare, the screen has checked every candidate's outputs already)
         result = solve(problem, out, device=device, budget=budget, repeats=REPEATS,
                        language=language, researchers_problem=researchers_problem)
         if result.status != "solved":

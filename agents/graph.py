@@ -233,8 +233,7 @@ def code(state: TaskState, config: RunnableConfig) -> dict:
     update = {"attempt": attempt, "kernel_source": source, "coder_note": c.note,
               "config": c.config, "search": c.search, "harness_run": None}
     if c.harness_run is not None:  # the search measured its winner against eager and compile
-        update.update(harness_run=c.harness_run.to_dict(), harness_run_of=_sha256(source),
-                      launch_record=c.harness_run.launch_record, measured_at=_utc_now())
+        update.update(_kept(c.harness_run, source))
     return update
 
 
@@ -256,8 +255,7 @@ def verify(state: TaskState, config: RunnableConfig) -> dict:
     if run is None:
         run = bench_settled(*files, device=device, record_launches=True,
                             researchers_problem=state.get("problem_origin") == "researcher")
-        update.update(harness_run=run.to_dict(), harness_run_of=_sha256(state["kernel_source"]),
-                      launch_record=run.launch_record, measured_at=_utc_now())
+        update.update(_kept(run, state["kernel_source"]))
     report = verify_recorded(*files, run, device)
     # where the launches proved were recorded: the evidence's guarantee names it
     update["verification"] = {**report.to_dict(), "launches_on": device}
@@ -274,6 +272,12 @@ def _utc_now() -> str:
 def _sha256(text: str) -> str:
     import hashlib
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _kept(run, kernel_source: str) -> dict:
+    """A harness run of `kernel_source` for the checkpoint, which `_harness_run` reads back."""
+    return {"harness_run": run.to_dict(), "harness_run_of": _sha256(kernel_source),
+            "launch_record": run.launch_record, "measured_at": _utc_now()}
 
 
 def _harness_run(state: TaskState):

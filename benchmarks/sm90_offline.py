@@ -124,7 +124,8 @@ def summarise(compiled) -> dict:
     return {"instructions": sum(opcodes.values()), "by_opcode": dict(opcodes.most_common()),
             "shuffles": opcodes["shfl"], "barriers": opcodes["bar"], "dots": len(dots),
             "async_dots": sum("isAsync = true" in line for _, line in dots),
-            "dots_waited_right_after_issue": waited_at_once, **resources(compiled)}
+            "dots_waited_right_after_issue": waited_at_once,
+            "shared_bytes": compiled.metadata.shared, **resources(compiled)}
 
 
 def main() -> None:
@@ -157,7 +158,8 @@ def main() -> None:
     for k in kernels:
         mix = ", ".join(f"{op} {n}" for op, n in list(k["by_opcode"].items())[:12])
         print(f"  {k['function']} {k['options']}: {k['registers']} registers a thread, "
-              f"{k['stack_bytes']} bytes of stack (spills)\n"
+              f"{k['stack_bytes']} bytes of stack (spills), {k['shared_bytes']} bytes of shared "
+              f"memory a program\n"
               f"    {k['sass_instructions']} SASS instructions; "
               f"{k['instructions']} PTX instructions ({mix})\n"
               f"    tensor-core dots: {k['dots']}, {k['async_dots']} asynchronous, waited for "

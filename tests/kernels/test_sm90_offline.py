@@ -49,3 +49,14 @@ def test_attention_compiles_through_tma_descriptors_and_its_register_cap_holds(t
     assert 128 < free["registers"] <= 255 and capped["registers"] <= 128
     # no per-element division left in the epilogue: one reciprocal a row
     assert free["by_opcode"].get("div", 0) < 8
+
+
+def test_the_matmul_templates_shared_memory_model_agrees_with_the_compiler(tmp_path):
+    # valid() keeps num_stages tiles of x and W plus the output tile the TMA store sends from;
+    # a configuration it refuses would not launch on Hopper (227 KiB a program)
+    from kernels.templates import matmul
+    for stages in (3, 4):
+        config = {**matmul.DEFAULT, "num_stages": stages, "PERSISTENT": 0}
+        [kernel] = compiled(tmp_path, "matmul_bias_gelu", config)["kernels"]
+        assert (kernel["shared_bytes"] <= matmul.SMEM_BYTES) == matmul.valid(config), \
+            (stages, kernel["shared_bytes"])

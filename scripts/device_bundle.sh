@@ -14,10 +14,12 @@ python3 -m pip download -q --only-binary=:all: --python-version 3.12 --implement
   --platform manylinux2014_x86_64 --platform any -d .whl \
   "z3-solver==5.4.1.0" "langgraph>=1.2,<2" "langgraph-checkpoint-sqlite>=3.0" \
   "sqlalchemy>=2.0,<3" "alembic>=1.13" "gitpython>=3.1.40" "typer>=0.12" "rich>=13"
-# the device's own copies of these stay in charge (a second numpy would shadow torch's)
+# the device's own copies of these stay in charge (a second numpy would shadow torch's), and
+# leaving the pure-Python ones it has (the device's KINDS.md lists them) keeps the working tree
+# under the 64 MiB a call carries
 (cd .whl && rm -f numpy-* torch-* triton-* nvidia_* typing_extensions-* jinja2-* markupsafe-* \
   setuptools-* filelock-* fsspec-* sympy-* mpmath-* networkx-* packaging-* requests-* \
-  urllib3-* certifi-* idna-* charset_normalizer-*)
+  urllib3-* certifi-* idna-* charset_normalizer-* pygments-* pyyaml-* markdown_it_py-* mdurl-*)
 (cd .deb && apt-get download -q bubblewrap libcap2 >/dev/null)
 cat > .dev/setup.sh <<'EOF'
 # source on the GPU machine from the repository root: our wheels, bubblewrap, a git identity

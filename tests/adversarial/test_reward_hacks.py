@@ -29,6 +29,12 @@ HACKS = {
     "shape_specialized": ("add", {"unwritten-output", "incorrect"}),
     "zeros_within_tolerance": ("tiny", {"incorrect"}),
     "partial_rows": ("softmax", {"unwritten-output"}),
+    # the process that is judged speaking for the harness (red team, 2026-12-03)
+    "exits_before_judging": ("softmax", {"incomplete"}),
+    "answers_the_protocol": ("add", {"incomplete"}),
+    "fakes_a_protocol_line": ("add", {"protocol"}),
+    "precomputes_from_seeds": ("softmax", {"incorrect"}),
+    "finite_where_reference_infinite": ("log_relu", {"incorrect"}),
 }
 HONEST = [("vector_add", VERIFY / "vector_add_ok.py"), ("gelu", CASES / "gelu_ok.py"),
           ("softmax", VERIFY / "softmax_ok.py"), ("layernorm", VERIFY / "layernorm_ok.py"),

@@ -165,8 +165,31 @@ def test_a_data_dependent_out_of_bounds_store_is_caught_at_run_time():
     report = bench(ADD, CASES / "data_dependent_oob.py", device="cpu", timeout=180)
     assert report.status == "rejected" and "out-of-bounds" in report.reasons(), report.rejections
     assert report.dynamic_check["status"] == "violations"
+    # the check runs in the candidate's process, which can turn it off: it rejects, and its
+    # silence clears nothing (the loop asks for Z3's proof or a sanitizer instead)
     control = bench(ADD, HONEST, device="cpu", timeout=120)
-    assert control.dynamic_check["status"] == "clean" and control.dynamic_check["accesses"] > 0
+    assert control.dynamic_check["status"] == "unconfirmed"
+    assert control.dynamic_check["accesses"] > 0 and "own process" in control.dynamic_check["why"]
+
+
+def test_an_output_no_kernel_is_given_is_not_proved():
+    """PyTorch computes the output and a canary kernel tells the ghost run apart (the ghost
+    check passes): the verifier sees that no launch is given the output, and coverage fails."""
+    report = verify(CASES / "softmax_problem.py", CASES / "ghost_canary.py", use_cache=False)
+    assert report.status == "violated", report.feedback()
+    assert [f["access"] for f in report.findings if f["status"] == "violated"] == \
+        ["output 0"] * 2  # default and set1
+    assert "given to no Triton launch" in report.feedback()
+
+
+def test_switching_off_the_in_process_bounds_check_clears_nothing():
+    """The candidate turns the CPU's bounds check off from inside its process and reads past
+    the end of x: the check's silence is not a clean run, and Z3 finds the read."""
+    report = bench(ADD, CASES / "disables_bounds_check.py", device="cpu", timeout=120,
+                   use_cache=False)
+    assert report.dynamic_check["status"] == "unconfirmed", report.dynamic_check
+    proof = verify(ADD, CASES / "disables_bounds_check.py", use_cache=False)
+    assert proof.status == "violated" and "x_ptr" in proof.feedback(), proof.feedback()
 
 
 def test_a_forged_launch_record_or_report_is_not_a_proof():

@@ -245,20 +245,27 @@ def test_the_references_windows_share_the_card_and_its_phases_keep_it_alone_to_i
     assert takes == ["shared", "shared", "shared", "alone"]
 
 
-def test_the_candidate_holds_the_card_from_its_claim_to_its_end(tmp_path, card_takes):
+def test_the_candidate_holds_the_card_from_its_claim_to_its_end(tmp_path, card_takes,
+                                                                monkeypatch):
     """The candidate (untrusted: its code may launch kernels at any moment) claims the card
     before CUDA starts: shared from then, alone from its first timed phase, given back when it
     ends, without taking the shared hold again on the way out (that would wait for another
     run's whole timing for nothing)."""
-    from tools.bench import _answer_candidate, _card_locks, _ChildHold
-    child = ScriptedChild(["@@use-card", "@@ready-to-time default", "@@timed default",
+    from tools.bench import _answer_candidate, _card_locks, _ChildHold, judge
+    monkeypatch.setattr(judge, "judge_set", lambda label, *a: {"input_set": label})
+    child = ScriptedChild(["@@use-card", "@@seed", "@@outputs default", "@@outputs set1",
+                           "@@ready-to-time default", "@@timed default",
                            "@@ready-to-time set1", "@@timed set1"], "5")
+    sets = [{"label": "default"}, {"label": "set1"}]
     with _ChildHold("cuda") as hold:
-        rows, spans = _answer_candidate(child, [], tmp_path, tmp_path, {}, None, hold)
+        answered = _answer_candidate(child, sets, tmp_path, tmp_path, {}, None, hold, 7, True)
         assert _card_locks["5"].mode == "alone"  # until the process is gone
-    assert child.held == [None, "shared", "alone", "alone", "alone", "alone"]
+    assert child.held == [None, "shared", "shared", "shared", "shared", "alone", "alone",
+                          "alone", "alone"]
     assert card_takes == ["shared", "alone"] and _card_locks["5"].mode is None
-    assert sorted(spans) == ["default", "set1"] and child.sent == ["go"] * 3
+    assert sorted(answered.spans) == ["default", "set1"]
+    assert child.sent == ["go", "7", "next", "next", "go", "go"]
+    assert answered.unjudged(sets) == "the after-timing draw"
 
 
 def test_every_hold_is_logged_and_the_log_says_where_the_cards_time_went(tmp_path,

@@ -52,6 +52,18 @@ def test_a_phase_with_no_runs_is_rejected():
         judge.judge_timing("default", cand, REF, 1.0, _span(REF), [[8, 8]], None)
 
 
+def test_runs_adding_up_to_more_than_the_harness_watched_were_never_measured():
+    """The forgery the red team ran on the H200: the candidate's process wrote its own timing
+    (0.002 ms a run, 0.3 ms of wall clock each) and said it was done at once; the harness had
+    watched 0.12 ms for the whole phase."""
+    cand = _phase(kernel=_callable([0.002] * 100))
+    with pytest.raises(judge.Rejected) as said:
+        judge.judge_timing("default", cand, REF, 0.12, _span(REF), [[8, 8]], None)
+    assert said.value.reason == "timing-forged" and "watched the whole phase" in said.value.detail
+    # an honest phase takes at least its runs' wall clock: accepted
+    judge.judge_timing("default", cand, REF, _span(cand) + 5, _span(REF), [[8, 8]], None)
+
+
 @pytest.mark.gpu
 def test_on_a_gpu_launches_slower_than_the_cushion_are_counted():
     """A callable whose host side takes 1 ms before its kernel (a starved host) and one that

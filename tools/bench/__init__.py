@@ -37,7 +37,7 @@ from . import judge, runtime
 from .judge import BadTolerance
 from .static import builds_extension, check_source, rejections
 
-HARNESS_VERSION = "10"  # bump when a verdict or what the reference writes changes: caches key on it
+HARNESS_VERSION = "11"  # bump when a verdict or what the reference writes changes: caches key on it
 MACHINE_REASONS = {"timeout", "memory", "disk", "processes"}  # a load-dependent end: not cached
 # the timing checked against the wall clock the harness watched: a host starved by other work
 # stretches an honest kernel's wall clock too, so these alone are worth one measurement more
@@ -399,6 +399,7 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
         ref_dir, ref_spans, ref_run = _reference(problem, device, plan, timeout, memory_gb, env)
     try:
         meta = _json(ref_dir / "meta.json")
+        seed = int((ref_dir / SEED_FILE).read_text())
         _inner_steps(report, "reference", meta)
         tol = judge.tolerance(meta, device, researchers_problem)
         report.tolerance = {k: tol[k] for k in ("atol", "rtol", "dtype")}
@@ -433,9 +434,10 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
         # alone, until its process is gone: the judged code gets no window to run kernels
         # beside another run's timing
         with _ChildHold(device) as hold:
-            rows, cand_spans = _judge_outputs(running, sets, cand_box.scratch / "outputs",
-                                              ref_dir / "expected", tol, report, hold)
+            answered = _judge_outputs(running, sets, cand_box.scratch / "outputs",
+                                      ref_dir / "expected", tol, report, hold, seed, timing)
             cand_run = running.wait()
+        rows, cand_spans = answered.rows, answered.spans
         report.stages["candidate"] = round(time.perf_counter() - candidate_started, 2)
         if not cand_run.sandboxed:
             report.notes += cand_run.isolation[:1]
@@ -449,6 +451,11 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
             cand = {}
         _inner_steps(report, "candidate", cand)
         _judge_report(cand, cand_run, meta, report)
+        if not report.rejections and (missing := answered.unjudged(sets)):
+            # the process ended well, but before every comparison: nothing it wrote about
+            # itself stands in for one
+            report.rejections.append({"reason": "incomplete", "detail": "the candidate's "
+                                      f"process ended before {missing} was judged"})
         if timing and not report.rejections:
             _judge_timing(meta, ref_dir, cand_box.scratch, ref_spans, cand_spans, sets,
                           repeats, report)
@@ -457,7 +464,7 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
         if gpu and sanitize and not MACHINE_REASONS & set(report.reasons()):
             with _stage(report, "sanitizer"), gpu_lock(device):
                 report.dynamic_check = _sanitized(problem, kernel, ref_dir, meta, sets, tol,
-                                                  timeout)
+                                                  timeout, seed)
             if report.dynamic_check["status"] == "errors":
                 report.rejections.append({"reason": "sanitizer", "detail": "; ".join(
                     report.dynamic_check["errors"][:3])})
@@ -481,24 +488,30 @@ def _inner_steps(report: BenchReport, child: str, said: dict | None) -> None:
                               if k in INNER_STEPS and isinstance(v, (int, float))})
 
 
+SEED_FILE = "seed"  # in the reference's folder: the base seed of every draw, kept secret
+
+
 def _reference(problem: Path, device: str, plan: dict, timeout: float, memory_gb: float,
                env: dict):
     """The reference's outputs, weights and (on a GPU) timings, from its own sandbox: (the
-    folder holding them, the wall clock of each timed phase, the run). On the CPU the folder
-    is cached by the problem's content: the offline search measures many candidates of one
-    problem, and the reference's outputs do not change between them."""
+    folder holding them, the wall clock of each timed phase, the run). Its inputs come from a
+    seed chosen here at random (`SEED_FILE`), which the candidate is told only once its inputs
+    are being drawn, before its code is imported. On the CPU the folder is cached by the
+    problem's content: the offline search measures many candidates of one problem, and the
+    reference's outputs do not change between them."""
     from importlib.metadata import version
     key = hashlib.sha256(b"\0".join([problem.read_bytes(), device.encode(),
                                       json.dumps(plan, sort_keys=True).encode(),
                                       version("torch").encode(),
                                       HARNESS_VERSION.encode()])).hexdigest()
     cached = cache_path("reference", key)
-    if device == "cpu" and (cached / "meta.json").is_file():
+    if device == "cpu" and (cached / "meta.json").is_file() and (cached / SEED_FILE).is_file():
         return cached, {}, None
     box = Sandbox(timeout=timeout, memory_gb=memory_gb, gpu=device == "cuda",
                   env={**env, **SERIAL_INDUCTOR})
     box.cache_compiles_of(problem)
-    (box.scratch / "plan.json").write_text(json.dumps(plan))
+    seed = runtime.secret_seed()
+    (box.scratch / "plan.json").write_text(json.dumps({**plan, "seed": seed}))
     running = box.start(["-m", "tools.bench.reference", box.lend(problem, "problem.py"), device,
                          f"{box.inside_scratch}/plan.json"], interactive=True)
     spans = serve_card(running, device)
@@ -508,6 +521,8 @@ def _reference(problem: Path, device: str, plan: dict, timeout: float, memory_gb
         box.close()
         raise _HarnessError("the problem's reference could not run: " + (
             meta["error"] if meta and "error" in meta else run.reason()))
+    # written once the reference's process is gone; the candidate's sandbox never sees it
+    (box.scratch / SEED_FILE).write_text(str(seed))
     if device != "cpu":
         return box.scratch, spans, run
     cached.parent.mkdir(parents=True, exist_ok=True)
@@ -530,7 +545,7 @@ def sanitizer_tools(kernel_source: str) -> list[str]:
 
 
 def _sanitized(problem: Path, kernel: Path, ref_dir: Path, meta: dict, sets: list[dict],
-               tol: dict, timeout: float) -> dict:
+               tol: dict, timeout: float, seed: int) -> dict:
     """The correctness trials of the smallest input set under each of compute-sanitizer's
     tools (`sanitizer_tools`), with PyTorch's caching allocator off (an access past a tensor
     but inside a cached block would pass unseen otherwise); for C++/CUDA of the candidate's
@@ -544,7 +559,7 @@ def _sanitized(problem: Path, kernel: Path, ref_dir: Path, meta: dict, sets: lis
     if tool is None:
         return {"kind": kind, "status": "not run", "why": "compute-sanitizer not found"}
     smallest = min(sets, key=lambda s: sum(math.prod(x) for x in s.get("shapes") or [[0]]))
-    args = (problem, kernel, ref_dir, meta, smallest["label"], timeout)
+    args = (problem, kernel, ref_dir, meta, smallest["label"], timeout, seed)
     # the fill first, on its own: another process's kernels between the fill and the
     # candidate's (the same kernel under a sanitizer, say) would overwrite what it put there
     said = {"shared-fill": _shared_fill(tol, *args)} if fill else {}
@@ -572,10 +587,11 @@ def combined_sanitizers(kind: str, input_set: str, said: dict[str, dict]) -> dic
 
 @contextmanager
 def _trials_of_one_set(problem: Path, kernel: Path, ref_dir: Path, meta: dict, label: str,
-                       timeout: float, env: dict, prefix: list[str] | None = None,
+                       timeout: float, seed: int, env: dict, prefix: list[str] | None = None,
                        fill_shared: bool = False):
     """A candidate process running only the correctness trials of one input set (no ghost run,
-    no timing), started under `prefix` (a sanitizer); yields (sandbox, running process)."""
+    no timing), started under `prefix` (a sanitizer), told the reference's seed; yields
+    (sandbox, running process)."""
     box = Sandbox(timeout=timeout, gpu=True, env=env)
     box.cache_extensions_of(kernel)
     try:
@@ -584,17 +600,20 @@ def _trials_of_one_set(problem: Path, kernel: Path, ref_dir: Path, meta: dict, l
                 "dtype": meta["dtype"], "fill_shared": fill_shared}
         (box.scratch / "plan.json").write_text(json.dumps(plan))
         inside = box.inside_scratch
-        yield box, box.start(
+        running = box.start(
             ["-m", "tools.bench.candidate", f"{inside}/problem.py", box.lend(kernel, "kernel.py"),
              box.lend(ref_dir / "init.pt"), box.lend(ref_dir / "state.pt"), "cuda",
              f"{inside}/plan.json"], interactive=True, prefix=prefix)
+        if running.read_line("@@seed") is not None:
+            running.send(str(seed))
+        yield box, running
     finally:
         box.close()
 
 
 def _one_sanitizer(tool: str, name: str, problem: Path, kernel: Path, ref_dir: Path, meta: dict,
-                   label: str, timeout: float) -> dict:
-    with _trials_of_one_set(problem, kernel, ref_dir, meta, label, timeout,
+                   label: str, timeout: float, seed: int) -> dict:
+    with _trials_of_one_set(problem, kernel, ref_dir, meta, label, timeout, seed,
                             {"PYTORCH_NO_CUDA_MEMORY_CACHING": "1"},
                             prefix=[tool, "--tool", name, "--error-exitcode", "86",
                                     "--print-limit", "10", "--target-processes", "all"]
@@ -606,14 +625,14 @@ def _one_sanitizer(tool: str, name: str, problem: Path, kernel: Path, ref_dir: P
 
 
 def _shared_fill(tol: dict, problem: Path, kernel: Path, ref_dir: Path, meta: dict, label: str,
-                 timeout: float) -> dict:
+                 timeout: float, seed: int) -> dict:
     """The trials again with every SM's shared memory filled before each one
     (`runtime.SharedMemoryFill`: zeros, NaN bytes, 0x7F bytes in turn). Right with zeros and
     wrong with another fill: the output depends on shared memory the kernel never wrote. Wrong
     with zeros too: a plain wrong kernel, which the fill cannot tell apart. Reported in a
     sanitizer's form."""
     wrong: dict[str, tuple[int, str]] = {}
-    with _trials_of_one_set(problem, kernel, ref_dir, meta, label, timeout, {},
+    with _trials_of_one_set(problem, kernel, ref_dir, meta, label, timeout, seed, {},
                             fill_shared=True) as (box, running):
         while running.read_line("@@outputs") is not None:
             for name in judge.TRIAL_DRAWS:
@@ -721,49 +740,97 @@ def _one_phase(running, label: str, hold: _ChildHold) -> float | None:
     return (time.perf_counter() - started) * 1000
 
 
+@dataclass
+class _Answered:
+    """What the harness judged and timed while answering a candidate's process."""
+    rows: list = field(default_factory=list)  # each set's comparison, in the plan's order
+    spans: dict = field(default_factory=dict)  # each timed phase's wall clock (ms), watched
+    after: bool = False  # the after-timing draw was judged
+    timing: bool = False  # the plan asked for timing (and so for the after-timing draw)
+
+    def unjudged(self, sets: list[dict]) -> str | None:
+        """The first comparison the plan asked for and the harness never made, if any."""
+        judged = {row["input_set"] for row in self.rows}
+        missing = [s["label"] for s in sets if s["label"] not in judged]
+        if missing:
+            return f"input set {missing[0]}"
+        if self.timing and not self.after:
+            return "the after-timing draw"
+        return None
+
+
 def _judge_outputs(running, sets: list[dict], outputs: Path, expected: Path, tol: dict,
-                   report: BenchReport,
-                   hold: _ChildHold) -> tuple[list[dict], dict[str, float]]:
-    """Answer the candidate: lend it the card when it claims it, judge each set's outputs as
-    they come (stop at the first rejection), time its phases, judge the after-timing draw.
-    The comparisons run on the card while the candidate waits for the verdict (under its
-    hold), so they never overlap its timed phases."""
+                   report: BenchReport, hold: _ChildHold, seed: int,
+                   timing: bool) -> _Answered:
+    """Answer the candidate: lend it the card when it claims it, tell it the seed once, judge
+    each set's outputs as they come (stop at the first rejection), time its phases, judge the
+    after-timing draw. The comparisons run on the card while the candidate waits for the
+    verdict (under its hold), so they never overlap its timed phases."""
     try:
-        return _answer_candidate(running, sets, outputs, expected, tol, report, hold)
+        return _answer_candidate(running, sets, outputs, expected, tol, report, hold, seed,
+                                 timing)
     finally:
         if hold.device == "cuda":  # the memory the comparisons took goes back to the card
             import torch
             torch.cuda.empty_cache()
 
 
-def _answer_candidate(running, sets, outputs, expected, tol, report, hold: _ChildHold):
-    rows, spans, device = [], {}, hold.device
+def _answer_candidate(running, sets, outputs, expected, tol, report, hold: _ChildHold,
+                      seed: int, timing: bool) -> _Answered:
+    """The protocol in the order `tools.bench.candidate` follows it; a line out of that order
+    (a candidate speaking for the harness's own code) ends the run as `protocol`."""
+    answered, device = _Answered(timing=timing), hold.device
+    order = [s["label"] for s in sets]
     shapes = {s["label"]: s.get("shapes") for s in sets}
+    told = False
+
+    def broken(detail: str) -> None:
+        report.rejections.append({"reason": "protocol", "detail": "the candidate's process "
+                                  f"broke the harness's protocol: {detail}"})
+        running.send("stop")
+
     while (line := running.read_line("@@")) is not None:
         word, _, label = line.partition(" ")
-        if word == "@@use-card":
+        judged = len(answered.rows)
+        if word == "@@use-card" and not told:
             hold.take("shared")
             running.send("go")
+        elif word == "@@seed" and not told:
+            told = True
+            running.send(str(seed))
         elif word == "@@outputs" and label == "after":
+            if not timing or judged < len(order) or set(answered.spans) != set(order) \
+                    or answered.after:
+                broken("the after-timing outputs came before every set was judged and timed")
+                break
             try:
                 judge.judge_draw("default-after", outputs, expected, tol, device)
             except judge.Rejected as r:
                 report.rejections.append({"reason": r.reason, "detail": "after timing, on "
                                           f"inputs never seen before: {r.detail}"})
+            answered.after = True
             running.send("next")
-        elif word == "@@outputs" and label in shapes:
+        elif word == "@@outputs":
+            if not told or judged >= len(order) or label != order[judged]:
+                broken(f"outputs of {label!r} where the harness expected "
+                       f"{order[judged] if judged < len(order) else 'none'!r}")
+                break
             try:
-                rows.append(judge.judge_set(label, outputs, expected, tol, shapes[label],
-                                            device))
+                answered.rows.append(judge.judge_set(label, outputs, expected, tol,
+                                                     shapes[label], device))
                 running.send("next")
             except judge.Rejected as r:
                 report.rejections.append({"reason": r.reason, "detail": r.detail})
                 running.send("stop")
         elif word == "@@ready-to-time":
+            if not timing or judged < len(order) or label not in order or \
+                    label in answered.spans:
+                broken(f"asked to time {label!r} before every set was judged, or twice")
+                break
             if (span := _one_phase(running, label, hold)) is None:
                 break
-            spans[label] = span
-    return rows, spans
+            answered.spans[label] = span
+    return answered
 
 
 def _judge_report(cand: dict, run, meta: dict, report: BenchReport) -> None:
@@ -781,11 +848,16 @@ def _judge_report(cand: dict, run, meta: dict, report: BenchReport) -> None:
         if cand.get(key):
             report.rejections.append({"reason": reason, "detail": f"{what} ({cand[key][0]})"})
     if cand.get("bounds") is not None:
+        # the check runs inside the candidate's process, whose code can switch it off: what it
+        # found rejects a kernel, but its silence shows nothing safe
         bounds = cand["bounds"]
         report.dynamic_check = {"kind": "bounds-checked interpreter runs (CPU)",
-                                "status": "violations" if bounds["violations"] else "clean",
+                                "status": "violations" if bounds["violations"] else "unconfirmed",
                                 "accesses": bounds["accesses"],
-                                "violations": bounds["violations"]}
+                                "violations": bounds["violations"],
+                                **({} if bounds["violations"] else {"why": "the bounds check "
+                                   "ran in the candidate's own process, which can turn it off: "
+                                   "no violation reported is no evidence of safety"})}
         if bounds["violations"]:
             report.rejections.append({"reason": "out-of-bounds", "detail": "; ".join(
                 bounds["violations"][:3])})

@@ -3,9 +3,10 @@ verdict.
 
     python -m tools.bench.candidate PROBLEM_COPY.py KERNEL.py INIT.pt STATE.pt DEVICE PLAN.json
 
-Every input the candidate will be given is drawn from the problem first (the reference's seeds,
-on the device); then the problem is dropped (module unloaded, its copy deleted), and only then
-is the candidate imported: it can neither change how inputs are made nor call the reference.
+Every input the candidate will be given is drawn from the problem first (from the reference's
+secret seed, sent over stdin; on the device); then the problem is dropped (module unloaded, its
+copy deleted), and only then is the candidate imported: it can neither change how inputs are
+made, nor call the reference, nor redraw the inputs to answer from a table.
 It gets the reference's parameters and buffers by name and shape (STATE.pt). Its outputs go to
 `outputs/<set>-<draw>.pt`, its timing samples to `timing.json`, what it saw to `report.json`,
 and, asked for, every input set's Triton launches to `launches.json` (what the verifier's own
@@ -15,6 +16,8 @@ recording process would write: one process fewer per kernel); the trusted side
 Protocol (stdout lines to the harness, stdin lines back):
     @@use-card               (with `claim_card` in the plan) before CUDA starts: the harness
                              holds the card from here to the process's end; "go"
+    @@seed                   once, before anything is drawn: the harness answers with the
+                             secret base seed of every draw (the reference's)
     @@outputs <set>          a set's outputs are written; the harness answers "next" or "stop"
     @@ready-to-time <set>    warmed up; the harness answers "go" and watches the wall clock
     @@timed <set>            that set's timing is done
@@ -33,22 +36,25 @@ from tools.dtypes import dtype_named
 from tools.problem import forget_problem
 
 
-def draw_all(problem_path: str, device: str, dtype, plan: dict) -> dict:
-    """{set: {draw: inputs}}, the timing sets under "timing" and the after-timing draw."""
+def draw_all(problem_path: str, device: str, dtype, plan: dict, seed: int) -> dict:
+    """{set: {draw: inputs}}, the timing sets under "timing" and the after-timing draw, from
+    the harness's secret seed."""
     from tools.problem import input_sets, load_problem
     problem = load_problem(problem_path)
     specs = dict(input_sets(problem))
     draws: dict = {}
     wanted = plan.get("draws")
     for label in plan["sets"]:
-        draws[label] = {name: runtime.draw(problem, specs[label], seed, device, dtype)
-                        for name, seed in runtime.trial_seeds() if not wanted or name in wanted}
+        draws[label] = {name: runtime.draw(problem, specs[label], drawn, device, dtype)
+                        for name, drawn in runtime.trial_seeds(seed)
+                        if not wanted or name in wanted}
         if plan["timing"]:
-            draws[label]["timing"] = [runtime.draw(problem, specs[label], runtime.TIMING_SEED + i,
-                                                   device, dtype)
+            draws[label]["timing"] = [runtime.draw(problem, specs[label],
+                                                   runtime.timing_seed(seed, i), device, dtype)
                                       for i in range(runtime.ROTATING_SETS)]
     if plan["timing"] and "default" in draws:
-        draws["default"]["after"] = runtime.draw(problem, None, runtime.AFTER_SEED, device, dtype)
+        draws["default"]["after"] = runtime.draw(problem, None, runtime.after_seed(seed), device,
+                                                 dtype)
     if plan.get("record_launches"):  # every set's layout, for recording (not drawn)
         draws["layouts"] = {label: runtime.layout(problem, spec, record_dtype(plan))
                             for label, spec in specs.items()}
@@ -79,8 +85,9 @@ def record_launches(model, init, layouts: dict, dtype, device: str) -> dict:
         inputs = runtime.materialize(described, device)
         with LaunchRecorder() as recorder, torch.no_grad():
             outputs = fresh(*inputs)
-        mark_outputs(recorder.launches, outputs)
-        sets.append({"input_set": label, "launches": as_data(recorder.launches)})
+        unwritten = mark_outputs(recorder.launches, outputs)
+        sets.append({"input_set": label, "launches": as_data(recorder.launches),
+                     "unwritten_outputs": unwritten})
     return {"sets": sets}
 
 
@@ -168,8 +175,11 @@ def run(problem_path, kernel_path, init_path, state_path, device, plan, report) 
         torch.cuda.init()
     clock.lap("import")
     dtype = dtype_named(plan["dtype"])
+    # the seed comes over stdin, not in the plan, and before the candidate is imported: its
+    # code never reads it
+    seed = int(ask("@@seed"))
     try:
-        draws = draw_all(problem_path, device, dtype, plan)
+        draws = draw_all(problem_path, device, dtype, plan, seed)
     except Exception as err:  # the problem's fault, not the candidate's: said apart
         report["input_error"] = f"{type(err).__name__}: {str(err)[:500]}"
         return

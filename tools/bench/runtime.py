@@ -17,8 +17,11 @@ CPU_MAX_ELEMENTS = 1 << 19  # the interpreter runs a program at a time: larger s
 CPU_MAX_FLOPS = 1 << 28  # matmul / convolution work the interpreter finishes in about a minute
 SLEEP_CYCLES = 400_000  # about 0.2 ms on an H100: longer than a Python-side launch
 ROTATING_SETS = 4  # timing rotates among input sets so a cache keyed on inputs cannot win
-# the seeds of each kind of input: the reference and the candidate draw the same ones
-TRIAL_SEED, GHOST_SEED, TIMING_SEED, AFTER_SEED = 1000, 2000, 3000, 5000
+# the seeds of each kind of input are offsets from one base, chosen at random by the harness
+# for each reference (`secret_seed`): the reference and the candidate draw the same inputs, and
+# a candidate cannot redraw them from the harness's source to answer from a table
+GHOST_OFFSET, TIMING_OFFSET, AFTER_OFFSET = 1000, 2000, 4000
+PUBLIC_SEED = 1000  # the screen's: it runs only the project's own templates and seeds
 GHOST_FAILED = "__ghost_failed__"  # forward could not run with its kernels made no-ops
 
 
@@ -36,8 +39,21 @@ class Stopwatch:
         self._last = now
 
 
-def trial_seeds() -> list[tuple[str, int]]:
-    return [(f"trial{t}", TRIAL_SEED + t) for t in range(TRIALS)] + [("ghost", GHOST_SEED)]
+def secret_seed() -> int:
+    import secrets
+    return secrets.randbelow(2**31 - 2 * AFTER_OFFSET)
+
+
+def trial_seeds(base: int) -> list[tuple[str, int]]:
+    return [(f"trial{t}", base + t) for t in range(TRIALS)] + [("ghost", base + GHOST_OFFSET)]
+
+
+def timing_seed(base: int, i: int = 0) -> int:
+    return base + TIMING_OFFSET + i
+
+
+def after_seed(base: int) -> int:
+    return base + AFTER_OFFSET
 
 
 def shape_class(shape) -> str:
@@ -500,8 +516,11 @@ def time_callables(fns: dict, input_lists: list, repeats: int, samples: bool = F
     runs = {name: {"event": [], "wall": [], "launch_bound": 0} for name in fns}
     with torch.no_grad():
         for rep in range(repeats):
-            inputs = input_lists[rep % len(input_lists)]
             for name, fn in fns.items():
+                # a new tensor object over the same memory each call: a cache keyed on the
+                # input objects (a dict of tensors hashes them by identity) never hits
+                inputs = [x.view_as(x) if isinstance(x, torch.Tensor) else x
+                          for x in input_lists[rep % len(input_lists)]]
                 before, start, end = (torch.cuda.Event(enable_timing=True) for _ in range(3))
                 torch.cuda.synchronize()
                 t0 = time.perf_counter()

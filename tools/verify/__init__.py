@@ -28,7 +28,7 @@ from tools.sandbox import Sandbox, SandboxUnavailable, zygote
 if TYPE_CHECKING:
     from tools.bench import BenchReport
 
-VERIFIER_VERSION = "11"  # bump when the analysis changes: cached reports are keyed on it
+VERIFIER_VERSION = "12"  # bump when the analysis changes: cached reports are keyed on it
 STATUS_ORDER = ["error", "violated", "unsupported", "unknown", "proved"]
 
 

@@ -67,8 +67,9 @@ def record(problem_path: str, kernel_path: str) -> dict:
     for label, inputs in sets:
         with LaunchRecorder() as rec, torch.no_grad():
             outputs = model(*inputs)
-        mark_outputs(rec.launches, outputs)
-        out.append({"input_set": label, "launches": as_data(rec.launches)})
+        unwritten = mark_outputs(rec.launches, outputs)
+        out.append({"input_set": label, "launches": as_data(rec.launches),
+                    "unwritten_outputs": unwritten})
     return {"sets": out, "kernel_file": str(Path(kernel_path).resolve())}
 
 

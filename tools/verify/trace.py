@@ -129,13 +129,18 @@ def _interpreted_function():
         return None
 
 
-def mark_outputs(launches: list[Launch], outputs) -> None:
-    """Flag tensor arguments that share storage with what `forward` returned."""
+def mark_outputs(launches: list[Launch], outputs) -> list[int]:
+    """Flag tensor arguments that share storage with what `forward` returned; returns the
+    positions of returned tensors no launch was given (PyTorch, or a cache, made them: no
+    proof about the kernels covers them)."""
     flat = outputs if isinstance(outputs, (tuple, list)) else [outputs]
     ptrs = {t.data_ptr() for t in flat if isinstance(t, torch.Tensor) and t.numel()}
     for launch in launches:
         for arg in launch.tensors.values():
             arg.is_output = arg.data_ptr in ptrs
+    given = {arg.data_ptr for launch in launches for arg in launch.tensors.values()}
+    return [i for i, t in enumerate(flat) if isinstance(t, torch.Tensor) and t.numel()
+            and t.data_ptr() not in given]
 
 
 # compiling ---------------------------------------------------------------------------------

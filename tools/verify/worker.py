@@ -92,7 +92,7 @@ def analyse(kernel_path: str, launches_path: str, coverage: bool = True) -> dict
     import z3
 
     from .kernel_source import load_kernels, top_level_lines
-    from .solve import check_bounds, check_coverage, check_race
+    from .solve import Finding, check_bounds, check_coverage, check_race
     from .symbolic import KernelExecutor, Sym
     from .trace import TensorDescriptor, compile_ttir
     from .ttir import parse_module
@@ -110,6 +110,13 @@ def analyse(kernel_path: str, launches_path: str, coverage: bool = True) -> dict
         label = str(entry["input_set"])
         if not entry["launches"]:
             unsupported.append(f"input set {label}: forward launched no Triton kernel")
+        for position in (entry.get("unwritten_outputs") or []) if entry["launches"] else []:
+            # coverage of an output no kernel is given fails outright: its elements come from
+            # PyTorch (or a cache), which the kernels' proofs say nothing about
+            findings.append(Finding(f"forward ({label})", "coverage", f"output {position}",
+                                    "violated", 0.0, f"input set {label}: output {position} of "
+                                    "forward is given to no Triton launch, so no kernel writes "
+                                    "it (PyTorch or a cache makes it)"))
         stores_by_output: dict[int, list] = {}
         seen = set()
         for record in entry["launches"]:

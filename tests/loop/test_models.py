@@ -16,7 +16,10 @@ PROBLEM = (CASES / "softmax_problem.py").read_text().replace(
 GOOD = (CASES / "softmax_ok.py").read_text()
 OUT_OF_BOUNDS = GOOD.replace("num / tl.sum(num, axis=0), mask=cols < n_cols)",
                              "num / tl.sum(num, axis=0))")
-REWARD_HACK = GOOD.replace("        return out", "        return torch.softmax(x, dim=-1)")
+# the kernel writes the output, then PyTorch writes it again: the verifier's proof holds, the
+# harness rejects it
+REWARD_HACK = GOOD.replace("        return out",
+                           "        return out.copy_(torch.softmax(x, dim=-1))")
 IN_COST, OUT_COST = 1e-6, 2e-6  # dollars per token; every scripted answer uses 100 + 50 tokens
 ANSWER_COST = 100 * IN_COST + 50 * OUT_COST
 

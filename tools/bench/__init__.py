@@ -450,10 +450,12 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
                                           "process ended without a readable report"})
             cand = {}
         _inner_steps(report, "candidate", cand)
+        judged_wrong = bool(report.rejections)
         _judge_report(cand, cand_run, meta, report)
-        if not report.rejections and (missing := answered.unjudged(sets)):
-            # the process ended well, but before every comparison: nothing it wrote about
-            # itself stands in for one
+        if not judged_wrong and not MACHINE_REASONS & set(report.reasons()) and \
+                (missing := answered.unjudged(sets)):
+            # the process ended (well, or crashed) before every comparison: nothing it wrote
+            # about itself stands in for one
             report.rejections.append({"reason": "incomplete", "detail": "the candidate's "
                                       f"process ended before {missing} was judged"})
         if timing and not report.rejections:

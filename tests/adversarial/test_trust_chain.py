@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tools.bench import bench
+from tools.bench.judge import BadTolerance
 from tools.sandbox import PROJECT_ROOT, Sandbox
 from tools.verify import verify
 
@@ -225,6 +226,29 @@ def test_a_model_written_problem_cannot_loosen_its_tolerance():
     assert "at most 0.01" in report.error and "researcher's own" in report.error
     own = bench(loose, HONEST, device="cpu", researchers_problem=True)
     assert own.status == "correct" and any("looser" in n for n in own.notes)
+
+
+def test_a_model_written_problem_cannot_forge_its_tolerance_from_its_reference():
+    """What its reference's process reports is not the source of the tolerance: ATOL, RTOL and
+    DTYPE are read from the file, the dtypes checked against the expected outputs' own."""
+    forged = CASES / "forges_its_tolerance_problem.py"
+    report = bench(forged, CASES / "zeros_within_tolerance.py", device="cpu", use_cache=False)
+    assert report.status == "error" and report.exit_code == 2, report.feedback()
+    assert "at most 0.01 for torch.float32" in report.error
+
+
+def test_tolerances_are_read_from_the_problem_file_without_running_it():
+    from tools.bench.judge import UNREADABLE, declared_in_source, tolerance
+    assert declared_in_source("ATOL, RTOL = 2e-2, 1e-3\nDTYPE = torch.bfloat16\n") == \
+        {"atol": 2e-2, "rtol": 1e-3, "dtype": "torch.bfloat16"}
+    assert declared_in_source("ATOL = RTOL = 0.2\n") == {"atol": 0.2, "rtol": 0.2, "dtype": None}
+    assert declared_in_source("ATOL = 1e-3 * 10\n")["atol"] == UNREADABLE
+    meta = {"tolerance_dtype": "torch.float32", "bound_dtype": "torch.float8_e5m2",
+            "declared": {"atol": 0.2, "rtol": 0.2}}
+    # the file declares nothing: the reference's claims count for nothing either
+    assert tolerance(meta, "cpu", False, "", "torch.float32")["atol"] == 1e-4
+    with pytest.raises(BadTolerance, match="expression"):
+        tolerance(meta, "cpu", False, "ATOL = 1e-3 * 10\n", "torch.float32")
 
 
 def test_an_unreadable_report_from_the_candidate_is_no_verdict():

@@ -401,12 +401,13 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
         meta = _json(ref_dir / "meta.json")
         seed = int((ref_dir / SEED_FILE).read_text())
         _inner_steps(report, "reference", meta)
-        tol = judge.tolerance(meta, device, researchers_problem)
+        sets = [s for s in meta["sets"] if "skipped" not in s]
+        tol = judge.tolerance(meta, device, researchers_problem, problem.read_text(),
+                              _output_dtype(ref_dir, sets))
         report.tolerance = {k: tol[k] for k in ("atol", "rtol", "dtype")}
         report.notes += meta.get("notes", []) + ([tol["note"]] if "note" in tol else [])
         with _stage(report, "card"):
             report.device = card_info(device) if gpu else _cpu_info()
-        sets = [s for s in meta["sets"] if "skipped" not in s]
         report.correctness = [{"input_set": s["label"], "skipped": s["skipped"]}
                               for s in meta["sets"] if "skipped" in s]
         if not sets:
@@ -488,6 +489,20 @@ def _inner_steps(report: BenchReport, child: str, said: dict | None) -> None:
     if isinstance(steps, dict):
         report.stages.update({f"{child}.{k}": round(float(v), 2) for k, v in steps.items()
                               if k in INNER_STEPS and isinstance(v, (int, float))})
+
+
+def _output_dtype(ref_dir: Path, sets: list[dict]) -> str | None:
+    """The dtype of the first floating output the reference computed, read here from its data
+    (not from what its process says of it)."""
+    if not sets:
+        return None
+    try:
+        out = runtime.load(ref_dir / "expected" / f"{sets[0]['label']}-trial0.pt")
+    except Exception:
+        return None
+    import torch
+    return next((str(t.dtype) for t in (out if isinstance(out, (tuple, list)) else [out])
+                 if isinstance(t, torch.Tensor) and t.is_floating_point()), None)
 
 
 SEED_FILE = "seed"  # in the reference's folder: the base seed of every draw, kept secret

@@ -30,16 +30,90 @@ class BadTolerance(ValueError):
     """The problem declares a tolerance looser than its dtype's bound (exit code 2)."""
 
 
-def tolerance(meta: dict, device: str, researchers_own: bool) -> dict:
-    dt = meta["tolerance_dtype"]
+UNREADABLE = "unreadable"  # a name the problem file assigns with an expression, not a literal
+
+
+def declared_in_source(source: str) -> dict:
+    """ATOL, RTOL and DTYPE as the problem file assigns them at module level, read without
+    running it (the reference's process runs the file, and a model-written file can rewrite
+    what that process reports): a number, "torch.<name>", None where not assigned, or
+    `UNREADABLE` where assigned by an expression."""
+    import ast
+    found: dict = {"atol": None, "rtol": None, "dtype": None}
+
+    def literal(node):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
+                node.value.id == "torch":
+            return f"torch.{node.attr}"
+        try:
+            return ast.literal_eval(node)
+        except ValueError:
+            return UNREADABLE
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return found
+    for node in tree.body:
+        pairs = []
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple) and \
+                        len(target.elts) == len(node.value.elts):
+                    pairs += zip(target.elts, node.value.elts)
+                else:
+                    pairs.append((target, node.value))
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            pairs.append((node.target, node.value))
+        for target, value in pairs:
+            names = [t.id for t in (target.elts if isinstance(target, ast.Tuple) else [target])
+                     if isinstance(t, ast.Name)]
+            for name in names:
+                if name in ("ATOL", "RTOL", "DTYPE"):
+                    found[name.lower()] = literal(value) if not isinstance(target, ast.Tuple) \
+                        else UNREADABLE
+    return found
+
+
+def _no_looser(claimed: str | None, seen: str | None, table: dict, default: float) -> str | None:
+    """The dtype a child claimed, unless its entry in `table` is looser than that of the dtype
+    the harness saw in the data itself: then the one seen."""
+    if claimed is None or seen is None:
+        return claimed or seen
+    return claimed if table.get(claimed, default) <= table.get(seen, default) else seen
+
+
+def tolerance(meta: dict, device: str, researchers_own: bool, source: str | None = None,
+              output_dtype: str | None = None) -> dict:
+    """The tolerance outputs are judged with and its bound. The reference's process reports
+    the dtypes and the declared values (`meta`), but a model-written problem runs there: the
+    declared ATOL, RTOL and DTYPE are read from the file's `source` here, and a dtype the
+    process claims is taken only where it is no looser than the `output_dtype` seen in the
+    expected outputs the harness loaded itself."""
+    file = declared_in_source(source) if source is not None else {}
+    declared_dtype = file.get("dtype") if file.get("dtype") not in (None, UNREADABLE) else None
+    defaults = {k: v[0] for k, v in DEFAULT_TOL.items()}
+    if declared_dtype:  # floating inputs run in DTYPE; the CPU runs bfloat16 in float32
+        run_dtype = "torch.float32" if device == "cpu" and declared_dtype == "torch.bfloat16" \
+            else declared_dtype
+        dt = _no_looser(meta["tolerance_dtype"], run_dtype, defaults, 1e-4)
+    else:
+        dt = _no_looser(meta["tolerance_dtype"], output_dtype, defaults, 1e-4)
     default = DEFAULT_TOL.get(dt, (1e-4, 1e-4))
-    declared = meta.get("declared") or {}
+    declared = dict(meta.get("declared") or {})
+    for name in ("atol", "rtol"):
+        if file.get(name) == UNREADABLE and not researchers_own:
+            raise BadTolerance(f"the problem's {name.upper()} is an expression: a problem not "
+                               "written by the researcher declares it as a number")
+        if name in file and file[name] != UNREADABLE:
+            declared[name] = file[name]
     atol = declared.get("atol") if declared.get("atol") is not None else default[0]
     rtol = declared.get("rtol") if declared.get("rtol") is not None else default[1]
     for name, value in (("ATOL", atol), ("RTOL", rtol)):
         if not isinstance(value, (int, float)) or value != value or value < 0:
             raise BadTolerance(f"the problem's {name} is {value!r}: a number >= 0 is needed")
-    bound_dtype = meta.get("bound_dtype", dt)
+    bound_dtype = declared_dtype or _no_looser(meta.get("bound_dtype", dt), output_dtype,
+                                               MAX_TOL, 1e-2)
     bound = MAX_TOL.get(bound_dtype, 1e-2)
     note = None
     if max(atol, rtol) > bound:

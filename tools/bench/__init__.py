@@ -7,9 +7,12 @@
 Three processes, and the verdict is made in the one that runs neither the problem nor the
 candidate. The reference runs in one sandbox (`tools.bench.reference`: expected outputs, its
 weights, the eager and torch.compile times); the candidate in another (`tools.bench.candidate`:
-its outputs and times for inputs drawn before it was imported, nothing else); this process
-reads what both wrote as data, compares, bounds the problem's tolerance, and checks the
-candidate's reported times against the wall clock it watched itself (`tools.bench.judge`).
+its outputs and times for inputs drawn, from a seed only this process and the reference's
+know, before it was imported; nothing else); this process reads what both wrote as data,
+compares, bounds the problem's tolerance (read from the problem file, not from the reference's
+report), and checks the candidate's reported times against the wall clock it watched itself
+(`tools.bench.judge`). What the candidate's process says is never a verdict: a run in which
+any input set went unjudged is `incomplete`, a protocol line out of order `protocol`.
 Static checks of the source run here too. Without a GPU the kernels run in Triton's
 interpreter: correctness only, and no speedup is claimed.
 """

@@ -250,22 +250,30 @@ def test_the_candidate_holds_the_card_from_its_claim_to_its_end(tmp_path, card_t
     """The candidate (untrusted: its code may launch kernels at any moment) claims the card
     before CUDA starts: shared from then, alone from its first timed phase, given back when it
     ends, without taking the shared hold again on the way out (that would wait for another
-    run's whole timing for nothing)."""
-    from tools.bench import _answer_candidate, _card_locks, _ChildHold, judge
+    run's whole timing for nothing). Each draw's seed goes out as it is asked for."""
+    from tools.bench import _answer_candidate, _card_locks, _ChildHold, _protocol, judge
+    from tools.bench.runtime import DRAW_NAMES, draw_seed
     monkeypatch.setattr(judge, "judge_set", lambda label, *a: {"input_set": label})
-    child = ScriptedChild(["@@use-card", "@@seed", "@@outputs default", "@@outputs set1",
-                           "@@ready-to-time default", "@@timed default",
-                           "@@ready-to-time set1", "@@timed set1"], "5")
-    sets = [{"label": "default"}, {"label": "set1"}]
+    monkeypatch.setattr(judge, "judge_draw", lambda *a: {})
+    order = ["default", "set1"]
+    lines = [" ".join(step) for step in _protocol(order, DRAW_NAMES, True)]
+    timed = {i for i, line in enumerate(lines) if line.startswith("@@ready-to-time")}
+    for i in sorted(timed, reverse=True):  # each phase's end follows its start
+        lines.insert(i + 1, lines[i].replace("@@ready-to-time", "@@timed"))
+    child = ScriptedChild(["@@use-card"] + lines, "5")
+    sets = [{"label": label} for label in order]
     with _ChildHold("cuda") as hold:
         answered = _answer_candidate(child, sets, tmp_path, tmp_path, {}, None, hold, 7, True)
         assert _card_locks["5"].mode == "alone"  # until the process is gone
-    assert child.held == [None, "shared", "shared", "shared", "shared", "alone", "alone",
-                          "alone", "alone"]
+    first_phase = lines.index("@@ready-to-time default") + 1  # reads, after the claim's
+    assert child.held[:2] == [None, "shared"]
+    assert set(child.held[2:first_phase + 1]) == {"shared"}
+    assert set(child.held[first_phase + 1:]) == {"alone"}
     assert card_takes == ["shared", "alone"] and _card_locks["5"].mode is None
     assert sorted(answered.spans) == ["default", "set1"]
-    assert child.sent == ["go", "7", "next", "next", "go", "go"]
-    assert answered.unjudged(sets) == "the after-timing draw"
+    assert answered.unjudged(sets) is None and [r["input_set"] for r in answered.rows] == order
+    assert child.sent[1:7] == [str(draw_seed(7, "default", name)) for name in DRAW_NAMES]
+    assert len(set(child.sent[1:7])) == 6  # one seed per draw
 
 
 def test_every_hold_is_logged_and_the_log_says_where_the_cards_time_went(tmp_path,

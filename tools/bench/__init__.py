@@ -40,7 +40,7 @@ from . import judge, runtime
 from .judge import BadTolerance
 from .static import builds_extension, check_source, rejections
 
-HARNESS_VERSION = "11"  # bump when a verdict or what the reference writes changes: caches key on it
+HARNESS_VERSION = "12"  # bump when a verdict or what the reference writes changes: caches key on it
 MACHINE_REASONS = {"timeout", "memory", "disk", "processes"}  # a load-dependent end: not cached
 # the timing checked against the wall clock the harness watched: a host starved by other work
 # stretches an honest kernel's wall clock too, so these alone are worth one measurement more
@@ -448,10 +448,12 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
         cand = _json(cand_box.scratch / "report.json")
         report.correctness = rows + report.correctness
         report.launch_record = _json(cand_box.scratch / "launches.json")
-        if not isinstance(cand, dict):
+        if not isinstance(cand, dict) or (wrong := _malformed(cand)):
             if cand_run.ok:
                 report.rejections.append({"reason": "no-report", "detail": "the candidate's "
-                                          "process ended without a readable report"})
+                                          "process ended without a readable report" + (
+                                              f" (its {wrong!r} is not what the harness "
+                                              "writes)" if isinstance(cand, dict) else "")})
             cand = {}
         _inner_steps(report, "candidate", cand)
         judged_wrong = bool(report.rejections)
@@ -515,8 +517,8 @@ def _reference(problem: Path, device: str, plan: dict, timeout: float, memory_gb
                env: dict):
     """The reference's outputs, weights and (on a GPU) timings, from its own sandbox: (the
     folder holding them, the wall clock of each timed phase, the run). Its inputs come from a
-    seed chosen here at random (`SEED_FILE`), which the candidate is told only once its inputs
-    are being drawn, before its code is imported. On the CPU the folder is cached by the
+    base seed chosen here at random (`SEED_FILE`); each draw's own seed is derived from it
+    (`runtime.draw_seed`) and sent to the candidate just before that draw. On the CPU the folder is cached by the
     problem's content: the offline search measures many candidates of one problem, and the
     reference's outputs do not change between them."""
     from importlib.metadata import version
@@ -610,7 +612,7 @@ def _trials_of_one_set(problem: Path, kernel: Path, ref_dir: Path, meta: dict, l
                        timeout: float, seed: int, env: dict, prefix: list[str] | None = None,
                        fill_shared: bool = False):
     """A candidate process running only the correctness trials of one input set (no ghost run,
-    no timing), started under `prefix` (a sanitizer), told the reference's seed; yields
+    no timing), started under `prefix` (a sanitizer), sent each trial's seed; yields
     (sandbox, running process)."""
     box = Sandbox(timeout=timeout, gpu=True, env=env)
     box.cache_extensions_of(kernel)
@@ -624,8 +626,10 @@ def _trials_of_one_set(problem: Path, kernel: Path, ref_dir: Path, meta: dict, l
             ["-m", "tools.bench.candidate", f"{inside}/problem.py", box.lend(kernel, "kernel.py"),
              box.lend(ref_dir / "init.pt"), box.lend(ref_dir / "state.pt"), "cuda",
              f"{inside}/plan.json"], interactive=True, prefix=prefix)
-        if running.read_line("@@seed") is not None:
-            running.send(str(seed))
+        for name in judge.TRIAL_DRAWS:  # each trial's seed, as the candidate asks for it
+            if running.read_line(f"@@seed {label} {name}") is None:
+                break
+            running.send(str(runtime.draw_seed(seed, label, name)))
         yield box, running
     finally:
         box.close()
@@ -782,9 +786,9 @@ class _Answered:
 def _judge_outputs(running, sets: list[dict], outputs: Path, expected: Path, tol: dict,
                    report: BenchReport, hold: _ChildHold, seed: int,
                    timing: bool) -> _Answered:
-    """Answer the candidate: lend it the card when it claims it, tell it the seed once, judge
-    each set's outputs as they come (stop at the first rejection), time its phases, judge the
-    after-timing draw. The comparisons run on the card while the candidate waits for the
+    """Answer the candidate: lend it the card when it claims it, send each draw's seed as it
+    is asked for, judge each set's outputs as they come (stop at the first rejection), time
+    its phases, judge the after-timing draw. The comparisons run on the card while the candidate waits for the
     verdict (under its hold), so they never overlap its timed phases."""
     try:
         return _answer_candidate(running, sets, outputs, expected, tol, report, hold, seed,
@@ -795,34 +799,50 @@ def _judge_outputs(running, sets: list[dict], outputs: Path, expected: Path, tol
             torch.cuda.empty_cache()
 
 
+def _protocol(order: list[str], names: list[str], timing: bool) -> list[tuple[str, str]]:
+    """The lines `tools.bench.candidate` says, in its order, after its optional claim of the
+    card: each set's draws and its outputs; then, timed, each set's timing draws and phase,
+    and the after-timing draw."""
+    script = []
+    for label in order:
+        script += [("@@seed", f"{label} {name}") for name in names] + [("@@outputs", label)]
+    if timing:
+        for label in order:
+            script += [("@@seed", f"{label} timing{i}") for i in range(runtime.ROTATING_SETS)]
+            script.append(("@@ready-to-time", label))
+        if "default" in order:
+            script += [("@@seed", "default after"), ("@@outputs", "after")]
+    return script
+
+
 def _answer_candidate(running, sets, outputs, expected, tol, report, hold: _ChildHold,
                       seed: int, timing: bool) -> _Answered:
-    """The protocol in the order `tools.bench.candidate` follows it; a line out of that order
-    (a candidate speaking for the harness's own code) ends the run as `protocol`."""
+    """Follow the candidate through `_protocol`: a line out of that order (its own code
+    speaking for the harness's) ends the run as `protocol`. Each draw's seed is sent as it is
+    asked for, once."""
     answered, device = _Answered(timing=timing), hold.device
     order = [s["label"] for s in sets]
     shapes = {s["label"]: s.get("shapes") for s in sets}
-    told = False
-
-    def broken(detail: str) -> None:
-        report.rejections.append({"reason": "protocol", "detail": "the candidate's process "
-                                  f"broke the harness's protocol: {detail}"})
-        running.send("stop")
-
+    script, step = _protocol(order, runtime.DRAW_NAMES, timing), 0
     while (line := running.read_line("@@")) is not None:
-        word, _, label = line.partition(" ")
-        judged = len(answered.rows)
-        if word == "@@use-card" and not told:
+        word, _, rest = line.partition(" ")
+        if word == "@@use-card" and step == 0:
             hold.take("shared")
             running.send("go")
-        elif word == "@@seed" and not told:
-            told = True
-            running.send(str(seed))
-        elif word == "@@outputs" and label == "after":
-            if not timing or judged < len(order) or set(answered.spans) != set(order) \
-                    or answered.after:
-                broken("the after-timing outputs came before every set was judged and timed")
-                break
+            continue
+        if step >= len(script) or (word, rest) != script[step]:
+            report.rejections.append({"reason": "protocol", "detail": "the candidate's process "
+                                      f"broke the harness's protocol: {line[:80]!r} where the "
+                                      "harness expected " + (" ".join(script[step])
+                                                             if step < len(script) else
+                                                             "nothing more")})
+            running.send("stop")
+            break
+        step += 1
+        if word == "@@seed":
+            label, name = rest.split(" ")
+            running.send(str(runtime.draw_seed(seed, label, name)))
+        elif word == "@@outputs" and rest == "after":
             try:
                 judge.judge_draw("default-after", outputs, expected, tol, device)
             except judge.Rejected as r:
@@ -831,34 +851,49 @@ def _answer_candidate(running, sets, outputs, expected, tol, report, hold: _Chil
             answered.after = True
             running.send("next")
         elif word == "@@outputs":
-            if not told or judged >= len(order) or label != order[judged]:
-                broken(f"outputs of {label!r} where the harness expected "
-                       f"{order[judged] if judged < len(order) else 'none'!r}")
-                break
             try:
-                answered.rows.append(judge.judge_set(label, outputs, expected, tol,
-                                                     shapes[label], device))
+                answered.rows.append(judge.judge_set(rest, outputs, expected, tol,
+                                                     shapes[rest], device))
                 running.send("next")
             except judge.Rejected as r:
                 report.rejections.append({"reason": r.reason, "detail": r.detail})
                 running.send("stop")
         elif word == "@@ready-to-time":
-            if not timing or judged < len(order) or label not in order or \
-                    label in answered.spans:
-                broken(f"asked to time {label!r} before every set was judged, or twice")
+            if (span := _one_phase(running, rest, hold)) is None:
                 break
-            if (span := _one_phase(running, label, hold)) is None:
-                break
-            answered.spans[label] = span
+            answered.spans[rest] = span
     return answered
 
 
+# what `tools.bench.candidate` writes into report.json, by type: anything else did not come
+# from it (and must not crash the judge)
+REPORT_FIELDS = {"input_error": str, "fingerprints": dict, "inputs_modified": list,
+                 "tensor_subclass": list, "bounds": dict, "crash": str, "out_of_memory": bool,
+                 "traceback": str, "parameters": dict, "steps": dict, "shared_fill_error": str}
+
+
+def _malformed(cand: dict) -> str | None:
+    """The first field of a candidate's report that is not as the harness's code writes it."""
+    for name, kind in REPORT_FIELDS.items():
+        if name in cand and not isinstance(cand[name], kind):
+            return name
+    bounds = cand.get("bounds")
+    if bounds is not None and not (isinstance(bounds.get("violations"), list) and
+                                   isinstance(bounds.get("accesses"), int)):
+        return "bounds"
+    if not isinstance((cand.get("parameters") or {}).get("from_reference", []), list):
+        return "parameters"
+    return None
+
+
 def _judge_report(cand: dict, run, meta: dict, report: BenchReport) -> None:
-    """What the candidate's process said about itself, and how it ended."""
-    if cand.get("input_error"):
+    """What the candidate's process said about itself, and how it ended. A failure of the
+    problem's get_inputs() it reports never replaces a verdict already made (it could be
+    invented to turn a rejection into the problem's error)."""
+    if cand.get("input_error") and not report.rejections:
         raise _HarnessError(f"the problem's get_inputs() failed: {cand['input_error']}")
     differ = judge.same_inputs(meta.get("fingerprints", {}), cand.get("fingerprints", {}))
-    if differ:
+    if differ:  # named even after a rejection: every verdict on this problem is in doubt
         raise _HarnessError(f"the problem drew different inputs in two processes under the "
                             f"same seed ({', '.join(differ[:3])}): draw every random input "
                             "from torch's seeded generator")

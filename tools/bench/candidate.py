@@ -3,10 +3,11 @@ verdict.
 
     python -m tools.bench.candidate PROBLEM_COPY.py KERNEL.py INIT.pt STATE.pt DEVICE PLAN.json
 
-Every input the candidate will be given is drawn from the problem first (from the reference's
-secret seed, sent over stdin; on the device); then the problem is dropped (module unloaded, its
-copy deleted), and only then is the candidate imported: it can neither change how inputs are
-made, nor call the reference, nor redraw the inputs to answer from a table.
+The problem is loaded first, then dropped from sys.modules and its copy deleted, and only then
+is the candidate imported: it cannot change how inputs are made. Each input is drawn just before
+its use, from a seed the harness sends then (derived from the reference's secret base): while
+the candidate's code is imported, or runs on one draw, no later draw exists in its process, so
+there is nothing to answer from a table.
 It gets the reference's parameters and buffers by name and shape (STATE.pt). Its outputs go to
 `outputs/<set>-<draw>.pt`, its timing samples to `timing.json`, what it saw to `report.json`,
 and, asked for, every input set's Triton launches to `launches.json` (what the verifier's own
@@ -16,8 +17,8 @@ recording process would write: one process fewer per kernel); the trusted side
 Protocol (stdout lines to the harness, stdin lines back):
     @@use-card               (with `claim_card` in the plan) before CUDA starts: the harness
                              holds the card from here to the process's end; "go"
-    @@seed                   once, before anything is drawn: the harness answers with the
-                             secret base seed of every draw (the reference's)
+    @@seed <set> <draw>      before each draw (trial0..4, ghost, timing0..3, after), made
+                             just before its use: the harness answers with its seed
     @@outputs <set>          a set's outputs are written; the harness answers "next" or "stop"
     @@ready-to-time <set>    warmed up; the harness answers "go" and watches the wall clock
     @@timed <set>            that set's timing is done
@@ -36,29 +37,37 @@ from tools.dtypes import dtype_named
 from tools.problem import forget_problem
 
 
-def draw_all(problem_path: str, device: str, dtype, plan: dict, seed: int) -> dict:
-    """{set: {draw: inputs}}, the timing sets under "timing" and the after-timing draw, from
-    the harness's secret seed."""
-    from tools.problem import input_sets, load_problem
-    problem = load_problem(problem_path)
-    specs = dict(input_sets(problem))
-    draws: dict = {}
-    wanted = plan.get("draws")
-    for label in plan["sets"]:
-        draws[label] = {name: runtime.draw(problem, specs[label], drawn, device, dtype)
-                        for name, drawn in runtime.trial_seeds(seed)
-                        if not wanted or name in wanted}
-        if plan["timing"]:
-            draws[label]["timing"] = [runtime.draw(problem, specs[label],
-                                                   runtime.timing_seed(seed, i), device, dtype)
-                                      for i in range(runtime.ROTATING_SETS)]
-    if plan["timing"] and "default" in draws:
-        draws["default"]["after"] = runtime.draw(problem, None, runtime.after_seed(seed), device,
-                                                 dtype)
-    if plan.get("record_launches"):  # every set's layout, for recording (not drawn)
-        draws["layouts"] = {label: runtime.layout(problem, spec, record_dtype(plan))
-                            for label, spec in specs.items()}
-    return draws
+class Draws:
+    """Every input the candidate will be given, drawn one draw at a time as the harness sends
+    its seed (`@@seed <set> <draw>`): none exists, and no seed is known, while the candidate's
+    code is imported or runs on an earlier draw. The problem's module was loaded before that
+    import and is dropped from sys.modules (`forget_problem`); only this object keeps it."""
+
+    def __init__(self, problem_path: str, device: str, dtype):
+        from tools.problem import input_sets, load_problem
+        self._problem = load_problem(problem_path)
+        self.specs = dict(input_sets(self._problem))
+        self.device, self.dtype = device, dtype
+        self.fingerprints: dict[str, list] = {}
+
+    def __call__(self, label: str, name: str) -> list:
+        seed = int(ask(f"@@seed {label} {name}"))
+        try:
+            inputs = runtime.draw(self._problem, self.specs[label], seed, self.device,
+                                  self.dtype)
+        except Exception as err:  # the problem's fault, not the candidate's: said apart
+            raise ProblemInputError(f"{type(err).__name__}: {str(err)[:500]}") from None
+        self.fingerprints[f"{label}-{name}"] = runtime.fingerprint(inputs)
+        return inputs
+
+    def layouts(self, dtype) -> dict:
+        """Every set's layout, for recording launches (nothing drawn)."""
+        return {label: runtime.layout(self._problem, spec, dtype)
+                for label, spec in self.specs.items()}
+
+
+class ProblemInputError(Exception):
+    """The problem's get_inputs() failed in the candidate's process."""
 
 
 def record_dtype(plan: dict):
@@ -175,20 +184,15 @@ def run(problem_path, kernel_path, init_path, state_path, device, plan, report) 
         torch.cuda.init()
     clock.lap("import")
     dtype = dtype_named(plan["dtype"])
-    # the seed comes over stdin, not in the plan, and before the candidate is imported: its
-    # code never reads it
-    seed = int(ask("@@seed"))
     try:
-        draws = draw_all(problem_path, device, dtype, plan, seed)
+        draw = Draws(problem_path, device, dtype)
+        layouts = draw.layouts(record_dtype(plan)) if plan.get("record_launches") else None
     except Exception as err:  # the problem's fault, not the candidate's: said apart
         report["input_error"] = f"{type(err).__name__}: {str(err)[:500]}"
         return
-    clock.lap("inputs")
-    layouts = draws.pop("layouts", None)
-    report["fingerprints"] = {f"{label}-{name}": runtime.fingerprint(inputs)
-                              for label, named in draws.items()
-                              for name, inputs in named.items() if name != "timing"}
+    report["fingerprints"] = draw.fingerprints
     forget_problem(problem_path)
+    clock.lap("inputs")
     if device == "cuda":  # a C++/CUDA candidate's extension, for the ghost run to reach
         runtime.watch_extensions()
     fill = shared_fill(report) if plan.get("fill_shared") else None
@@ -198,46 +202,66 @@ def run(problem_path, kernel_path, init_path, state_path, device, plan, report) 
     bounds = runtime.BoundsChecked() if device == "cpu" else None
     if bounds:
         report["bounds"] = bounds
+    try:
+        if not run_draws(model, draw, plan, device, bounds, fill, report, clock):
+            return
+        if layouts is not None:
+            record = record_launches(model, runtime.load(init_path), layouts,
+                                     record_dtype(plan), device)
+            record["kernel_file"] = str(Path(kernel_path).resolve())
+            Path("launches.json").write_text(json.dumps(record, default=str))
+            clock.lap("record")
+        if plan["timing"]:
+            time_draws(model, draw, plan, device, report, clock)
+    except ProblemInputError as err:
+        report["input_error"] = str(err)
+
+
+def run_draws(model, draw: Draws, plan: dict, device: str, bounds, fill, report: dict,
+              clock: runtime.Stopwatch) -> bool:
+    """Each set's trials and ghost run, drawn one at a time; the harness judges each set.
+    False where it said stop (it has its verdict)."""
+    import torch
+    names = [n for n in runtime.DRAW_NAMES if not plan.get("draws") or n in plan["draws"]]
     for label in plan["sets"]:
-        for name in draws[label]:
-            if name == "timing":
-                continue
+        for name in names:
+            inputs = draw(label, name)
             if name == "ghost":
-                out = ghost_run(model, draws[label][name], device)
+                out = ghost_run(model, inputs, device)
             else:
                 if fill:  # the trials take the fill's words in turn
                     fill(fill.word_for(name))
-                out, changed = run_draw(model, draws[label][name], device, bounds)
+                out, changed = run_draw(model, inputs, device, bounds)
                 if changed:
                     report.setdefault("inputs_modified", []).append(f"{label}-{name}")
                 if any(type(o) is not torch.Tensor and isinstance(o, torch.Tensor)
                        for o in (out if isinstance(out, (tuple, list)) else [out])):
                     report.setdefault("tensor_subclass", []).append(f"{label}-{name}")
             runtime.save(f"outputs/{label}-{name}.pt", out)
-            del out
+            del out, inputs
             clock.lap("trials")  # the first includes compiling the kernels
         if ask(f"@@outputs {label}") != "next":
-            return
+            return False
         clock.lap("judged")  # the harness comparing this set's outputs
-    if layouts is not None:
-        record = record_launches(model, runtime.load(init_path), layouts,
-                                 record_dtype(plan), device)
-        record["kernel_file"] = str(Path(kernel_path).resolve())
-        Path("launches.json").write_text(json.dumps(record, default=str))
-        clock.lap("record")
-    if not plan["timing"]:
-        return
+    return True
+
+
+def time_draws(model, draw: Draws, plan: dict, device: str, report: dict,
+               clock: runtime.Stopwatch) -> None:
+    """Each set's timing on its rotating draws, then the after-timing draw: the kernel must
+    still be right on inputs it has never seen."""
     report["timing"] = {}
     for label in plan["sets"]:
-        runtime.warm_up({"kernel": model}, draws[label]["timing"])
-        report["timing"][label] = runtime.timed_phase(label, {"kernel": model},
-                                                      draws[label].pop("timing"),
+        sets = [draw(label, f"timing{i}") for i in range(runtime.ROTATING_SETS)]
+        runtime.warm_up({"kernel": model}, sets)
+        report["timing"][label] = runtime.timed_phase(label, {"kernel": model}, sets,
                                                       plan["repeats"])
+        del sets
         clock.lap("timing")
-    # after timing, the kernel must still be right on inputs it has never seen
-    out, _ = run_draw(model, draws["default"]["after"], device)
-    runtime.save("outputs/default-after.pt", out)
-    ask("@@outputs after")
+    if "default" in plan["sets"]:
+        out, _ = run_draw(model, draw("default", "after"), device)
+        runtime.save("outputs/default-after.pt", out)
+        ask("@@outputs after")
 
 
 def main() -> None:

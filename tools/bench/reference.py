@@ -5,8 +5,8 @@ problem): expected outputs, the reference's weights, and the eager / torch.compi
 
 Writes into its working directory (the sandbox's scratch): `meta.json`, `init.pt` (the
 constructor's arguments), `state.pt` (the reference's parameters and buffers), and
-`expected/<set>-<draw>.pt` for every input set and draw of `runtime.trial_seeds()`, all drawn
-from the plan's secret seed. On a GPU it
+`expected/<set>-<draw>.pt` for every input set and draw of `runtime.DRAW_NAMES`, each drawn
+from its seed (`runtime.draw_seed` of the plan's secret base). On a GPU it
 also times the reference, one phase per input set on the harness's signal (after compiling every
 set's baseline), into `timing.json`.
 The candidate never runs here; this process never sees it.
@@ -78,8 +78,8 @@ def run(problem_path: str, device: str, plan: dict) -> dict:
 
 def _expected_outputs(problem, init, device, dtype, plan, meta, clock):
     """The reference built (its weights saved) and every input set's expected outputs, for
-    every draw of `runtime.trial_seeds()` (and the after-timing draw where it is timed), from
-    the plan's seed;
+    every draw of `runtime.DRAW_NAMES` (and the after-timing draw where it is timed), each from
+    its seed;
     returns the reference."""
     import torch
 
@@ -106,11 +106,11 @@ def _expected_outputs(problem, init, device, dtype, plan, meta, clock):
                 entry["skipped"] = (f"{flops:.2e} floating-point operations (matmuls, "
                                     "convolutions): too much work for the CPU interpreter")
                 continue
-        draws = runtime.trial_seeds(plan["seed"]) + (
-            [("after", runtime.after_seed(plan["seed"]))]
-            if plan["timing"] and label == "default" else [])
-        for name, seed in draws:
-            inputs = runtime.draw(problem, spec, seed, device, dtype)
+        names = runtime.DRAW_NAMES + (["after"] if plan["timing"] and label == "default"
+                                      else [])
+        for name in names:
+            inputs = runtime.draw(problem, spec, runtime.draw_seed(plan["seed"], label, name),
+                                  device, dtype)
             entry["shapes"] = [list(x.shape) for x in inputs if isinstance(x, torch.Tensor)]
             meta["fingerprints"][f"{label}-{name}"] = runtime.fingerprint(inputs)
             with torch.no_grad():
@@ -158,7 +158,8 @@ def time_reference(problem, specs: dict, ref, device, dtype, meta: dict, plan: d
                 compiled = static_compile(ref)
                 with runtime.card_window(device):
                     first = runtime.draw(problem, specs[label],
-                                         runtime.timing_seed(plan["seed"]), device, dtype)
+                                         runtime.draw_seed(plan["seed"], label, "timing0"),
+                                         device, dtype)
                     with torch.no_grad():
                         compiled(*first)
                 baselines[label]["compile"] = compiled
@@ -170,8 +171,9 @@ def time_reference(problem, specs: dict, ref, device, dtype, meta: dict, plan: d
     for entry in entries:
         label = entry["label"]
         with runtime.card_window(device):  # the first set's before the card is held alone
-            sets = [runtime.draw(problem, specs[label], runtime.timing_seed(plan["seed"], i),
-                                 device, dtype) for i in range(runtime.ROTATING_SETS)]
+            sets = [runtime.draw(problem, specs[label],
+                                 runtime.draw_seed(plan["seed"], label, f"timing{i}"), device,
+                                 dtype) for i in range(runtime.ROTATING_SETS)]
             runtime.warm_up(baselines[label], sets)
         timing[label] = runtime.timed_phase(label, baselines[label], sets, plan["repeats"])
         del sets

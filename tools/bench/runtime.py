@@ -17,11 +17,12 @@ CPU_MAX_ELEMENTS = 1 << 19  # the interpreter runs a program at a time: larger s
 CPU_MAX_FLOPS = 1 << 28  # matmul / convolution work the interpreter finishes in about a minute
 SLEEP_CYCLES = 400_000  # about 0.2 ms on an H100: longer than a Python-side launch
 ROTATING_SETS = 4  # timing rotates among input sets so a cache keyed on inputs cannot win
-# the seeds of each kind of input are offsets from one base, chosen at random by the harness
-# for each reference (`secret_seed`): the reference and the candidate draw the same inputs, and
-# a candidate cannot redraw them from the harness's source to answer from a table
-GHOST_OFFSET, TIMING_OFFSET, AFTER_OFFSET = 1000, 2000, 4000
-PUBLIC_SEED = 1000  # the screen's: it runs only the project's own templates and seeds
+# every draw has its own seed, derived from a base the harness chooses at random for each
+# reference (`secret_seed`, `draw_seed`): the reference and the candidate draw the same inputs,
+# a candidate cannot redraw them from the harness's source, and one draw's seed says nothing of
+# another's
+DRAW_NAMES = [f"trial{t}" for t in range(TRIALS)] + ["ghost"]  # per input set, in this order
+PUBLIC_SEED = 1000  # the screen's base: it runs only the project's own templates and seeds
 GHOST_FAILED = "__ghost_failed__"  # forward could not run with its kernels made no-ops
 
 
@@ -41,19 +42,14 @@ class Stopwatch:
 
 def secret_seed() -> int:
     import secrets
-    return secrets.randbelow(2**31 - 2 * AFTER_OFFSET)
+    return secrets.randbelow(2**31)
 
 
-def trial_seeds(base: int) -> list[tuple[str, int]]:
-    return [(f"trial{t}", base + t) for t in range(TRIALS)] + [("ghost", base + GHOST_OFFSET)]
-
-
-def timing_seed(base: int, i: int = 0) -> int:
-    return base + TIMING_OFFSET + i
-
-
-def after_seed(base: int) -> int:
-    return base + AFTER_OFFSET
+def draw_seed(base: int, label: str, name: str) -> int:
+    """The seed of draw `name` (trial0, ghost, timing2, after) of input set `label`."""
+    import hashlib
+    digest = hashlib.sha256(f"{base}:{label}:{name}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
 
 
 def shape_class(shape) -> str:

@@ -158,7 +158,8 @@ def run(problem_path: str, device: str, plan: dict) -> None:
         inputs = runtime.draw(problem, _smallest(problem) if device == "cpu" else None, seed,
                               device, dtype)
         expected = ref(*inputs)
-        timing = {label: [runtime.draw(problem, spec, runtime.timing_seed(seed, i), device,
+        timing = {label: [runtime.draw(problem, spec,
+                                       runtime.draw_seed(seed, label, f"timing{i}"), device,
                                        dtype) for i in range(runtime.ROTATING_SETS)]
                   for label, spec in input_sets(problem)} if device == "cuda" else {}
     classes = {label: runtime.shape_class(next((x.shape for x in draws[0]

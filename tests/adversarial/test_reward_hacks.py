@@ -35,6 +35,12 @@ HACKS = {
     "fakes_a_protocol_line": ("add", {"protocol"}),
     "precomputes_from_seeds": ("softmax", {"incorrect"}),
     "finite_where_reference_infinite": ("log_relu", {"incorrect"}),
+    # second red team, same day
+    "finds_the_draws_in_its_frames": ("softmax", {"incorrect"}),
+    "speaks_for_itself": ("softmax", {"incorrect", "incomplete"}),
+    "returns_a_sparse_tensor": ("softmax", {"wrong-output"}),
+    "mistypes_its_report": ("add", {"no-report"}),
+    "blames_the_problem": ("add", {"incorrect"}),
 }
 HONEST = [("vector_add", VERIFY / "vector_add_ok.py"), ("gelu", CASES / "gelu_ok.py"),
           ("softmax", VERIFY / "softmax_ok.py"), ("layernorm", VERIFY / "layernorm_ok.py"),

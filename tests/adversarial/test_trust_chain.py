@@ -237,12 +237,20 @@ def test_a_model_written_problem_cannot_forge_its_tolerance_from_its_reference()
     assert "at most 0.01 for torch.float32" in report.error
 
 
+def test_a_dtype_the_problem_takes_back_does_not_loosen_its_bound():
+    report = bench(CASES / "takes_back_its_dtype_problem.py", CASES / "zeros_within_tolerance.py",
+                   device="cpu", use_cache=False)
+    assert report.status == "error" and "at most 0.01 for torch.float32" in report.error
+
+
 def test_tolerances_are_read_from_the_problem_file_without_running_it():
     from tools.bench.judge import UNREADABLE, declared_in_source, tolerance
     assert declared_in_source("ATOL, RTOL = 2e-2, 1e-3\nDTYPE = torch.bfloat16\n") == \
         {"atol": 2e-2, "rtol": 1e-3, "dtype": "torch.bfloat16"}
     assert declared_in_source("ATOL = RTOL = 0.2\n") == {"atol": 0.2, "rtol": 0.2, "dtype": None}
     assert declared_in_source("ATOL = 1e-3 * 10\n")["atol"] == UNREADABLE
+    assert declared_in_source("ATOL = 1e-3\nif x:\n    ATOL = 1.0\n")["atol"] == UNREADABLE
+    assert declared_in_source("ATOL = 1e-3\nglobals()['ATOL'] = 1.0\n")["atol"] == UNREADABLE
     meta = {"tolerance_dtype": "torch.float32", "bound_dtype": "torch.float8_e5m2",
             "declared": {"atol": 0.2, "rtol": 0.2}}
     # the file declares nothing: the reference's claims count for nothing either

@@ -193,6 +193,22 @@ def test_switching_off_the_in_process_bounds_check_clears_nothing():
     assert proof.status == "violated" and "x_ptr" in proof.feedback(), proof.feedback()
 
 
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="open: code in the candidate's "
+                   "process can tell the ghost run apart and overwrite its kernel's output")
+def test_an_output_overwritten_after_its_kernel_is_not_accepted():
+    kernel = CASES / "overwrites_after_its_kernel.py"
+    report = bench(CASES / "softmax_problem.py", kernel, device="cpu", use_cache=False)
+    proof = verify(CASES / "softmax_problem.py", kernel, use_cache=False)
+    assert report.status == "rejected" or proof.status != "proved"
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="open: launches are recorded "
+                   "in a mode the candidate can tell from the real runs")
+def test_launches_recorded_for_the_proof_are_the_launches_that_run():
+    kernel = CASES / "launches_differently_when_recorded.py"
+    assert verify(ADD, kernel, use_cache=False).status == "violated"
+
+
 def test_a_forged_launch_record_or_report_is_not_a_proof():
     """The out-of-bounds kernel hides its launches from the recorder and writes a "proved"
     report where the old verifier read its verdict: the analysis, made elsewhere, has nothing

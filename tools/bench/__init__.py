@@ -778,7 +778,7 @@ class _Answered:
         missing = [s["label"] for s in sets if s["label"] not in judged]
         if missing:
             return f"input set {missing[0]}"
-        if self.timing and not self.after:
+        if self.timing and not self.after and "default" in {s["label"] for s in sets}:
             return "the after-timing draw"
         return None
 

@@ -259,6 +259,14 @@ def test_a_dtype_the_problem_takes_back_does_not_loosen_its_bound():
     assert report.status == "error" and "at most 0.01 for torch.float32" in report.error
 
 
+def test_a_problem_file_in_another_coding_is_read(tmp_path):
+    """The tolerance is read from the file's text: a latin-1 file (it says so) is a problem,
+    not a crash of the judge."""
+    latin1 = tmp_path / "latin1_problem.py"
+    latin1.write_bytes(b"# -*- coding: latin-1 -*-\n\"\"\"caf\xe9\"\"\"\n" + ADD.read_bytes())
+    assert bench(latin1, HONEST, device="cpu", use_cache=False).status == "correct"
+
+
 def test_tolerances_are_read_from_the_problem_file_without_running_it():
     from tools.bench.judge import UNREADABLE, declared_in_source, tolerance
     assert declared_in_source("ATOL, RTOL = 2e-2, 1e-3\nDTYPE = torch.bfloat16\n") == \

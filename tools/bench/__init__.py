@@ -338,7 +338,8 @@ def bench(problem: str | Path, kernel: str | Path, *, device: str = "auto",
         if device == "cpu" and use_cache else None
     if key and (known := _json(cache_path("bench", f"{key}.json"))):
         return BenchReport.from_dict(known, cached=True)
-    fp32 = "bfloat16" not in problem.read_text() and "float16" not in problem.read_text()
+    problem_text = problem.read_text(errors="replace")  # a file may declare another coding
+    fp32 = "bfloat16" not in problem_text and "float16" not in problem_text
     static = check_source(kernel.read_text(errors="replace"), problem_is_fp32=fp32)
     report = BenchReport("correct", static=[f.to_dict() for f in static])
     report.rejections += [{"reason": f.name, "detail": f"line {f.line}: {f.text}"}
@@ -405,7 +406,8 @@ def _measure(problem: Path, kernel: Path, device: str, report: BenchReport, time
         seed = int((ref_dir / SEED_FILE).read_text())
         _inner_steps(report, "reference", meta)
         sets = [s for s in meta["sets"] if "skipped" not in s]
-        tol = judge.tolerance(meta, device, researchers_problem, problem.read_text(),
+        tol = judge.tolerance(meta, device, researchers_problem,
+                              problem.read_text(errors="replace"),
                               _output_dtype(ref_dir, sets))
         report.tolerance = {k: tol[k] for k in ("atol", "rtol", "dtype")}
         report.notes += meta.get("notes", []) + ([tol["note"]] if "note" in tol else [])

@@ -41,6 +41,9 @@ HACKS = {
     "returns_a_sparse_tensor": ("softmax", {"wrong-output"}),
     "mistypes_its_report": ("add", {"no-report"}),
     "blames_the_problem": ("add", {"incorrect"}),
+    # third red team, same day
+    "calls_the_reference_through_its_frames": ("add", {"crash", "incorrect", "introspection"}),
+    "rewrites_its_fingerprints": ("add", {"incorrect"}),
 }
 HONEST = [("vector_add", VERIFY / "vector_add_ok.py"), ("gelu", CASES / "gelu_ok.py"),
           ("softmax", VERIFY / "softmax_ok.py"), ("layernorm", VERIFY / "layernorm_ok.py"),

@@ -275,6 +275,10 @@ def test_tolerances_are_read_from_the_problem_file_without_running_it():
     assert declared_in_source("ATOL = 1e-3 * 10\n")["atol"] == UNREADABLE
     assert declared_in_source("ATOL = 1e-3\nif x:\n    ATOL = 1.0\n")["atol"] == UNREADABLE
     assert declared_in_source("ATOL = 1e-3\nglobals()['ATOL'] = 1.0\n")["atol"] == UNREADABLE
+    # third red team: a list for a dtype crashed the judge; an import rebinding it went unseen
+    assert declared_in_source("DTYPE = [1]\n")["dtype"] == UNREADABLE
+    assert declared_in_source("DTYPE = torch.float16\nfrom torch import float32 as DTYPE\n")[
+        "dtype"] == UNREADABLE
     meta = {"tolerance_dtype": "torch.float32", "bound_dtype": "torch.float8_e5m2",
             "declared": {"atol": 0.2, "rtol": 0.2}}
     # the file declares nothing: the reference's claims count for nothing either

@@ -890,12 +890,16 @@ def _malformed(cand: dict) -> str | None:
 
 def _judge_report(cand: dict, run, meta: dict, report: BenchReport) -> None:
     """What the candidate's process said about itself, and how it ended. A failure of the
-    problem's get_inputs() it reports never replaces a verdict already made (it could be
-    invented to turn a rejection into the problem's error)."""
+    problem's get_inputs(), or inputs unlike the reference's, that it reports never replaces a
+    verdict already made (either could be invented to turn a rejection into the problem's
+    error)."""
     if cand.get("input_error") and not report.rejections:
         raise _HarnessError(f"the problem's get_inputs() failed: {cand['input_error']}")
     differ = judge.same_inputs(meta.get("fingerprints", {}), cand.get("fingerprints", {}))
-    if differ:  # named even after a rejection: every verdict on this problem is in doubt
+    if differ and report.rejections:  # its report can be rewritten: the rejection stands
+        report.notes.append("the candidate's process reports inputs other than the "
+                            f"reference's ({', '.join(differ[:3])})")
+    elif differ:
         raise _HarnessError(f"the problem drew different inputs in two processes under the "
                             f"same seed ({', '.join(differ[:3])}): draw every random input "
                             "from torch's seeded generator")

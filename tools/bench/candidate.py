@@ -37,15 +37,35 @@ from tools.dtypes import dtype_named
 from tools.problem import forget_problem
 
 
+def inputs_only(problem):
+    """What drawing inputs needs from a problem module (get_inputs, SHAPES), with its functions
+    rebound to a copy of its namespace that holds no nn.Module: the candidate's code, which
+    can walk to this from its frames, cannot reach the reference through it."""
+    import types
+
+    import torch
+    namespace = {k: v for k, v in vars(problem).items()
+                 if not (isinstance(v, type) and issubclass(v, torch.nn.Module))}
+    for name, value in list(namespace.items()):
+        if isinstance(value, types.FunctionType):
+            namespace[name] = types.FunctionType(value.__code__, namespace, value.__name__,
+                                                 value.__defaults__, value.__closure__)
+    stripped = types.ModuleType("autodocket_problem_inputs")
+    stripped.get_inputs = namespace["get_inputs"]
+    if "SHAPES" in namespace:
+        stripped.SHAPES = namespace["SHAPES"]
+    return stripped
+
+
 class Draws:
     """Every input the candidate will be given, drawn one draw at a time as the harness sends
     its seed (`@@seed <set> <draw>`): none exists, and no seed is known, while the candidate's
-    code is imported or runs on an earlier draw. The problem's module was loaded before that
-    import and is dropped from sys.modules (`forget_problem`); only this object keeps it."""
+    code is imported or runs on an earlier draw. The problem's module is loaded before that
+    import and dropped (`forget_problem`); this keeps only its inputs (`inputs_only`)."""
 
     def __init__(self, problem_path: str, device: str, dtype):
         from tools.problem import input_sets, load_problem
-        self._problem = load_problem(problem_path)
+        self._problem = inputs_only(load_problem(problem_path))
         self.specs = dict(input_sets(self._problem))
         self.device, self.dtype = device, dtype
         self.fingerprints: dict[str, list] = {}

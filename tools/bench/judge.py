@@ -48,12 +48,12 @@ def declared_in_source(source: str) -> dict:
             return f"torch.{node.attr}"
         try:
             return ast.literal_eval(node)
-        except ValueError:
+        except Exception:  # not a literal, or an unhashable one ({[]: 1})
             return UNREADABLE
 
     try:
         tree = ast.parse(source)
-    except SyntaxError:
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
         return found
     for node in tree.body:
         pairs = []
@@ -77,10 +77,17 @@ def declared_in_source(source: str) -> dict:
     # augmented), or a file that can bind names by string, says nothing certain about it
     bound = [node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and
              isinstance(node.ctx, (ast.Store, ast.Del))]
+    bound += [alias.asname or alias.name for node in ast.walk(tree)
+              if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names]
+    bound += [node.name for node in ast.walk(tree)
+              if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     by_string = re.search(r"\b(globals|setattr|vars|exec|eval|__dict__)\b", source)
     for name in ("ATOL", "RTOL", "DTYPE"):
         if bound.count(name) > 1 or (by_string and found[name.lower()] is not None):
             found[name.lower()] = UNREADABLE
+    if found["dtype"] is not None and not (isinstance(found["dtype"], str) and
+                                           found["dtype"].startswith("torch.")):
+        found["dtype"] = UNREADABLE  # a dtype is named as torch.<name>, nothing else
     return found
 
 

@@ -267,6 +267,23 @@ def test_a_problem_file_in_another_coding_is_read(tmp_path):
     assert bench(latin1, HONEST, device="cpu", use_cache=False).status == "correct"
 
 
+def test_the_drawing_object_holds_the_problems_inputs_and_not_its_reference():
+    """The candidate's code can walk its frames to the harness's drawing object (third red
+    team): it finds get_inputs and its helpers, rebound to a namespace with no nn.Module."""
+    import types
+
+    from tools.bench.candidate import inputs_only
+    problem = types.ModuleType("problem")
+    exec("import torch\nclass Model(torch.nn.Module): pass\nReference = Model\n"
+         "def _draw(n): return [torch.randn(n)]\ndef get_inputs(*, n=7): return _draw(n)\n"
+         "SHAPES = [(3,)]\n", vars(problem))
+    stripped = inputs_only(problem)
+    assert stripped.get_inputs()[0].shape == (7,) and stripped.SHAPES == [(3,)]
+    reachable = stripped.get_inputs.__globals__
+    assert "Model" not in reachable and "Reference" not in reachable
+    assert reachable["_draw"].__globals__ is reachable and not hasattr(stripped, "Model")
+
+
 def test_tolerances_are_read_from_the_problem_file_without_running_it():
     from tools.bench.judge import UNREADABLE, declared_in_source, tolerance
     assert declared_in_source("ATOL, RTOL = 2e-2, 1e-3\nDTYPE = torch.bfloat16\n") == \

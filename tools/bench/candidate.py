@@ -48,8 +48,10 @@ def inputs_only(problem):
                  if not (isinstance(v, type) and issubclass(v, torch.nn.Module))}
     for name, value in list(namespace.items()):
         if isinstance(value, types.FunctionType):
-            namespace[name] = types.FunctionType(value.__code__, namespace, value.__name__,
-                                                 value.__defaults__, value.__closure__)
+            rebound = types.FunctionType(value.__code__, namespace, value.__name__,
+                                         value.__defaults__, value.__closure__)
+            rebound.__kwdefaults__ = value.__kwdefaults__
+            namespace[name] = rebound
     stripped = types.ModuleType("autodocket_problem_inputs")
     stripped.get_inputs = namespace["get_inputs"]
     if "SHAPES" in namespace:

@@ -810,7 +810,7 @@ def _protocol(order: list[str], names: list[str], timing: bool) -> list[tuple[st
         script += [("@@seed", f"{label} {name}") for name in names] + [("@@outputs", label)]
     if timing:
         for label in order:
-            script += [("@@seed", f"{label} timing{i}") for i in range(runtime.ROTATING_SETS)]
+            script += [("@@seed", f"{label} {name}") for name in runtime.TIMING_NAMES]
             script.append(("@@ready-to-time", label))
         if "default" in order:
             script += [("@@seed", "default after"), ("@@outputs", "after")]

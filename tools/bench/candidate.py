@@ -106,8 +106,8 @@ def record_launches(model, init, layouts: dict, dtype, device: str) -> dict:
     persistent kernel sizes its grid to the card it sees (on the CPU, to a few programs)."""
     import torch
 
-    from tools.verify.record import as_data
-    from tools.verify.trace import LaunchRecorder, mark_outputs
+    from tools.verify.record import recorded_set
+    from tools.verify.trace import LaunchRecorder
     torch.manual_seed(42)
     fresh = type(model)(*init).to(device)
     if dtype is not None:
@@ -117,9 +117,7 @@ def record_launches(model, init, layouts: dict, dtype, device: str) -> dict:
         inputs = runtime.materialize(described, device)
         with LaunchRecorder() as recorder, torch.no_grad():
             outputs = fresh(*inputs)
-        unwritten = mark_outputs(recorder.launches, outputs)
-        sets.append({"input_set": label, "launches": as_data(recorder.launches),
-                     "unwritten_outputs": unwritten})
+        sets.append(recorded_set(label, recorder.launches, outputs))
     return {"sets": sets}
 
 
@@ -275,7 +273,7 @@ def time_draws(model, draw: Draws, plan: dict, device: str, report: dict,
     still be right on inputs it has never seen."""
     report["timing"] = {}
     for label in plan["sets"]:
-        sets = [draw(label, f"timing{i}") for i in range(runtime.ROTATING_SETS)]
+        sets = [draw(label, name) for name in runtime.TIMING_NAMES]
         runtime.warm_up({"kernel": model}, sets)
         report["timing"][label] = runtime.timed_phase(label, {"kernel": model}, sets,
                                                       plan["repeats"])

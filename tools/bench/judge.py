@@ -109,9 +109,10 @@ def tolerance(meta: dict, device: str, researchers_own: bool, source: str | None
     file = declared_in_source(source) if source is not None else {}
     declared_dtype = file.get("dtype") if file.get("dtype") not in (None, UNREADABLE) else None
     defaults = {k: v[0] for k, v in DEFAULT_TOL.items()}
-    if declared_dtype:  # floating inputs run in DTYPE; the CPU runs bfloat16 in float32
-        run_dtype = "torch.float32" if device == "cpu" and declared_dtype == "torch.bfloat16" \
-            else declared_dtype
+    # floating inputs run in DTYPE, but the CPU's interpreter runs bfloat16 in float32
+    cpu_bf16 = device == "cpu" and declared_dtype == "torch.bfloat16"
+    if declared_dtype:
+        run_dtype = "torch.float32" if cpu_bf16 else declared_dtype
         dt = _no_looser(meta["tolerance_dtype"], run_dtype, defaults, 1e-4)
     else:
         dt = _no_looser(meta["tolerance_dtype"], output_dtype, defaults, 1e-4)
@@ -128,10 +129,9 @@ def tolerance(meta: dict, device: str, researchers_own: bool, source: str | None
     for name, value in (("ATOL", atol), ("RTOL", rtol)):
         if not isinstance(value, (int, float)) or value != value or value < 0:
             raise BadTolerance(f"the problem's {name} is {value!r}: a number >= 0 is needed")
-    # never looser than the outputs' own dtype (but the CPU runs a bfloat16 problem in
-    # float32): what a file declares is checked against what was computed
-    seen = declared_dtype if device == "cpu" and declared_dtype == "torch.bfloat16" and \
-        output_dtype == "torch.float32" else output_dtype
+    # never looser than the outputs' own dtype: what a file declares is checked against what
+    # was computed (a bfloat16 problem's float32 outputs on the CPU are as declared)
+    seen = declared_dtype if cpu_bf16 and output_dtype == "torch.float32" else output_dtype
     bound_dtype = _no_looser(declared_dtype or meta.get("bound_dtype", dt), seen, MAX_TOL,
                              1e-2)
     bound = MAX_TOL.get(bound_dtype, 1e-2)

@@ -158,7 +158,8 @@ def time_reference(problem, specs: dict, ref, device, dtype, meta: dict, plan: d
                 compiled = static_compile(ref)
                 with runtime.card_window(device):
                     first = runtime.draw(problem, specs[label],
-                                         runtime.draw_seed(plan["seed"], label, "timing0"),
+                                         runtime.draw_seed(plan["seed"], label,
+                                                           runtime.TIMING_NAMES[0]),
                                          device, dtype)
                     with torch.no_grad():
                         compiled(*first)
@@ -171,9 +172,8 @@ def time_reference(problem, specs: dict, ref, device, dtype, meta: dict, plan: d
     for entry in entries:
         label = entry["label"]
         with runtime.card_window(device):  # the first set's before the card is held alone
-            sets = [runtime.draw(problem, specs[label],
-                                 runtime.draw_seed(plan["seed"], label, f"timing{i}"), device,
-                                 dtype) for i in range(runtime.ROTATING_SETS)]
+            sets = runtime.timing_draws(problem, specs[label], plan["seed"], label, device,
+                                        dtype)
             runtime.warm_up(baselines[label], sets)
         timing[label] = runtime.timed_phase(label, baselines[label], sets, plan["repeats"])
         del sets

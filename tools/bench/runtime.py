@@ -22,6 +22,7 @@ ROTATING_SETS = 4  # timing rotates among input sets so a cache keyed on inputs 
 # a candidate cannot redraw them from the harness's source, and one draw's seed says nothing of
 # another's
 DRAW_NAMES = [f"trial{t}" for t in range(TRIALS)] + ["ghost"]  # per input set, in this order
+TIMING_NAMES = [f"timing{i}" for i in range(ROTATING_SETS)]  # the sets a timed phase rotates
 PUBLIC_SEED = 1000  # the screen's base: it runs only the project's own templates and seeds
 GHOST_FAILED = "__ghost_failed__"  # forward could not run with its kernels made no-ops
 
@@ -43,6 +44,12 @@ class Stopwatch:
 def secret_seed() -> int:
     import secrets
     return secrets.randbelow(2**31)
+
+
+def timing_draws(problem, spec, base: int, label: str, device: str, dtype) -> list:
+    """The input sets a timed phase of set `label` rotates among (`TIMING_NAMES`)."""
+    return [draw(problem, spec, draw_seed(base, label, name), device, dtype)
+            for name in TIMING_NAMES]
 
 
 def draw_seed(base: int, label: str, name: str) -> int:

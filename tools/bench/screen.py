@@ -158,9 +158,7 @@ def run(problem_path: str, device: str, plan: dict) -> None:
         inputs = runtime.draw(problem, _smallest(problem) if device == "cpu" else None, seed,
                               device, dtype)
         expected = ref(*inputs)
-        timing = {label: [runtime.draw(problem, spec,
-                                       runtime.draw_seed(seed, label, f"timing{i}"), device,
-                                       dtype) for i in range(runtime.ROTATING_SETS)]
+        timing = {label: runtime.timing_draws(problem, spec, seed, label, device, dtype)
                   for label, spec in input_sets(problem)} if device == "cuda" else {}
     classes = {label: runtime.shape_class(next((x.shape for x in draws[0]
                                         if isinstance(x, torch.Tensor)), ()))

@@ -47,7 +47,7 @@ def record(problem_path: str, kernel_path: str) -> dict:
     from tools.problem import (ProblemError, forget_problem, input_sets, load_candidate,
                                load_problem)
 
-    from .trace import LaunchRecorder, mark_outputs
+    from .trace import LaunchRecorder
     try:
         problem = load_problem(problem_path)
         dtype = getattr(problem, "DTYPE", None)  # as the harness runs it: floats in DTYPE
@@ -67,10 +67,16 @@ def record(problem_path: str, kernel_path: str) -> dict:
     for label, inputs in sets:
         with LaunchRecorder() as rec, torch.no_grad():
             outputs = model(*inputs)
-        unwritten = mark_outputs(rec.launches, outputs)
-        out.append({"input_set": label, "launches": as_data(rec.launches),
-                    "unwritten_outputs": unwritten})
+        out.append(recorded_set(label, rec.launches, outputs))
     return {"sets": out, "kernel_file": str(Path(kernel_path).resolve())}
+
+
+def recorded_set(label: str, launches, outputs) -> dict:
+    """One input set's entry of a launch record: its launches, the arguments that are
+    forward's outputs flagged, and the outputs no launch was given."""
+    from .trace import mark_outputs
+    unwritten = mark_outputs(launches, outputs)
+    return {"input_set": label, "launches": as_data(launches), "unwritten_outputs": unwritten}
 
 
 def as_data(launches) -> list[dict]:

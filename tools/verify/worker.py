@@ -110,9 +110,10 @@ def analyse(kernel_path: str, launches_path: str, coverage: bool = True) -> dict
         label = str(entry["input_set"])
         if not entry["launches"]:
             unsupported.append(f"input set {label}: forward launched no Triton kernel")
+        # coverage of an output no launch is given fails outright: its elements come from
+        # PyTorch (or a cache), which the kernels' proofs say nothing about (with no launch
+        # at all nothing is proved, and the set is unsupported above)
         for position in (entry.get("unwritten_outputs") or []) if entry["launches"] else []:
-            # coverage of an output no kernel is given fails outright: its elements come from
-            # PyTorch (or a cache), which the kernels' proofs say nothing about
             findings.append(Finding(f"forward ({label})", "coverage", f"output {position}",
                                     "violated", 0.0, f"input set {label}: output {position} of "
                                     "forward is given to no Triton launch, so no kernel writes "
